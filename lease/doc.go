@@ -1,0 +1,15 @@
+// Package lease defines the lease record that the server engine hands out
+// and the Store interface through which it makes leases durable.
+//
+// A Lease binds one IPv4 address to one client for a time. The engine keeps
+// its own indexes (by address and by client) and calls Store.Commit before it
+// acknowledges anything: an acknowledged lease must survive a crash, power
+// loss or restart (see the durability contract in the design guide).
+//
+// This package holds no I/O of its own. Memory is a Store that keeps leases
+// in memory only, for tests and for deployments that accept losing leases on
+// restart; the durable store lives in a sub-package.
+//
+// Not here: address choice (package alloc) and the protocol rules (package
+// server).
+package lease

@@ -1,0 +1,141 @@
+package lease
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// State is where a lease is in its life.
+type State uint8
+
+// The states a stored lease can be in. The zero State is invalid.
+const (
+	// Bound: the address is bound to the client until Expiry.
+	Bound State = iota + 1
+	// Released: the client gave the address back (DHCPRELEASE). The record
+	// is kept so that the client can get the same address again (RFC 2131
+	// §4.3.1 "previous address") while nobody else took it.
+	Released
+	// Expired: the lease ran out without renewal. Kept, like Released, to
+	// remember the client's previous address.
+	Expired
+	// Declined: a client reported the address in use (DHCPDECLINE). The
+	// address stays out of the pool until Expiry (the probation time).
+	Declined
+	// Free: the record is deleted. A store writes it as a tombstone and drops
+	// the address from its live set.
+	Free
+)
+
+var stateNames = [...]string{"invalid", "bound", "released", "expired", "declined", "free"}
+
+// String returns the lower-case name of the state ("bound", "released", ...).
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// ParseState is the inverse of State.String.
+func ParseState(s string) (State, error) {
+	for i, n := range stateNames {
+		if i > 0 && n == s {
+			return State(i), nil
+		}
+	}
+	return 0, fmt.Errorf("lease: unknown state %q", s)
+}
+
+// Valid reports whether s is one of the defined states.
+func (s State) Valid() bool { return s >= Bound && s <= Free }
+
+// HardwareAddr is a client's link-layer address as carried in the BOOTP
+// htype, hlen and chaddr fields: up to 16 bytes, kept by value so that a
+// Lease holds no pointers for it.
+type HardwareAddr struct {
+	Type uint8    // ARP hardware type (1 = Ethernet)
+	Len  uint8    // number of valid bytes in Addr, at most 16
+	Addr [16]byte // the address, zero-padded
+}
+
+// Bytes returns the valid part of the address. It aliases h.
+func (h *HardwareAddr) Bytes() []byte {
+	n := min(int(h.Len), len(h.Addr))
+	return h.Addr[:n]
+}
+
+// String formats the address as colon-separated hex ("02:00:00:00:00:01"),
+// or "" when it is empty.
+func (h HardwareAddr) String() string {
+	b := h.Bytes()
+	if len(b) == 0 {
+		return ""
+	}
+	const hexDigit = "0123456789abcdef"
+	out := make([]byte, 0, 3*len(b))
+	for i, c := range b {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, hexDigit[c>>4], hexDigit[c&0xf])
+	}
+	return string(out)
+}
+
+// Lease is one address binding. It is a value: copying it copies everything
+// except the immutable strings.
+type Lease struct {
+	// Addr is the leased IPv4 address; it is the record's key.
+	Addr netip.Addr
+	// ClientID identifies the client: the bytes of its client identifier
+	// (option 61) when it sent one, else its hardware type followed by its
+	// hardware address (RFC 2132 §9.14, RFC 4361). Raw bytes, not text.
+	ClientID string
+	// HW is the hardware address the client last used.
+	HW HardwareAddr
+	// Hostname is the host name the client sent (option 12) or the one a
+	// reservation gave it; may be empty.
+	Hostname string
+	// State is the lease's state.
+	State State
+	// Start is when the lease was last granted or changed state.
+	Start time.Time
+	// Expiry is when a Bound lease ends, or when a Declined address leaves
+	// probation. For Released and Expired leases it is the time of that event.
+	Expiry time.Time
+}
+
+// Validate reports what is wrong with l as a record to store, or nil.
+func (l *Lease) Validate() error {
+	switch {
+	case !l.Addr.Is4():
+		return fmt.Errorf("lease: address %v is not IPv4", l.Addr)
+	case !l.State.Valid():
+		return fmt.Errorf("lease %v: invalid state %d", l.Addr, l.State)
+	case l.HW.Len > 16:
+		return fmt.Errorf("lease %v: hardware address length %d > 16", l.Addr, l.HW.Len)
+	case len(l.ClientID) > 255:
+		return fmt.Errorf("lease %v: client identifier of %d bytes > 255", l.Addr, len(l.ClientID))
+	case len(l.Hostname) > 255:
+		return fmt.Errorf("lease %v: host name of %d bytes > 255", l.Addr, len(l.Hostname))
+	}
+	return nil
+}
+
+// Store keeps lease records durably. Implementations are safe for concurrent
+// use by many goroutines.
+type Store interface {
+	// Commit records the leases, each replacing any earlier record for the
+	// same address (a Free record deletes it). It returns nil only after all
+	// of them are on stable storage. On error none of them may be treated as
+	// durable, and the caller must not acknowledge them.
+	Commit(ctx context.Context, leases ...Lease) error
+	// All calls fn for every live (non-Free) record, in no particular order,
+	// until fn returns false.
+	All(fn func(Lease) bool)
+	// Close flushes and releases the store. Commit after Close fails.
+	Close() error
+}
