@@ -1,0 +1,91 @@
+package lease
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestStateNames(t *testing.T) {
+	for s := Bound; s <= Free; s++ {
+		got, err := ParseState(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseState(%q) = %v, %v", s.String(), got, err)
+		}
+	}
+	if _, err := ParseState("bogus"); err == nil {
+		t.Error("ParseState accepted an unknown state")
+	}
+	if State(0).Valid() || State(99).Valid() {
+		t.Error("invalid states reported valid")
+	}
+}
+
+func TestHardwareAddrString(t *testing.T) {
+	h := HardwareAddr{Type: 1, Len: 6, Addr: [16]byte{2, 0, 0xab, 0, 0, 1}}
+	if got := h.String(); got != "02:00:ab:00:00:01" {
+		t.Errorf("got %q", got)
+	}
+	if got := (HardwareAddr{Len: 200}).String(); len(got) != 16*3-1 {
+		t.Errorf("overlong Len not clamped: %q", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Lease{Addr: netip.MustParseAddr("198.18.0.1"), State: Bound}
+	tests := []struct {
+		name string
+		mod  func(*Lease)
+	}{
+		{"IPv6 address", func(l *Lease) { l.Addr = netip.MustParseAddr("2001:db8::1") }},
+		{"zero state", func(l *Lease) { l.State = 0 }},
+		{"hardware address over 16 bytes", func(l *Lease) { l.HW.Len = 17 }},
+		{"client id over 255 bytes", func(l *Lease) { l.ClientID = string(make([]byte, 256)) }},
+		{"host name over 255 bytes", func(l *Lease) { l.Hostname = string(make([]byte, 256)) }},
+	}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		l := ok
+		tc.mod(&l)
+		if l.Validate() == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+}
+
+func TestMemoryStore(t *testing.T) {
+	var m Memory
+	ctx := context.Background()
+	a := netip.MustParseAddr("198.18.0.1")
+	l := Lease{Addr: a, ClientID: "c1", State: Bound, Expiry: time.Unix(100, 0)}
+	if err := m.Commit(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	l.State = Released
+	if err := m.Commit(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := m.Get(a); !ok || got.State != Released || m.Len() != 1 {
+		t.Errorf("a later record must replace the earlier: %+v", got)
+	}
+	l.State = Free
+	if err := m.Commit(ctx, l); err != nil || m.Len() != 0 {
+		t.Errorf("a Free record must delete: len %d, err %v", m.Len(), err)
+	}
+	m.Fail = errors.New("disk full")
+	if err := m.Commit(ctx, Lease{Addr: a, State: Bound}); err == nil || m.Len() != 0 {
+		t.Error("Fail did not fail the commit")
+	}
+	m.Fail = nil
+	if err := m.Commit(ctx, Lease{Addr: a}); err == nil {
+		t.Error("an invalid record was stored")
+	}
+	m.Close()
+	if err := m.Commit(ctx, Lease{Addr: a, State: Bound}); !errors.Is(err, ErrClosed) {
+		t.Errorf("commit after close: %v", err)
+	}
+}
