@@ -1,0 +1,32 @@
+// Package dhcpv4 is the DHCPv4 wire format: it parses and builds BOOTP/DHCP
+// messages and their options.
+//
+// It implements the message layout of RFC 951 and RFC 2131 §2 (the fixed
+// BOOTP fields, the broadcast flag, the magic cookie of §3 and the options
+// field), the BOOTP minimum message size of RFC 1542 §3.1.1, the options of
+// RFC 2132 with option overload into the sname and file fields (§9.3,
+// RFC 2131 §4.1), the maximum DHCP message size (RFC 2132 §9.10), long
+// options split and concatenated (RFC 3396), and the typed encodings of
+// the options a server, client and relay need: addresses, address lists,
+// times and the message type (RFC 2132), the parameter request list
+// (§9.8), relay agent information sub-options (RFC 3046, link selection
+// RFC 3527, server identifier override RFC 5107), user classes (RFC 3004),
+// domain search (RFC 3397 with RFC 1035 §4.1.4 name compression) and
+// classless static routes (RFC 3442). Every other option, rapid commit
+// (RFC 4039) and the client FQDN (RFC 4702) included, is reachable raw
+// through Options.Get and Options.Set.
+//
+// The package is built for a server's hot path: Parse fills a Packet that
+// the caller reuses, and Packet.Append writes to a buffer the caller owns,
+// so that in steady state neither allocates. Option values returned by the
+// getters alias the Packet's internal buffer and are valid until the next
+// Parse or change to the Packet.
+//
+// Parse is strict about framing (length, op, hlen, cookie, option lengths)
+// and lenient where real implementations are (a missing End option,
+// padding after it). Append always produces a message Parse accepts.
+//
+// Not here: sockets, clocks, logging and protocol decisions. This package
+// says what a message contains, never what to do about it; which options a
+// reply carries, and whether a message makes sense, is for its caller.
+package dhcpv4
