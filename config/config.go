@@ -1,0 +1,314 @@
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"leased/dhcpv4"
+)
+
+// Defaults for the keys a configuration file may leave out.
+const (
+	// DefaultLeaseTime is the global lease-time.
+	DefaultLeaseTime = time.Hour
+	// DefaultOfferHold is how long an offered address stays set aside for
+	// the client it was offered to.
+	DefaultOfferHold = 30 * time.Second
+	// DefaultDeclineProbation is how long an address that a client
+	// declined stays out of the pool. It is short on purpose: see
+	// Config.DeclineProbation.
+	DefaultDeclineProbation = 10 * time.Minute
+	// DefaultLeaseStore is the directory of the durable lease store.
+	DefaultLeaseStore = "/var/lib/leased"
+)
+
+// MaxOptionLen is the longest option value, in bytes, that a configuration
+// may hold. Values longer than 255 bytes are sent split into several
+// instances (RFC 3396); the bound keeps every configured option small
+// enough to fit, with the fixed header, in a DHCP message that needs no IP
+// fragmentation on an Ethernet link.
+const MaxOptionLen = 1024
+
+// Config is a validated server configuration.
+//
+// Parse and Load return a Config whose Subnet fields hold effective values:
+// what the subnet says, or else what the global defaults say. A Config
+// built in Go must hold effective values in its subnets too, and valid
+// Defaults (a positive LeaseTime at least; the Default constants are a
+// good start); Validate checks it but fills in nothing.
+type Config struct {
+	// Interfaces are the names of the network interfaces to serve. At
+	// least one is required.
+	Interfaces []string
+
+	// ServerID is the server identifier (option 54) put in every reply.
+	// The zero Addr means "the IPv4 address of the interface the request
+	// arrived on", which is what a server with one address per interface
+	// wants.
+	ServerID netip.Addr
+
+	// LeaseStore is the directory of the durable lease store.
+	LeaseStore string
+
+	// OfferHold is how long an address offered in a DHCPOFFER stays
+	// reserved for the client before it can be offered to another one
+	// (RFC 2131 §4.3.1 asks the server to avoid offering it again in the
+	// meantime). It must be positive.
+	OfferHold time.Duration
+
+	// DeclineProbation is how long an address reported in use by a
+	// DHCPDECLINE stays out of the pool (RFC 2131 §4.3.3 asks that it be
+	// marked not available). It must be positive. A long probation lets
+	// a single faulty client drain a pool by declining every address it
+	// is offered, so the default is a modest 10 minutes: long enough for
+	// the host squatting on the address to be found, short enough that
+	// the pool recovers by itself.
+	DeclineProbation time.Duration
+
+	// Defaults are the global lease times, authoritative switch and
+	// options, as given at the top of the file. Every subnet already has
+	// them merged in; they are kept here for reference and so that
+	// Validate can tell inherited values from a subnet's own.
+	Defaults SubnetDefaults
+
+	// Subnets are the networks served, in file order. They do not
+	// overlap.
+	Subnets []Subnet
+}
+
+// SubnetDefaults are the settings that subnets inherit from the top of the
+// file.
+type SubnetDefaults struct {
+	// LeaseTime is the lease time given to clients (option 51). It is
+	// positive, a whole number of seconds, and at most dhcpv4.Infinite.
+	LeaseTime time.Duration
+
+	// T1 and T2 are the renewal (option 58) and rebinding (option 59)
+	// times; zero means not configured, in which case the engine uses
+	// the RFC 2131 §4.4.5 defaults of 1/2 and 7/8 of the lease time.
+	T1, T2 time.Duration
+
+	// Authoritative says whether the server may answer a client it has
+	// no record of (RFC 2131 §4.3.2): a DHCPREQUEST in INIT-REBOOT or
+	// RENEWING for an address it does not know the client holds gets a
+	// DHCPACK when the address is free and a DHCPNAK otherwise. A server
+	// that is not authoritative stays silent to such clients, so that
+	// servers sharing no lease database can coexist. Requests for an
+	// address on the wrong network are refused with DHCPNAK either way.
+	Authoritative bool
+
+	// Options are the global options, in increasing code order.
+	Options []Option
+}
+
+// Subnet is one network that the server hands out addresses on: a prefix,
+// the dynamic pools inside it, fixed reservations and the options its
+// clients get.
+type Subnet struct {
+	// Prefix is the subnet, an IPv4 prefix in canonical form
+	// (198.18.0.0/24, never 198.18.0.5/24).
+	Prefix netip.Prefix
+
+	// Pools are the dynamic address ranges, inside Prefix, apart from
+	// each other, and clear of the network and broadcast addresses.
+	Pools []Range
+
+	// LeaseTime, T1 and T2 are effective: the subnet's own or else the
+	// global ones. T1 and T2 are zero when neither level sets them.
+	LeaseTime time.Duration
+	T1, T2    time.Duration
+
+	// Authoritative is effective: the subnet's own or else the global
+	// switch.
+	Authoritative bool
+
+	// ReservationsInPool allows reservation addresses inside the
+	// dynamic pools. When false, a reservation inside a pool is an
+	// error, so that the address can never be leased to another client
+	// first.
+	ReservationsInPool bool
+
+	// Options are effective: the global options merged with the
+	// subnet's own (the subnet's value wins for a code both set), in
+	// increasing code order. The subnet mask (option 1) is not among
+	// them unless configured: the engine derives it from Prefix. Values
+	// may be shared with Config.Defaults and other subnets: treat them
+	// as read-only.
+	Options []Option
+
+	// Reservations are the fixed addresses of known clients, in file
+	// order.
+	Reservations []Reservation
+}
+
+// Reservation binds a fixed address, and optionally a host name and extra
+// options, to one client. The client is named by exactly one of HWAddr and
+// ClientID (RFC 2132 §9.14 identity).
+type Reservation struct {
+	// HWAddr is the client's hardware address (chaddr), 1 to 16 bytes.
+	HWAddr net.HardwareAddr
+
+	// ClientID is the client identifier (option 61) the client sends,
+	// type byte included, 2 to 255 bytes.
+	ClientID []byte
+
+	// Addr is the reserved address, inside the subnet.
+	Addr netip.Addr
+
+	// Hostname, when not empty, is sent as the host name option (12).
+	Hostname string
+
+	// Options are the reservation's own options, in increasing code
+	// order; the engine applies them over the subnet's (see
+	// MergeOptions).
+	Options []Option
+}
+
+// Option is one DHCP option with its value in wire format, as it goes in a
+// message after the code and length octets.
+type Option struct {
+	Code  dhcpv4.OptionCode
+	Value []byte
+}
+
+// MergeOptions returns base with over applied on top: for a code present in
+// both, the value from over wins. The result is a new slice in increasing
+// code order; the values are shared with the inputs, not copied. Both
+// inputs must hold each code at most once.
+func MergeOptions(base, over []Option) []Option {
+	out := make([]Option, 0, len(base)+len(over))
+	out = append(out, over...)
+	for _, o := range base {
+		if !slices.ContainsFunc(over, func(v Option) bool { return v.Code == o.Code }) {
+			out = append(out, o)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Option) int { return cmp.Compare(a.Code, b.Code) })
+	return out
+}
+
+// findOption returns the option of code c in opts.
+func findOption(opts []Option, c dhcpv4.OptionCode) (Option, bool) {
+	for _, o := range opts {
+		if o.Code == c {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// sameOption reports whether opts holds option o with the same value.
+func sameOption(opts []Option, o Option) bool {
+	v, ok := findOption(opts, o.Code)
+	return ok && bytes.Equal(v.Value, o.Value)
+}
+
+// Range is an inclusive range of IPv4 addresses, First to Last.
+type Range struct {
+	First, Last netip.Addr
+}
+
+// ParseRange parses "198.18.0.100-198.18.0.199" (spaces around the dash are
+// allowed) or a single address, which is a range of one. It checks the
+// syntax only: that both ends are IPv4 addresses. Whether the range is in
+// order is for Range.IsValid and Config.Validate to say, so that the
+// message can name the range as written.
+func ParseRange(s string) (Range, error) {
+	first, last, found := strings.Cut(s, "-")
+	first = strings.TrimSpace(first)
+	last = strings.TrimSpace(last)
+	if !found {
+		last = first
+	}
+	a, err := parseAddr4(first)
+	if err != nil {
+		return Range{}, fmt.Errorf("%q is not an address range such as 198.18.0.100-198.18.0.199: %v", clip(s), err)
+	}
+	b, err := parseAddr4(last)
+	if err != nil {
+		return Range{}, fmt.Errorf("%q is not an address range such as 198.18.0.100-198.18.0.199: %v", clip(s), err)
+	}
+	return Range{First: a, Last: b}, nil
+}
+
+// parseAddr4 parses an IPv4 address in dotted-quad form.
+func parseAddr4(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address", clip(s))
+	}
+	if !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("%v is not an IPv4 address", a)
+	}
+	return a, nil
+}
+
+// IsValid reports whether both ends are IPv4 addresses and First is not
+// after Last.
+func (r Range) IsValid() bool {
+	return r.First.Is4() && r.Last.Is4() && r.First.Compare(r.Last) <= 0
+}
+
+// Contains reports whether a is inside the range.
+func (r Range) Contains(a netip.Addr) bool {
+	return r.IsValid() && a.Is4() && r.First.Compare(a) <= 0 && a.Compare(r.Last) <= 0
+}
+
+// Overlaps reports whether r and o share at least one address. Invalid
+// ranges overlap nothing.
+func (r Range) Overlaps(o Range) bool {
+	return r.IsValid() && o.IsValid() && r.First.Compare(o.Last) <= 0 && o.First.Compare(r.Last) <= 0
+}
+
+// String returns "first-last", the form ParseRange reads.
+func (r Range) String() string {
+	return r.First.String() + "-" + r.Last.String()
+}
+
+// Error is one configuration error: where it is and what is wrong.
+//
+// File and Line are empty for errors found by Validate in a Config built in
+// Go, and Line is zero for a key that is missing from the file. Path is the
+// key path in the file format, such as "subnets[0].pools[1]"; it is empty
+// for errors about the file as a whole.
+type Error struct {
+	File string
+	Line int
+	Path string
+	Msg  string
+}
+
+// Error formats e as "file:line: path: message", leaving out the parts that
+// are empty:
+//
+//	leased.yaml:14: subnets[0].pools[1]: 198.18.1.5-198.18.0.9 is reversed
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0:
+		b.WriteString(e.File)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(e.Line))
+		b.WriteString(": ")
+	case e.File != "":
+		b.WriteString(e.File)
+		b.WriteString(": ")
+	case e.Line > 0:
+		b.WriteString("line ")
+		b.WriteString(strconv.Itoa(e.Line))
+		b.WriteString(": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
