@@ -1,0 +1,33 @@
+// Package server is the DHCPv4 server engine: given a request and where it
+// arrived, it decides the reply, or silence with the reason.
+//
+// The engine knows no sockets. Engine.Handle takes a parsed request and an
+// Arrival (interface, its addresses, source and destination), fills in a
+// reply Packet the caller owns, and returns an Outcome that says what
+// happened and why, for logs and counters. Destination says where the reply
+// must go (RFC 2131 §4.1); package netio sends it.
+//
+// It implements the server side of RFC 2131 §4.3: DHCPDISCOVER (§4.3.1),
+// DHCPREQUEST in the SELECTING, INIT-REBOOT, RENEWING and REBINDING states
+// (§4.3.2), DHCPDECLINE (§4.3.3), DHCPRELEASE (§4.3.4) and DHCPINFORM
+// (§4.3.5), with the reply fields of Table 3, the client identifier echo of
+// RFC 6842 and the relay agent information echo of RFC 3046 §2.2.
+//
+// Address choice on DISCOVER follows §4.3.1: the client's reservation, then
+// its current binding, then its previous address if still free, then the
+// requested address if valid and free, then a free address from the pool
+// (package alloc chooses, preferring addresses not recently used).
+//
+// Every acknowledged lease is committed to the lease.Store before Handle
+// returns: when the commit fails, the engine does not acknowledge. No lock
+// is held across the commit, and each subnet has its own lock, so different
+// subnets never contend.
+//
+// Time comes from the clock passed to New; the engine sleeps on nothing and
+// starts no goroutines. Expired leases, lapsed offers and declined
+// addresses whose probation ended return to the pool lazily when met and in
+// Sweep, which the caller runs periodically.
+//
+// Not here: sockets and reply delivery (package netio), configuration files
+// (package config), durable storage (package lease and its sub-packages).
+package server

@@ -1,0 +1,419 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"leased/config"
+	"leased/dhcpv4"
+	"leased/lease"
+)
+
+// Arrival says where a request arrived.
+type Arrival struct {
+	// IfIndex and IfName identify the arrival interface.
+	IfIndex int
+	IfName  string
+	// IfAddrs are the IPv4 addresses of the arrival interface with their
+	// prefixes. A directly connected client (giaddr zero) is served from the
+	// subnet that contains one of them.
+	IfAddrs []netip.Prefix
+	// Src is the sender's address and port.
+	Src netip.AddrPort
+	// Dst is the destination address of the datagram: a broadcast address,
+	// or one of ours when it was unicast (a renewal or a relay).
+	Dst netip.Addr
+}
+
+// unicast reports whether the datagram was sent to one of our addresses
+// rather than broadcast.
+func (a *Arrival) unicast() bool {
+	return a.Dst.IsValid() && !a.Dst.IsUnspecified() && a.Dst != netip.IPv4Unspecified() &&
+		a.Dst != broadcastAll && !a.Dst.IsMulticast() && !a.isSubnetBroadcast()
+}
+
+func (a *Arrival) isSubnetBroadcast() bool {
+	for _, p := range a.IfAddrs {
+		if p.Contains(a.Dst) && a.Dst == lastAddr(p) && p.Bits() < 31 {
+			return true
+		}
+	}
+	return false
+}
+
+var broadcastAll = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// Engine decides the server's replies. It is safe for concurrent use.
+type Engine struct {
+	clock            func() time.Time
+	store            lease.Store
+	serverID         netip.Addr
+	offerHold        time.Duration
+	declineProbation time.Duration
+	subnets          []*subnet
+	records          sync.Pool // of *[2]lease.Lease, the records of one commit
+}
+
+// New builds an engine for cfg, recovering the leases in store. clock is
+// the engine's only source of time. cfg must have passed validation.
+func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine, error) {
+	if cfg == nil || store == nil || clock == nil {
+		return nil, errors.New("server: New needs a configuration, a store and a clock")
+	}
+	e := &Engine{
+		clock:            clock,
+		store:            store,
+		serverID:         cfg.ServerID,
+		offerHold:        cfg.OfferHold,
+		declineProbation: cfg.DeclineProbation,
+	}
+	e.records.New = func() any { return new([2]lease.Lease) }
+	if e.offerHold <= 0 {
+		e.offerHold = 30 * time.Second
+	}
+	if e.declineProbation <= 0 {
+		e.declineProbation = 10 * time.Minute
+	}
+	for i := range cfg.Subnets {
+		s, err := newSubnet(&cfg.Subnets[i])
+		if err != nil {
+			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
+		}
+		e.subnets = append(e.subnets, s)
+	}
+	now := clock()
+	store.All(func(l lease.Lease) bool {
+		if s := e.subnetContaining(l.Addr); s != nil {
+			s.recover(l, now)
+		}
+		return true
+	})
+	return e, nil
+}
+
+// subnetContaining returns the subnet whose prefix contains a, or nil.
+func (e *Engine) subnetContaining(a netip.Addr) *subnet {
+	for _, s := range e.subnets {
+		if s.prefix.Contains(a) {
+			return s
+		}
+	}
+	return nil
+}
+
+// selectSubnet chooses the subnet a request is served from: the relay's
+// (giaddr) when relayed; the client's own address (ciaddr) when it was
+// unicast to us, as in RENEWING or a DHCPINFORM from a routed network;
+// else the arrival interface's.
+func (e *Engine) selectSubnet(req *dhcpv4.Packet, in *Arrival) *subnet {
+	if isSet(req.GIAddr) {
+		if info, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo); ok {
+			if a, ok := dhcpv4.LinkSelection(info); ok {
+				return e.subnetContaining(a)
+			}
+		}
+		return e.subnetContaining(req.GIAddr)
+	}
+	if isSet(req.CIAddr) && in.unicast() {
+		return e.subnetContaining(req.CIAddr)
+	}
+	for _, p := range in.IfAddrs {
+		if s := e.subnetContaining(p.Addr()); s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// serverIDFor returns the server identifier to put in replies from s to a
+// request that arrived as in: the configured one, else the address the
+// request was unicast to, else our interface address in s, else the
+// interface's first address.
+func (e *Engine) serverIDFor(s *subnet, in *Arrival) netip.Addr {
+	if e.serverID.IsValid() {
+		return e.serverID
+	}
+	if in.unicast() {
+		return in.Dst
+	}
+	for _, p := range in.IfAddrs {
+		if s != nil && s.prefix.Contains(p.Addr()) {
+			return p.Addr()
+		}
+	}
+	for _, p := range in.IfAddrs {
+		if p.Addr().Is4() {
+			return p.Addr()
+		}
+	}
+	return netip.Addr{}
+}
+
+// isOurs reports whether sid names this server.
+func (e *Engine) isOurs(sid netip.Addr, s *subnet, in *Arrival) bool {
+	if sid == e.serverIDFor(s, in) || (e.serverID.IsValid() && sid == e.serverID) {
+		return true
+	}
+	for _, p := range in.IfAddrs {
+		if p.Addr() == sid {
+			return true
+		}
+	}
+	return false
+}
+
+func isSet(a netip.Addr) bool { return a.IsValid() && !a.IsUnspecified() }
+
+// Handle decides the reply to req, which arrived as described by in. When
+// the outcome's Action is Reply, reply holds the message to send (see
+// Destination for where); otherwise reply is to be ignored. ctx bounds the
+// lease store commit that precedes every DHCPACK.
+//
+// req must have been parsed by dhcpv4.Parse. Handle does not keep req,
+// reply or in.
+func (e *Engine) Handle(ctx context.Context, req *dhcpv4.Packet, in Arrival, reply *dhcpv4.Packet) Outcome {
+	reply.Reset()
+	out := Outcome{Type: req.MessageType()}
+	if req.Op != dhcpv4.BootRequest || out.Type == 0 {
+		out.Reason = ReasonMalformed
+		return out
+	}
+	var kbuf [keyBufLen]byte
+	key := clientKey(req, &kbuf)
+	switch out.Type {
+	case dhcpv4.Discover:
+		e.discover(req, &in, key, reply, &out)
+	case dhcpv4.Request:
+		e.request(ctx, req, &in, key, reply, &out)
+	case dhcpv4.Decline:
+		e.decline(ctx, req, &in, key, &out)
+	case dhcpv4.Release:
+		e.release(ctx, req, &in, key, &out)
+	case dhcpv4.Inform:
+		e.inform(req, &in, key, reply, &out)
+	default:
+		out.Reason = ReasonUnsupported
+	}
+	if out.Action == Reply {
+		out.Reply = reply.MessageType()
+	}
+	return out
+}
+
+// keyBufLen holds the longest client key: a 255-byte client identifier.
+const keyBufLen = 256
+
+// clientKey returns the client's identity (RFC 2132 §9.14, RFC 4361): its
+// client identifier when present, else its hardware type followed by its
+// hardware address. The result aliases req or buf.
+func clientKey(req *dhcpv4.Packet, buf *[keyBufLen]byte) []byte {
+	if id, ok := req.Options.Get(dhcpv4.OptClientID); ok && len(id) > 0 {
+		return id
+	}
+	buf[0] = req.HType
+	n := copy(buf[1:], req.HardwareAddr())
+	return buf[:1+n]
+}
+
+func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcpv4.Packet, out *Outcome) {
+	s := e.selectSubnet(req, in)
+	if s == nil {
+		out.Reason = ReasonNoSubnet
+		return
+	}
+	out.Subnet = s.prefix
+	now := e.clock()
+	s.mu.Lock()
+	addr, res, ok := s.choose(key, req, now)
+	if !ok {
+		s.mu.Unlock()
+		out.Reason = ReasonExhausted
+		return
+	}
+	s.offer(addr, key, req, now, now.Add(e.offerHold))
+	s.mu.Unlock()
+	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, true)
+	out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
+}
+
+func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcpv4.Packet, out *Outcome) {
+	sid, hasSID := req.Options.Addr(dhcpv4.OptServerID)
+	reqAddr, hasReq := req.Options.Addr(dhcpv4.OptRequestedIP)
+	s := e.selectSubnet(req, in)
+	if s == nil {
+		out.Reason = ReasonNoSubnet
+		return
+	}
+	out.Subnet = s.prefix
+	now := e.clock()
+
+	var st clientState
+	switch {
+	case hasSID:
+		st = selecting
+		if !e.isOurs(sid, s, in) {
+			// The client chose another server: return our offer to the
+			// pool at once (RFC 2131 §3.1 step 4).
+			s.mu.Lock()
+			withdrawn := s.withdraw(key)
+			s.mu.Unlock()
+			out.Reason = ReasonNotForUs
+			if withdrawn.IsValid() {
+				out.Reason, out.Addr = ReasonOfferWithdrawn, withdrawn
+			}
+			return
+		}
+		if !hasReq {
+			out.Reason = ReasonMalformed
+			return
+		}
+	case hasReq && !isSet(req.CIAddr):
+		st = initReboot
+	case isSet(req.CIAddr):
+		st = renewing
+		reqAddr = req.CIAddr
+	default:
+		out.Reason = ReasonMalformed
+		return
+	}
+	out.Addr = reqAddr
+	if !s.prefix.Contains(reqAddr) {
+		e.nak(reply, req, s, in, "requested address is not on this network")
+		out.Action, out.Reason = Reply, ReasonNakNetwork
+		return
+	}
+
+	s.mu.Lock()
+	d := s.decideRequest(st, key, req, reqAddr, now)
+	switch d.verdict {
+	case verdictSilent:
+		s.mu.Unlock()
+		out.Reason = ReasonUnknownClient
+		return
+	case verdictNak:
+		s.mu.Unlock()
+		e.nak(reply, req, s, in, d.message)
+		out.Action, out.Reason = Reply, d.reason
+		return
+	}
+	recs := e.records.Get().(*[2]lease.Lease)
+	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(s.leaseTime))
+	s.mu.Unlock()
+
+	err := e.store.Commit(ctx, recs[:n]...)
+	*recs = [2]lease.Lease{}
+	e.records.Put(recs)
+	if err != nil {
+		s.mu.Lock()
+		s.rollback(token)
+		s.mu.Unlock()
+		out.Reason, out.Err = ReasonCommitFailed, err
+		return
+	}
+	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, true)
+	out.Action, out.Reason = Reply, ReasonAck
+}
+
+func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, out *Outcome) {
+	addr, ok := req.Options.Addr(dhcpv4.OptRequestedIP)
+	if !ok {
+		out.Reason = ReasonMalformed
+		return
+	}
+	out.Addr = addr
+	s := e.subnetContaining(addr)
+	if s == nil {
+		out.Reason = ReasonNoSubnet
+		return
+	}
+	out.Subnet = s.prefix
+	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, s, in) {
+		out.Reason = ReasonNotForUs
+		return
+	}
+	now := e.clock()
+	s.mu.Lock()
+	rec, ok := s.markDeclined(addr, key, now, now.Add(e.declineProbation))
+	s.mu.Unlock()
+	if !ok {
+		out.Reason = ReasonNoBinding
+		return
+	}
+	out.Reason = ReasonDeclined
+	if err := e.store.Commit(ctx, rec); err != nil {
+		// The address stays out of the pool in memory either way; only
+		// its survival across a restart is lost.
+		out.Err = err
+	}
+}
+
+func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, out *Outcome) {
+	addr := req.CIAddr
+	out.Addr = addr
+	s := e.subnetContaining(addr)
+	if s == nil {
+		out.Reason = ReasonNoSubnet
+		return
+	}
+	out.Subnet = s.prefix
+	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, s, in) {
+		out.Reason = ReasonNotForUs
+		return
+	}
+	now := e.clock()
+	s.mu.Lock()
+	rec, ok := s.markReleased(addr, key, now)
+	s.mu.Unlock()
+	if !ok {
+		out.Reason = ReasonNoBinding
+		return
+	}
+	out.Reason = ReasonReleased
+	if err := e.store.Commit(ctx, rec); err != nil {
+		// The store still holds the lease as bound until it expires: safe,
+		// since memory already treats the address as free only for us.
+		out.Err = err
+	}
+}
+
+func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcpv4.Packet, out *Outcome) {
+	s := e.selectSubnet(req, in)
+	if s == nil && isSet(req.CIAddr) {
+		s = e.subnetContaining(req.CIAddr)
+	}
+	if s == nil {
+		out.Reason = ReasonNoSubnet
+		return
+	}
+	out.Subnet = s.prefix
+	s.mu.Lock()
+	res := s.reservationFor(key, req)
+	s.mu.Unlock()
+	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, netip.Addr{}, false)
+	out.Action, out.Reason, out.Addr = Reply, ReasonInformAck, req.CIAddr
+}
+
+// Sweep returns to their pools the addresses of leases that expired,
+// offers whose hold ended and declined addresses whose probation ended, as
+// of the clock's now. It returns how many it reclaimed. Call it
+// periodically; work is done in bounded steps so that requests interleave.
+func (e *Engine) Sweep() int {
+	now := e.clock()
+	total := 0
+	for _, s := range e.subnets {
+		for {
+			s.mu.Lock()
+			n, more := s.sweep(now, 4096)
+			s.mu.Unlock()
+			total += n
+			if !more {
+				break
+			}
+		}
+	}
+	return total
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"net/netip"
+
+	"leased/dhcpv4"
+)
+
+// Action is what the engine decided to do with a request.
+type Action uint8
+
+// The actions.
+const (
+	// Drop: send nothing. Outcome.Reason says why.
+	Drop Action = iota
+	// Reply: send the reply packet.
+	Reply
+)
+
+// Reason says why the engine replied as it did or stayed silent. Each
+// reason is a stable lower-case token for logs and metric labels.
+type Reason uint8
+
+// Reasons. The first group comes with Reply, the rest with Drop.
+const (
+	ReasonNone Reason = iota
+	// Replies.
+	ReasonOffer      // DISCOVER answered with an OFFER
+	ReasonAck        // REQUEST acknowledged, lease committed
+	ReasonInformAck  // INFORM answered with options
+	ReasonNakAddress // NAK: the requested address is not the client's
+	ReasonNakNetwork // NAK: the requested address is on the wrong network
+	ReasonNakUnknown // NAK: authoritative, no lease for the client and the address is not free
+
+	// Silences.
+	ReasonMalformed      // not a usable DHCP request (BOOTREPLY, no message type, missing fields)
+	ReasonUnsupported    // a message type a server does not answer (OFFER, ACK, ...)
+	ReasonNoSubnet       // no configured subnet for the client's network
+	ReasonExhausted      // no free address in the pool
+	ReasonNotForUs       // addressed to another server (server identifier)
+	ReasonOfferWithdrawn // client chose another server; our offer went back to the pool
+	ReasonUnknownClient  // no record of the client and not authoritative (RFC 2131 §4.3.2)
+	ReasonReleased       // RELEASE processed
+	ReasonDeclined       // DECLINE processed
+	ReasonNoBinding      // RELEASE or DECLINE for an address the client does not hold
+	ReasonCommitFailed   // the lease store failed: no acknowledgement
+	reasonCount
+)
+
+var reasonNames = [...]string{
+	ReasonNone:           "none",
+	ReasonOffer:          "offer",
+	ReasonAck:            "ack",
+	ReasonInformAck:      "inform-ack",
+	ReasonNakAddress:     "nak-address",
+	ReasonNakNetwork:     "nak-network",
+	ReasonNakUnknown:     "nak-unknown",
+	ReasonMalformed:      "malformed",
+	ReasonUnsupported:    "unsupported",
+	ReasonNoSubnet:       "no-subnet",
+	ReasonExhausted:      "pool-exhausted",
+	ReasonNotForUs:       "not-for-us",
+	ReasonOfferWithdrawn: "offer-withdrawn",
+	ReasonUnknownClient:  "unknown-client",
+	ReasonReleased:       "released",
+	ReasonDeclined:       "declined",
+	ReasonNoBinding:      "no-binding",
+	ReasonCommitFailed:   "commit-failed",
+}
+
+// String returns the reason's token ("pool-exhausted").
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Reasons returns every reason, for pre-registering metric labels.
+func Reasons() []Reason {
+	rs := make([]Reason, 0, reasonCount)
+	for r := ReasonNone; r < reasonCount; r++ {
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// Outcome is what Handle decided, for logs and counters. It holds no
+// pointers into the request, so it can be kept.
+type Outcome struct {
+	Action Action
+	Reason Reason
+	// Type is the request's message type, Reply the reply's (0 when Drop).
+	Type  dhcpv4.MessageType
+	Reply dhcpv4.MessageType
+	// Addr is the address concerned: offered, acknowledged, released,
+	// declined or refused. Invalid when none.
+	Addr netip.Addr
+	// Subnet is the subnet the request was served from; invalid when none.
+	Subnet netip.Prefix
+	// Err is the store's error for ReasonCommitFailed.
+	Err error
+}

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"net/netip"
+
+	"leased/dhcpv4"
+)
+
+// fillReply writes an OFFER or ACK (typ) for req into reply, with the
+// fields and options of RFC 2131 Table 3. withLease is false for the ACK to
+// a DHCPINFORM, which carries no lease time and no yiaddr (§4.3.5).
+func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, typ dhcpv4.MessageType, yiaddr netip.Addr, withLease bool) {
+	startReply(reply, req)
+	if typ == dhcpv4.Ack {
+		reply.CIAddr = req.CIAddr
+	}
+	if withLease {
+		reply.YIAddr = yiaddr
+	}
+	o := &reply.Options
+	o.SetMessageType(typ)
+	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(s, in))
+	if withLease {
+		o.SetDuration(dhcpv4.OptLeaseTime, s.leaseTime)
+		t1, t2 := s.t1, s.t2
+		if t1 <= 0 {
+			t1 = s.leaseTime / 2
+		}
+		if t2 <= 0 {
+			t2 = s.leaseTime * 7 / 8
+		}
+		o.SetDuration(dhcpv4.OptRenewalTime, t1)
+		o.SetDuration(dhcpv4.OptRebindingTime, t2)
+	}
+	if v, ok := s.option(res, dhcpv4.OptSubnetMask); ok {
+		o.Set(dhcpv4.OptSubnetMask, v)
+	} else {
+		o.SetAddr(dhcpv4.OptSubnetMask, s.mask)
+	}
+	if prl, ok := req.Options.Get(dhcpv4.OptParameterRequestList); ok && len(prl) > 0 {
+		// The options the client asked for, in its order (RFC 2131 §4.3.1).
+		for _, c := range prl {
+			e.addOption(o, s, res, dhcpv4.OptionCode(c))
+		}
+	} else {
+		// No list: send everything configured.
+		for _, opt := range s.options {
+			e.addOption(o, s, res, opt.Code)
+		}
+		if res != nil {
+			for _, opt := range res.opts {
+				e.addOption(o, s, res, opt.Code)
+			}
+			e.addOption(o, s, res, dhcpv4.OptHostName)
+		}
+	}
+	echoOptions(reply, req)
+}
+
+// addOption adds option c to o when it is configured (or derived) and not
+// already present, unless it is one the server controls.
+func (e *Engine) addOption(o *dhcpv4.Options, s *subnet, res *reservation, c dhcpv4.OptionCode) {
+	if o.Has(c) || serverControlled(c) {
+		return
+	}
+	if v, ok := s.option(res, c); ok {
+		o.Set(c, v)
+		return
+	}
+	switch c {
+	case dhcpv4.OptBroadcastAddress:
+		if s.prefix.Bits() < 31 {
+			o.SetAddr(c, s.broadcast)
+		}
+	case dhcpv4.OptHostName:
+		if res != nil && res.hostname != "" {
+			o.SetString(c, res.hostname)
+		}
+	}
+}
+
+// serverControlled reports whether c is set by the engine itself or must
+// never be sent from configuration.
+func serverControlled(c dhcpv4.OptionCode) bool {
+	switch c {
+	case dhcpv4.OptPad, dhcpv4.OptEnd, dhcpv4.OptMessageType, dhcpv4.OptServerID,
+		dhcpv4.OptLeaseTime, dhcpv4.OptRenewalTime, dhcpv4.OptRebindingTime,
+		dhcpv4.OptRequestedIP, dhcpv4.OptParameterRequestList, dhcpv4.OptOverload,
+		dhcpv4.OptClientID, dhcpv4.OptRelayAgentInfo, dhcpv4.OptMaxMessageSize,
+		dhcpv4.OptMessage:
+		return true
+	}
+	return false
+}
+
+// option returns the configured value of c for a client: its
+// reservation's, else the subnet's.
+func (s *subnet) option(res *reservation, c dhcpv4.OptionCode) ([]byte, bool) {
+	if res != nil {
+		for _, o := range res.opts {
+			if o.Code == c {
+				return o.Value, true
+			}
+		}
+	}
+	if i := s.optIndex[c]; i > 0 {
+		return s.options[i-1].Value, true
+	}
+	return nil, false
+}
+
+// startReply copies the fields every reply takes from its request.
+func startReply(reply, req *dhcpv4.Packet) {
+	reply.Op = dhcpv4.BootReply
+	reply.HType = req.HType
+	reply.HLen = req.HLen
+	reply.CHAddr = req.CHAddr
+	reply.XID = req.XID
+	reply.Flags = req.Flags
+	reply.GIAddr = req.GIAddr
+	reply.CIAddr = netip.IPv4Unspecified()
+	reply.YIAddr = netip.IPv4Unspecified()
+	reply.SIAddr = netip.IPv4Unspecified()
+}
+
+// echoOptions copies the client identifier (RFC 6842 §3) and, last, the
+// relay agent information (RFC 3046 §2.2) from req to reply.
+func echoOptions(reply, req *dhcpv4.Packet) {
+	if v, ok := req.Options.Get(dhcpv4.OptClientID); ok {
+		reply.Options.Set(dhcpv4.OptClientID, v)
+	}
+	if v, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo); ok {
+		reply.Options.Set(dhcpv4.OptRelayAgentInfo, v)
+	}
+}
+
+// nak writes a DHCPNAK for req into reply (RFC 2131 Table 3): no address,
+// no lease, the server identifier, a message, and the echoed options. A
+// NAK through a relay has the broadcast bit set so that the relay
+// broadcasts it (§4.3.2).
+func (e *Engine) nak(reply, req *dhcpv4.Packet, s *subnet, in *Arrival, msg string) {
+	startReply(reply, req)
+	if isSet(req.GIAddr) {
+		reply.Flags |= dhcpv4.FlagBroadcast
+	}
+	o := &reply.Options
+	o.SetMessageType(dhcpv4.Nak)
+	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(s, in))
+	o.SetString(dhcpv4.OptMessage, msg)
+	echoOptions(reply, req)
+}
+
+// Delivery says where a reply goes (RFC 2131 §4.1).
+type Delivery uint8
+
+// Deliveries.
+const (
+	// ToRelay: unicast to the relay agent (giaddr) at the server port 67.
+	ToRelay Delivery = iota + 1
+	// ToClientAddr: unicast to the client's configured address (ciaddr),
+	// port 68.
+	ToClientAddr
+	// ToBroadcast: to 255.255.255.255 port 68 on the arrival interface.
+	ToBroadcast
+	// ToHardware: unicast to yiaddr at the client's hardware address,
+	// port 68. The client has no address yet, so the sender must build the
+	// link-layer frame itself (the kernel cannot ARP for yiaddr); where it
+	// cannot, it broadcasts.
+	ToHardware
+)
+
+// Destination returns where reply, the answer to req, must be sent, and
+// the address to send it to (RFC 2131 §4.1): to the relay when giaddr is
+// set; a NAK otherwise to broadcast; else to ciaddr when set; else to
+// broadcast when the client asked for it (broadcast flag); else to yiaddr
+// at chaddr.
+func Destination(req, reply *dhcpv4.Packet) (Delivery, netip.AddrPort) {
+	const clientPort, serverPort = 68, 67
+	switch {
+	case isSet(req.GIAddr):
+		return ToRelay, netip.AddrPortFrom(req.GIAddr, serverPort)
+	case reply.MessageType() == dhcpv4.Nak:
+		return ToBroadcast, netip.AddrPortFrom(broadcastAll, clientPort)
+	case isSet(req.CIAddr):
+		return ToClientAddr, netip.AddrPortFrom(req.CIAddr, clientPort)
+	case req.Broadcast() || !isSet(reply.YIAddr):
+		return ToBroadcast, netip.AddrPortFrom(broadcastAll, clientPort)
+	default:
+		return ToHardware, netip.AddrPortFrom(reply.YIAddr, clientPort)
+	}
+}
