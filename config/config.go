@@ -149,11 +149,15 @@ type Subnet struct {
 }
 
 // Reservation binds a fixed address, and optionally a host name and extra
-// options, to one client. The client is named by exactly one of HWAddr and
-// ClientID (RFC 2132 §9.14 identity).
+// options, to one client. The client is named by exactly one of HWAddr,
+// ClientID (RFC 2132 §9.14 identity) and Relay (the switch port it is on).
 type Reservation struct {
 	// HWAddr is the client's hardware address (chaddr), 1 to 16 bytes.
 	HWAddr net.HardwareAddr
+
+	// Relay names the client by the relay agent information its relay
+	// adds (RFC 3046): whoever is behind that circuit gets the address.
+	Relay RelayMatch
 
 	// ClientID is the client identifier (option 61) the client sends,
 	// type byte included, 2 to 255 bytes.
@@ -210,9 +214,46 @@ func sameOption(opts []Option, o Option) bool {
 	return ok && bytes.Equal(v.Value, o.Value)
 }
 
-// Range is an inclusive range of IPv4 addresses, First to Last.
+// Range is an inclusive range of IPv4 addresses, First to Last. As a
+// subnet's pool it may be kept for some relayed clients only (Match).
 type Range struct {
 	First, Last netip.Addr
+	// Match, when set, keeps the pool for clients whose relay agent
+	// information matches it; such a pool is tried before the subnet's
+	// pools without a match. Its zero value matches every client.
+	Match RelayMatch
+}
+
+// RelayMatch selects relayed clients by the sub-options their relay agent
+// added to the relay agent information option (RFC 3046 §2.0): the
+// circuit (the port or VLAN the client is on) and the relay's remote
+// identifier. The set fields must all be equal; the zero RelayMatch sets
+// none and matches every client.
+type RelayMatch struct {
+	CircuitID string // raw bytes of sub-option 1
+	RemoteID  string // raw bytes of sub-option 2
+}
+
+// IsZero reports whether m sets nothing.
+func (m RelayMatch) IsZero() bool { return m.CircuitID == "" && m.RemoteID == "" }
+
+// Matches reports whether a client whose relay sent circuit and remote
+// matches m. The zero RelayMatch matches everyone.
+func (m RelayMatch) Matches(circuit, remote []byte) bool {
+	return (m.CircuitID == "" || m.CircuitID == string(circuit)) &&
+		(m.RemoteID == "" || m.RemoteID == string(remote))
+}
+
+// String formats m for messages: circuit-id and remote-id in hex.
+func (m RelayMatch) String() string {
+	var parts []string
+	if m.CircuitID != "" {
+		parts = append(parts, "circuit-id "+formatHex([]byte(m.CircuitID)))
+	}
+	if m.RemoteID != "" {
+		parts = append(parts, "remote-id "+formatHex([]byte(m.RemoteID)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ParseRange parses "198.18.0.100-198.18.0.199" (spaces around the dash are

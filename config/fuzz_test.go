@@ -83,7 +83,7 @@ func bigConfig() *Config {
 	for i := range 256 {
 		s := Subnet{
 			Prefix:    netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, byte(i), 0}), 24),
-			Pools:     []Range{{netip.AddrFrom4([4]byte{198, 18, byte(i), 100}), netip.AddrFrom4([4]byte{198, 18, byte(i), 199})}},
+			Pools:     []Range{{First: netip.AddrFrom4([4]byte{198, 18, byte(i), 100}), Last: netip.AddrFrom4([4]byte{198, 18, byte(i), 199})}},
 			LeaseTime: time.Hour,
 			Options:   []Option{{Code: dhcpv4.OptRouter, Value: []byte{198, 18, byte(i), 1}}},
 		}

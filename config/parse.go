@@ -41,7 +41,9 @@ var (
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",
 		"authoritative", "reservations-in-pool", "options", "reservations",
 	}
-	reservationKeys = []string{"hw-address", "client-id", "address", "hostname", "options"}
+	reservationKeys = []string{"hw-address", "client-id", "relay-match", "address", "hostname", "options"}
+	poolKeys        = []string{"range", "relay-match"}
+	relayMatchKeys  = []string{"circuit-id", "remote-id"}
 	routeKeys       = []string{"destination", "router"}
 )
 
@@ -634,16 +636,9 @@ func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
 			}
 		case "pools":
 			d.sequence(v, p, "a list of address ranges such as 198.18.0.100-198.18.0.199", func(_ int, item *yaml.Node, ip string) {
-				t, ok := d.text(item, ip, "an address range such as 198.18.0.100-198.18.0.199")
-				if !ok {
-					return
+				if r, ok := d.pool(item, ip); ok {
+					s.Pools = append(s.Pools, r)
 				}
-				r, err := ParseRange(t)
-				if err != nil {
-					d.errorf(item, ip, "%v", err)
-					return
-				}
-				s.Pools = append(s.Pools, r)
 			})
 		case "lease-time":
 			s.LeaseTime, dr.leaseSet = d.duration(v, p, true)
@@ -664,6 +659,105 @@ func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
 		}
 	})
 	return dr
+}
+
+// pool decodes one pool: "first-last", or a mapping with range and
+// relay-match.
+func (d *decoder) pool(item *yaml.Node, path string) (Range, bool) {
+	item = resolve(item)
+	if item.Kind == yaml.MappingNode {
+		var r Range
+		var rangeSet bool
+		d.mapping(item, path, "a pool (a mapping with range and relay-match)", poolKeys, func(key string, _, v *yaml.Node, p string) {
+			switch key {
+			case "range":
+				r2, ok := d.poolRange(v, p)
+				if ok {
+					r.First, r.Last, rangeSet = r2.First, r2.Last, true
+				}
+			case "relay-match":
+				r.Match = d.relayMatch(v, p)
+			}
+		})
+		if !rangeSet {
+			d.errorf(item, path, "a pool needs a range")
+			return Range{}, false
+		}
+		return r, true
+	}
+	return d.poolRange(item, path)
+}
+
+func (d *decoder) poolRange(n *yaml.Node, path string) (Range, bool) {
+	t, ok := d.text(n, path, "an address range such as 198.18.0.100-198.18.0.199")
+	if !ok {
+		return Range{}, false
+	}
+	r, err := ParseRange(t)
+	if err != nil {
+		d.errorf(n, path, "%v", err)
+		return Range{}, false
+	}
+	return r, true
+}
+
+// relayMatch decodes a mapping of circuit-id and remote-id, each text
+// (its bytes) or {hex: "..."}.
+func (d *decoder) relayMatch(n *yaml.Node, path string) RelayMatch {
+	var m RelayMatch
+	keys := 0
+	ok := d.mapping(n, path, "a relay match (a mapping with circuit-id and/or remote-id)", nil, func(key string, k, v *yaml.Node, p string) {
+		keys++
+		if !slices.Contains(relayMatchKeys, key) {
+			d.errorf(k, p, "unknown key%s", suggest(key, relayMatchKeys))
+			return
+		}
+		b, ok := d.bytesValue(v, p)
+		if !ok {
+			return
+		}
+		switch key {
+		case "circuit-id":
+			m.CircuitID = string(b)
+		case "remote-id":
+			m.RemoteID = string(b)
+		}
+	})
+	if ok && keys == 0 {
+		d.errorf(n, path, "a relay match needs circuit-id or remote-id")
+	}
+	return m
+}
+
+// bytesValue decodes text as its bytes, or {hex: "..."} as hex bytes.
+func (d *decoder) bytesValue(n *yaml.Node, path string) ([]byte, bool) {
+	n = resolve(n)
+	if n.Kind == yaml.MappingNode {
+		var out []byte
+		ok := false
+		d.mapping(n, path, `{hex: "..."}`, []string{"hex"}, func(_ string, _, v *yaml.Node, p string) {
+			s, good := d.text(v, p, "hex bytes such as 00:01:0a")
+			if !good {
+				return
+			}
+			b, err := parseHex(s)
+			if err != nil {
+				d.errorf(v, p, "%v", err)
+				return
+			}
+			out, ok = b, true
+		})
+		return out, ok
+	}
+	s, ok := d.text(n, path, `text, or {hex: "..."}`)
+	if !ok {
+		return nil, false
+	}
+	if s == "" || len(s) > 255 {
+		d.errorf(n, path, "must be 1 to 255 bytes long")
+		return nil, false
+	}
+	return []byte(s), true
 }
 
 func (d *decoder) reservation(n *yaml.Node, path string) Reservation {
@@ -692,6 +786,8 @@ func (d *decoder) reservation(n *yaml.Node, path string) Reservation {
 				return
 			}
 			r.ClientID = b
+		case "relay-match":
+			r.Relay = d.relayMatch(v, p)
 		case "address":
 			if a, ok := d.addr(v, p); ok {
 				r.Addr = a

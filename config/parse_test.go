@@ -533,11 +533,11 @@ func TestParseValidationErrors(t *testing.T) {
 			"      - hw-address: 02:00:00:00:00:01",
 			"        client-id: 01:02:00:00:00:00:01",
 			"        address: 198.18.0.10",
-		), []string{"t.yaml:6: subnets[0].reservations[0]: set one of hw-address and client-id, not both"}},
+		), []string{"t.yaml:6: subnets[0].reservations[0]: set one of hw-address, client-id and relay-match, not several"}},
 		{"reservation names a client", validHead + lines(
 			"    reservations:",
 			"      - address: 198.18.0.10",
-		), []string{"t.yaml:6: subnets[0].reservations[0]: a reservation needs hw-address or client-id"}},
+		), []string{"t.yaml:6: subnets[0].reservations[0]: a reservation needs hw-address, client-id or relay-match"}},
 		{"reservation needs an address", validHead + lines(
 			"    reservations:",
 			"      - hw-address: 02:00:00:00:00:01",
@@ -958,6 +958,68 @@ func TestSuggest(t *testing.T) {
 	for _, tt := range tests {
 		if got := suggest(tt.key, tt.known); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestParseRelayMatch(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(lines(
+		"interfaces: [eth0]",
+		"subnets:",
+		"  - prefix: 198.18.1.0/24",
+		"    pools:",
+		"      - 198.18.1.100-198.18.1.149",
+		"      - range: 198.18.1.150-198.18.1.199",
+		"        relay-match: {circuit-id: port7, remote-id: {hex: \"00:11:22\"}}",
+		"    reservations:",
+		"      - relay-match: {circuit-id: port9}",
+		"        address: 198.18.1.9",
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Subnets[0]
+	if len(s.Pools) != 2 || !s.Pools[0].Match.IsZero() {
+		t.Fatalf("pools %+v", s.Pools)
+	}
+	want := RelayMatch{CircuitID: "port7", RemoteID: "\x00\x11\x22"}
+	if s.Pools[1].Match != want || s.Pools[1].String() != "198.18.1.150-198.18.1.199" {
+		t.Errorf("pool match %+v", s.Pools[1])
+	}
+	if r := s.Reservations[0]; r.Relay.CircuitID != "port9" || r.Addr != netip.MustParseAddr("198.18.1.9") {
+		t.Errorf("reservation %+v", r)
+	}
+	if !want.Matches([]byte("port7"), []byte{0, 0x11, 0x22}) || want.Matches([]byte("port7"), nil) || !(RelayMatch{}).Matches(nil, nil) {
+		t.Error("RelayMatch.Matches")
+	}
+
+	bad := []struct {
+		name, input, want string
+	}{
+		{"RFC3046 relay match needs a sub-option", lines(
+			"interfaces: [eth0]", "subnets:", "  - prefix: 198.18.1.0/24",
+			"    pools:", "      - range: 198.18.1.100-198.18.1.149", "        relay-match: {}",
+		), "t.yaml:6: subnets[0].pools[0].relay-match: a relay match needs circuit-id or remote-id"},
+		{"pool mapping needs a range", lines(
+			"interfaces: [eth0]", "subnets:", "  - prefix: 198.18.1.0/24",
+			"    pools:", "      - relay-match: {circuit-id: a}",
+		), "t.yaml:5: subnets[0].pools[0]: a pool needs a range"},
+		{"unknown relay match key", lines(
+			"interfaces: [eth0]", "subnets:", "  - prefix: 198.18.1.0/24",
+			"    pools:", "      - range: 198.18.1.100-198.18.1.149", "        relay-match: {circuit: a}",
+		), "t.yaml:6: subnets[0].pools[0].relay-match.circuit: unknown key (did you mean circuit-id?)"},
+		{"relay-match reserved twice", lines(
+			"interfaces: [eth0]", "subnets:", "  - prefix: 198.18.1.0/24",
+			"    pools: [198.18.1.100-198.18.1.149]",
+			"    reservations:",
+			"      - {relay-match: {circuit-id: p1}, address: 198.18.1.5}",
+			"      - {relay-match: {circuit-id: p1}, address: 198.18.1.6}",
+		), "t.yaml:7: subnets[0].reservations[1].relay-match: circuit-id 70:31 is already reserved at subnets[0].reservations[0]"},
+	}
+	for _, tc := range bad {
+		_, err := Parse("t.yaml", []byte(tc.input))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\n got %v\nwant %s", tc.name, err, tc.want)
 		}
 	}
 }

@@ -99,6 +99,7 @@ func (c *Config) validate() []*Error {
 		addrs: make(map[netip.Addr]string),
 		hw:    make(map[string]string),
 		cid:   make(map[string]string),
+		relay: make(map[string]string),
 	}
 	for i := range c.Subnets {
 		v.subnet(c, i, &u)
@@ -354,6 +355,7 @@ type uniqueness struct {
 	addrs map[netip.Addr]string
 	hw    map[string]string
 	cid   map[string]string
+	relay map[string]string
 }
 
 func (v *validator) subnet(c *Config, i int, u *uniqueness) {
@@ -415,11 +417,25 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 
 	for k, r := range s.Reservations {
 		rp := p + ".reservations[" + strconv.Itoa(k) + "]"
+		ids := 0
+		for _, set := range []bool{len(r.HWAddr) > 0, len(r.ClientID) > 0, !r.Relay.IsZero()} {
+			if set {
+				ids++
+			}
+		}
 		switch {
-		case len(r.HWAddr) > 0 && len(r.ClientID) > 0:
-			v.add(rp, "set one of hw-address and client-id, not both")
-		case len(r.HWAddr) == 0 && len(r.ClientID) == 0:
-			v.add(rp, "a reservation needs hw-address or client-id")
+		case ids > 1:
+			v.add(rp, "set one of hw-address, client-id and relay-match, not several")
+		case ids == 0:
+			v.add(rp, "a reservation needs hw-address, client-id or relay-match")
+		}
+		if !r.Relay.IsZero() {
+			key := r.Relay.CircuitID + "\x00" + r.Relay.RemoteID
+			if at, dup := u.relay[key]; dup {
+				v.add(rp+".relay-match", "%v is already reserved at %s", r.Relay, at)
+			} else {
+				u.relay[key] = rp
+			}
 		}
 		if n := len(r.HWAddr); n > 16 {
 			v.add(rp+".hw-address", "%v is %d bytes long and chaddr holds 16 at most: use client-id", r.HWAddr, n)

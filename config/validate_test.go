@@ -21,7 +21,7 @@ func validConfig() *Config {
 		Defaults:         SubnetDefaults{LeaseTime: time.Hour},
 		Subnets: []Subnet{{
 			Prefix:    netip.MustParsePrefix("198.18.0.0/24"),
-			Pools:     []Range{{netip.MustParseAddr("198.18.0.100"), netip.MustParseAddr("198.18.0.199")}},
+			Pools:     []Range{{First: netip.MustParseAddr("198.18.0.100"), Last: netip.MustParseAddr("198.18.0.199")}},
 			LeaseTime: time.Hour,
 			Options:   []Option{{Code: dhcpv4.OptRouter, Value: []byte{198, 18, 0, 1}}},
 			Reservations: []Reservation{{
@@ -69,7 +69,7 @@ func TestValidateGoBuilt(t *testing.T) {
 		{"zero pool", func(c *Config) { c.Subnets[0].Pools = []Range{{}} },
 			[]string{"subnets[0].pools[0]: invalid IP-invalid IP is not an IPv4 address range"}},
 		{"pool reversed", func(c *Config) {
-			c.Subnets[0].Pools = append(c.Subnets[0].Pools, Range{netip.MustParseAddr("198.18.1.5"), netip.MustParseAddr("198.18.0.9")})
+			c.Subnets[0].Pools = append(c.Subnets[0].Pools, Range{First: netip.MustParseAddr("198.18.1.5"), Last: netip.MustParseAddr("198.18.0.9")})
 		}, []string{"subnets[0].pools[1]: 198.18.1.5-198.18.0.9 is reversed"}},
 		{"option code twice", func(c *Config) {
 			c.Subnets[0].Options = append(c.Subnets[0].Options, Option{Code: dhcpv4.OptRouter, Value: []byte{198, 18, 0, 2}})
@@ -146,10 +146,10 @@ func TestRange(t *testing.T) {
 			want Range
 			ok   bool
 		}{
-			{"198.18.0.1-198.18.0.9", Range{a("198.18.0.1"), a("198.18.0.9")}, true},
-			{"198.18.0.1 - 198.18.0.9", Range{a("198.18.0.1"), a("198.18.0.9")}, true},
-			{"198.18.0.9", Range{a("198.18.0.9"), a("198.18.0.9")}, true},
-			{"198.18.0.9-198.18.0.1", Range{a("198.18.0.9"), a("198.18.0.1")}, true}, // order is Validate's business
+			{"198.18.0.1-198.18.0.9", Range{First: a("198.18.0.1"), Last: a("198.18.0.9")}, true},
+			{"198.18.0.1 - 198.18.0.9", Range{First: a("198.18.0.1"), Last: a("198.18.0.9")}, true},
+			{"198.18.0.9", Range{First: a("198.18.0.9"), Last: a("198.18.0.9")}, true},
+			{"198.18.0.9-198.18.0.1", Range{First: a("198.18.0.9"), Last: a("198.18.0.1")}, true}, // order is Validate's business
 			{"198.18.0.1-", Range{}, false},
 			{"2001:db8::1-2001:db8::9", Range{}, false},
 			{"198.18.0.0/24", Range{}, false},
@@ -169,7 +169,7 @@ func TestRange(t *testing.T) {
 		}
 	})
 	t.Run("Contains and Overlaps", func(t *testing.T) {
-		r := Range{a("198.18.0.10"), a("198.18.0.20")}
+		r := Range{First: a("198.18.0.10"), Last: a("198.18.0.20")}
 		for _, tt := range []struct {
 			addr string
 			want bool
@@ -182,12 +182,12 @@ func TestRange(t *testing.T) {
 			o    Range
 			want bool
 		}{
-			{Range{a("198.18.0.1"), a("198.18.0.9")}, false},
-			{Range{a("198.18.0.1"), a("198.18.0.10")}, true},
-			{Range{a("198.18.0.20"), a("198.18.0.30")}, true},
-			{Range{a("198.18.0.12"), a("198.18.0.13")}, true},
-			{Range{a("198.18.0.21"), a("198.18.0.30")}, false},
-			{Range{a("198.18.0.30"), a("198.18.0.1")}, false}, // reversed: invalid
+			{Range{First: a("198.18.0.1"), Last: a("198.18.0.9")}, false},
+			{Range{First: a("198.18.0.1"), Last: a("198.18.0.10")}, true},
+			{Range{First: a("198.18.0.20"), Last: a("198.18.0.30")}, true},
+			{Range{First: a("198.18.0.12"), Last: a("198.18.0.13")}, true},
+			{Range{First: a("198.18.0.21"), Last: a("198.18.0.30")}, false},
+			{Range{First: a("198.18.0.30"), Last: a("198.18.0.1")}, false}, // reversed: invalid
 		} {
 			if got := r.Overlaps(tt.o); got != tt.want {
 				t.Errorf("%v.Overlaps(%v) = %v", r, tt.o, got)
@@ -196,7 +196,7 @@ func TestRange(t *testing.T) {
 				t.Errorf("%v.Overlaps(%v) = %v", tt.o, r, got)
 			}
 		}
-		if (Range{a("198.18.0.9"), a("198.18.0.1")}).Contains(a("198.18.0.5")) {
+		if (Range{First: a("198.18.0.9"), Last: a("198.18.0.1")}).Contains(a("198.18.0.5")) {
 			t.Error("a reversed range contains an address")
 		}
 	})

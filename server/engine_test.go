@@ -925,3 +925,64 @@ func TestRenewalsKeepOneTimerPerBinding(t *testing.T) {
 		t.Error("expired lease's address not back in the pool")
 	}
 }
+
+func TestRelayMatchPoolsAndReservations(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		s := &c.Subnets[1]
+		s.Pools = []config.Range{
+			{First: mustAddr("198.19.0.100"), Last: mustAddr("198.19.0.101")},
+			{First: mustAddr("198.19.0.150"), Last: mustAddr("198.19.0.150"), Match: config.RelayMatch{CircuitID: "port7"}},
+			{First: mustAddr("198.19.0.160"), Last: mustAddr("198.19.0.160"), Match: config.RelayMatch{RemoteID: "sw2"}},
+		}
+		s.Reservations = []config.Reservation{{Relay: config.RelayMatch{CircuitID: "port9"}, Addr: mustAddr("198.19.0.9")}}
+	})
+	discover := func(n byte, circuit, remote string) Outcome {
+		c := newClient(n)
+		var extra []option
+		if circuit != "" || remote != "" {
+			var info []byte
+			if circuit != "" {
+				info = dhcpv4.AppendSubOption(info, dhcpv4.RelayCircuitID, []byte(circuit))
+			}
+			if remote != "" {
+				info = dhcpv4.AppendSubOption(info, dhcpv4.RelayRemoteID, []byte(remote))
+			}
+			extra = append(extra, option{dhcpv4.OptRelayAgentInfo, info})
+		}
+		p := c.packet(dhcpv4.Discover, extra...)
+		p.GIAddr = relayAddr
+		out, _ := e.handle(p, relayed())
+		return out
+	}
+	tests := []struct {
+		name            string
+		n               byte
+		circuit, remote string
+		want            string
+	}{
+		{"RFC3046 circuit-id selects the pool kept for it", 1, "port7", "", "198.19.0.150"},
+		{"remote-id selects the pool kept for it", 2, "x", "sw2", "198.19.0.160"},
+		{"reservation by circuit-id", 3, "port9", "", "198.19.0.9"},
+		{"a kept pool that is full falls back to the open pools", 4, "port7", "", "198.19.0.100"},
+		{"an unmatched client never gets a kept pool's address", 5, "", "", "198.19.0.101"},
+		{"and finds the open pools exhausted", 6, "port8", "", ""},
+	}
+	for _, tc := range tests {
+		out := discover(tc.n, tc.circuit, tc.remote)
+		got := ""
+		if out.Reason == ReasonOffer {
+			got = out.Addr.String()
+		}
+		if got != tc.want {
+			t.Errorf("%s: got %q (%v), want %q", tc.name, got, out.Reason, tc.want)
+		}
+	}
+	// A client may not REQUEST an address from a pool kept for others.
+	c := newClient(7)
+	p := c.packet(dhcpv4.Request, optAddr(dhcpv4.OptServerID, "198.18.0.1"), optAddr(dhcpv4.OptRequestedIP, "198.19.0.160"))
+	p.GIAddr = relayAddr
+	e.now = e.now.Add(time.Minute) // all offers lapsed
+	if out, _ := e.handle(p, relayed()); out.Reason != ReasonNakAddress {
+		t.Errorf("REQUEST for a kept pool's address from an unmatched client: %v", out.Reason)
+	}
+}

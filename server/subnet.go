@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"leased/alloc"
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
@@ -46,6 +45,7 @@ type reservation struct {
 	hostname string
 	opts     []config.Option
 	inPool   bool
+	relay    config.RelayMatch
 }
 
 // subnet is one configured subnet and its state, guarded by mu.
@@ -62,9 +62,10 @@ type subnet struct {
 	resByHW       map[string]*reservation
 	resByID       map[string]*reservation
 	resByAddr     map[netip.Addr]*reservation
+	resByRelay    []*reservation // by relay match, in configuration order
 
 	mu       sync.Mutex
-	pool     *alloc.Pool
+	pool     pools
 	bindings map[netip.Addr]*binding
 	byClient map[string]*binding // the client's current or latest binding
 	timers   expiryHeap
@@ -72,11 +73,7 @@ type subnet struct {
 }
 
 func newSubnet(c *config.Subnet) (*subnet, error) {
-	ranges := make([]alloc.Range, len(c.Pools))
-	for i, r := range c.Pools {
-		ranges[i] = alloc.Range{First: r.First, Last: r.Last}
-	}
-	pool, err := alloc.NewPool(ranges...)
+	pool, err := newPools(c.Pools)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +101,10 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 	}
 	for i := range c.Reservations {
 		r := &c.Reservations[i]
-		res := &reservation{addr: r.Addr, hostname: r.Hostname, opts: r.Options, inPool: pool.Contains(r.Addr)}
+		res := &reservation{addr: r.Addr, hostname: r.Hostname, opts: r.Options, inPool: pool.Contains(r.Addr), relay: r.Relay}
+		if !r.Relay.IsZero() {
+			s.resByRelay = append(s.resByRelay, res)
+		}
 		if len(r.HWAddr) > 0 {
 			s.resByHW[string(r.HWAddr)] = res
 		}
@@ -140,7 +140,8 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // reservationFor returns the client's reservation in s, or nil. A client is
 // matched by its client identifier, then by its hardware address even when
 // it sends a client identifier of another form (a DUID, RFC 4361), so that
-// reservations by MAC keep working for such clients.
+// reservations by MAC keep working for such clients, then by the relay
+// agent information its relay added (the port it is on).
 func (s *subnet) reservationFor(key []byte, req *dhcpv4.Packet) *reservation {
 	if len(s.resByID) > 0 {
 		if r := s.resByID[string(key)]; r != nil {
@@ -150,6 +151,14 @@ func (s *subnet) reservationFor(key []byte, req *dhcpv4.Packet) *reservation {
 	if len(s.resByHW) > 0 && req.HType == 1 {
 		if r := s.resByHW[string(req.HardwareAddr())]; r != nil {
 			return r
+		}
+	}
+	if len(s.resByRelay) > 0 {
+		rel := relayOf(req)
+		for _, r := range s.resByRelay {
+			if r.relay.Matches(rel.circuit, rel.remote) {
+				return r
+			}
 		}
 	}
 	return nil
@@ -224,24 +233,25 @@ func (s *subnet) choose(key []byte, req *dhcpv4.Packet, now time.Time) (netip.Ad
 	if res != nil && s.availableTo(res.addr, key, res, now) {
 		return res.addr, res, true
 	}
+	rel := relayOf(req)
 	if b := s.clientBinding(key, now); b != nil && b.state != stDeclined && s.resByAddr[b.addr] == nil {
 		if b.state.active() {
 			return b.addr, res, true // its current binding
 		}
-		if s.bindings[b.addr] == b && s.pool.IsFree(b.addr) {
+		if s.bindings[b.addr] == b && s.pool.IsFree(b.addr) && s.pool.eligible(b.addr, rel) {
 			return b.addr, res, true // its previous address, still free
 		}
 	}
-	if a, ok := req.Options.Addr(dhcpv4.OptRequestedIP); ok && s.pool.Contains(a) && s.availableTo(a, key, nil, now) {
+	if a, ok := req.Options.Addr(dhcpv4.OptRequestedIP); ok && s.pool.eligible(a, rel) && s.availableTo(a, key, nil, now) {
 		return a, res, true
 	}
 	// A free address: Next takes it, and offer claims it.
-	if a, ok := s.pool.Next(); ok {
+	if a, ok := s.pool.Next(rel); ok {
 		return a, res, true
 	}
 	// Reclaim what has lapsed, then try once more.
 	if n, _ := s.sweep(now, 1<<30); n > 0 {
-		if a, ok := s.pool.Next(); ok {
+		if a, ok := s.pool.Next(rel); ok {
 			return a, res, true
 		}
 	}
@@ -359,7 +369,7 @@ func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a
 	case selecting:
 		// Our offer lapsed or was never made: grant the address if it is
 		// still free, else refuse.
-		if s.availableTo(a, key, res, now) && (s.pool.Contains(a) || res != nil) {
+		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req)) || res != nil) {
 			return ack
 		}
 		return decision{verdict: verdictNak, reason: ReasonNakAddress, message: "requested address is not available"}
@@ -376,7 +386,7 @@ func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a
 			// for peaceful coexistence with other servers.
 			return decision{verdict: verdictSilent}
 		}
-		if s.availableTo(a, key, res, now) && (s.pool.Contains(a) || res != nil) {
+		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req)) || res != nil) {
 			return ack // authoritative and free: grant it
 		}
 		return decision{verdict: verdictNak, reason: ReasonNakUnknown, message: "requested address is not available"}
