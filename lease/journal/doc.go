@@ -1,0 +1,123 @@
+// Package journal is leased's default lease store: durable, embedded in
+// the server process, with no service to run beside it. It implements
+// lease.Store.
+//
+// Its promise: a lease whose Commit returned nil survives any crash,
+// power loss or restart, and Commit does not cost one fsync per lease.
+//
+// It is for one server on one machine. It is not a database: there is no
+// query but All, no index but the address, and no sharing between
+// servers (a lock file refuses a second one); a store shared by several
+// servers is another package's job.
+//
+// # How it works
+//
+// The store keeps the latest record of every address in memory, packed
+// as its encoded bytes in large chunks (a few tens of bytes per lease, no
+// pointers), and on disk as a snapshot plus append-only logs.
+//
+// Group commit: Commit encodes its records into the pending batch and
+// waits. One writer goroutine takes everything pending, writes it with
+// one write(2), syncs it with one fdatasync(2), applies it to memory, and
+// only then wakes every committer of the batch. While it writes, the next
+// batch fills up, so batches grow with the load. A caller whose context
+// ends stops waiting; its records may still become durable.
+//
+// Compaction: when the logs that recovery would replay outgrow the live
+// records (Options.CompactRatio, Options.CompactMinBytes), the writer
+// starts a new log of the next generation N, copies the address map, and
+// a background goroutine writes the snapshot of that copy: to
+// snapshot.tmp, fdatasync, rename to snapshot, fsync of the directory.
+// Commits go on into log N meanwhile; the writer notes which addresses
+// they change and carries those over when it installs the compacted
+// state. Then the logs before N are removed.
+//
+// Recovery: Open loads the snapshot of generation G, then replays logs G,
+// G+1, ... in order; logs older than G are left-overs of a compaction and
+// are removed, as is a snapshot.tmp. A crash at any step of a compaction
+// leaves a directory that recovers to the same records: before the
+// rename, the old snapshot and all the logs after it are there; after it,
+// the new snapshot and the new log are. Only the last batch of the last
+// log can be incomplete, since each batch is synced before the next is
+// written; such a torn tail is cut off at Open. Anything else that is not
+// as written (a bad checksum, a gap in the log generations, a short
+// snapshot) is corruption: Open fails with a *CorruptError that names the
+// file and offset, unless Options.Salvage is set.
+//
+// Write errors: after a failed write or fdatasync (disk full, I/O error)
+// the commits of that batch fail, the error is logged once for the burst
+// and counted, and the log is not trusted again. Retrying an fdatasync
+// that failed proves nothing (the kernel may have dropped the pages and
+// cleared the error), and the log may end in a partial batch. Instead,
+// the next commit after a pause (Options.RetryInterval, doubling up to
+// 5 s; commits in the pause fail at once) repairs the store: it writes
+// all the live records from memory, which hold exactly what was
+// acknowledged, to a new snapshot, starts a new log after it and removes
+// the suspect one. Until that succeeds, every commit fails. The same
+// repair cleans up a store that Open salvaged.
+//
+// # Files
+//
+// A store is a directory holding:
+//
+//	lock                  flock(2)ed by the server that has the store open; holds its process id
+//	snapshot              the live records as of the start of its generation's log
+//	snapshot.tmp          a snapshot being written; removed at Open
+//	log.<generation>      logs; the generation is 16 lower-case hex digits
+//
+// All integers are little-endian. Every checksum is CRC-32C (Castagnoli).
+//
+// A log and a snapshot start with a 32-byte file header:
+//
+//	magic       [8]byte  "LEASEDJL" for a log, "LEASEDJS" for a snapshot
+//	version     uint32   1
+//	generation  uint64   the log's generation; for a snapshot, the first log it does not cover
+//	count       uint64   snapshot: number of records; log: 0
+//	crc         uint32   of the 28 bytes before it
+//
+// A log is its header followed by batches, each written by one write(2),
+// and then zeros up to the end of the file. The writer keeps the file
+// ahead of its contents, filled with zeros (64 KiB to 1 MiB at a time), so
+// that the fdatasync of a batch written over them needs no change of the
+// file's size, which would cost a commit of the file system's journal on
+// every batch. A batch is:
+//
+//	magic       uint32   0x4c424a31
+//	length      uint32   bytes of records that follow
+//	count       uint32   number of records that follow
+//	crc         uint32   of the 12 bytes before it
+//	records     [length]byte
+//
+// A snapshot is its header followed by exactly count records and nothing
+// else. A record is a frame around a payload:
+//
+//	length      uint16   bytes of payload, 34 to 560
+//	crc         uint32   of the payload
+//	payload:
+//	  kind      uint8    1: a lease
+//	  address   [4]byte  the IPv4 address, the record's key
+//	  state     uint8    lease.State; 5 (Free) deletes the address
+//	  start     int64 seconds since 1970 UTC, uint32 nanoseconds
+//	  expiry    int64 seconds since 1970 UTC, uint32 nanoseconds
+//	  htype     uint8    hardware type
+//	  hlen      uint8    hardware address length, at most 16
+//	  chaddr    [hlen]byte
+//	  idlen     uint8, client identifier [idlen]byte
+//	  namelen   uint8, host name [namelen]byte
+//
+// A later record for an address replaces an earlier one. Times come back
+// in UTC without a monotonic reading.
+//
+// Where a log's batches end, the rest of the file must be zeros. In the
+// last log, a bad batch is a torn tail, and is cut off, when no valid
+// batch (header and every record) can be found at any later offset: each
+// batch is synced before the next is written, so a crash can damage only
+// the last one, in any way (missing, zeroed or holed pages), and nothing
+// valid can follow it. Any other bad batch is corruption. Two rare kinds
+// of damage are accepted silently by these rules, as they cannot be told
+// from a crash: a corrupted last batch of the last log is dropped, and
+// zeros where a log's last batches were read as its end.
+//
+// Salvage skips a bad batch whole (or a bad snapshot record) to the next
+// valid one it can find.
+package journal

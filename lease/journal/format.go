@@ -1,0 +1,257 @@
+package journal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"net/netip"
+	"time"
+
+	"leased/lease"
+)
+
+// The on-disk format; doc.go describes it in prose.
+const (
+	// formatVersion is the version written in every file header.
+	formatVersion = 1
+
+	// fileHeaderSize is the size of the header that starts every log and
+	// snapshot file: magic[8] version[4] generation[8] count[8] crc[4].
+	fileHeaderSize = 32
+
+	// batchHeaderSize is the size of the header of one batch in a log:
+	// magic[4] length[4] count[4] crc[4].
+	batchHeaderSize = 16
+
+	// batchMagic starts every batch header.
+	batchMagic = 0x4c424a31 // "1JBL" little-endian
+
+	// frameHeaderSize is the size of the header of one record frame:
+	// length[2] crc[4].
+	frameHeaderSize = 6
+
+	// kindLease is the first byte of a lease record payload.
+	kindLease = 1
+
+	// payloadFixed is the size of the fixed part of a lease payload: kind,
+	// address, state, start, expiry, hardware type and length.
+	payloadFixed = 1 + 4 + 1 + 12 + 12 + 1 + 1
+
+	// minPayload and maxPayload bound the size of a lease payload.
+	minPayload = payloadFixed + 1 + 1
+	maxPayload = payloadFixed + 16 + 1 + 255 + 1 + 255
+
+	// maxFrame is the largest record frame.
+	maxFrame = frameHeaderSize + maxPayload
+)
+
+// File magics: the first 8 bytes of a log and of a snapshot.
+const (
+	logMagic      = "LEASEDJL"
+	snapshotMagic = "LEASEDJS"
+)
+
+// castagnoli is the CRC-32C table used for every checksum in the store.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// fileHeader is the decoded header of a log or snapshot file.
+type fileHeader struct {
+	magic string
+	gen   uint64 // generation: the log's number, or the first log a snapshot does not cover
+	count uint64 // snapshots: number of records; logs: 0
+}
+
+// appendFileHeader appends the encoded header h to dst.
+func appendFileHeader(dst []byte, h fileHeader) []byte {
+	start := len(dst)
+	dst = append(dst, h.magic...)
+	dst = binary.LittleEndian.AppendUint32(dst, formatVersion)
+	dst = binary.LittleEndian.AppendUint64(dst, h.gen)
+	dst = binary.LittleEndian.AppendUint64(dst, h.count)
+	return binary.LittleEndian.AppendUint32(dst, checksum(dst[start:]))
+}
+
+// parseFileHeader decodes a file header and checks its magic, version and
+// checksum. b must hold at least fileHeaderSize bytes.
+func parseFileHeader(b []byte, magic string) (fileHeader, error) {
+	if len(b) < fileHeaderSize {
+		return fileHeader{}, fmt.Errorf("file header: %d bytes, want %d", len(b), fileHeaderSize)
+	}
+	b = b[:fileHeaderSize]
+	if got, want := binary.LittleEndian.Uint32(b[28:]), checksum(b[:28]); got != want {
+		return fileHeader{}, fmt.Errorf("file header: checksum %#08x, want %#08x", got, want)
+	}
+	if string(b[:8]) != magic {
+		return fileHeader{}, fmt.Errorf("file header: magic %q, want %q", b[:8], magic)
+	}
+	if v := binary.LittleEndian.Uint32(b[8:]); v != formatVersion {
+		return fileHeader{}, fmt.Errorf("file header: format version %d, this program reads %d", v, formatVersion)
+	}
+	return fileHeader{
+		magic: magic,
+		gen:   binary.LittleEndian.Uint64(b[12:]),
+		count: binary.LittleEndian.Uint64(b[20:]),
+	}, nil
+}
+
+// putBatchHeader writes a batch header for a body of length bytes holding
+// count records into b[:batchHeaderSize].
+func putBatchHeader(b []byte, length, count int) {
+	binary.LittleEndian.PutUint32(b[0:], batchMagic)
+	binary.LittleEndian.PutUint32(b[4:], uint32(length))
+	binary.LittleEndian.PutUint32(b[8:], uint32(count))
+	binary.LittleEndian.PutUint32(b[12:], checksum(b[:12]))
+}
+
+// parseBatchHeader decodes a batch header. ok is false when the magic or
+// the header checksum is wrong.
+func parseBatchHeader(b []byte) (length, count int64, ok bool) {
+	if len(b) < batchHeaderSize || binary.LittleEndian.Uint32(b) != batchMagic {
+		return 0, 0, false
+	}
+	if binary.LittleEndian.Uint32(b[12:]) != checksum(b[:12]) {
+		return 0, 0, false
+	}
+	return int64(binary.LittleEndian.Uint32(b[4:])), int64(binary.LittleEndian.Uint32(b[8:])), true
+}
+
+// appendRecord appends the frame of the lease record l to dst: the payload
+// length, its CRC-32C and the payload. l must be valid (lease.Validate).
+func appendRecord(dst []byte, l *lease.Lease) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0)
+	dst = appendPayload(dst, l)
+	p := dst[start+frameHeaderSize:]
+	binary.LittleEndian.PutUint16(dst[start:], uint16(len(p)))
+	binary.LittleEndian.PutUint32(dst[start+2:], checksum(p))
+	return dst
+}
+
+// appendFrame appends a frame around an already encoded payload.
+func appendFrame(dst, payload []byte) []byte {
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(len(payload)))
+	dst = binary.LittleEndian.AppendUint32(dst, checksum(payload))
+	return append(dst, payload...)
+}
+
+// appendPayload appends the payload encoding of l to dst.
+func appendPayload(dst []byte, l *lease.Lease) []byte {
+	a := l.Addr.As4()
+	dst = append(dst, kindLease)
+	dst = append(dst, a[:]...)
+	dst = append(dst, byte(l.State))
+	dst = appendTime(dst, l.Start)
+	dst = appendTime(dst, l.Expiry)
+	hw := l.HW.Bytes()
+	dst = append(dst, l.HW.Type, byte(len(hw)))
+	dst = append(dst, hw...)
+	dst = append(dst, byte(len(l.ClientID)))
+	dst = append(dst, l.ClientID...)
+	dst = append(dst, byte(len(l.Hostname)))
+	return append(dst, l.Hostname...)
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(t.Unix()))
+	return binary.LittleEndian.AppendUint32(dst, uint32(t.Nanosecond()))
+}
+
+func readTime(b []byte) time.Time {
+	return time.Unix(int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint32(b[8:]))).UTC()
+}
+
+// checkFrame checks the record frame at the start of b: that it is
+// complete, that its checksum matches and that its payload is a well-formed
+// lease record. It returns the payload and the frame's total size.
+func checkFrame(b []byte) (payload []byte, size int, err error) {
+	if len(b) < frameHeaderSize {
+		return nil, 0, fmt.Errorf("record header: %d of %d bytes", len(b), frameHeaderSize)
+	}
+	n := int(binary.LittleEndian.Uint16(b))
+	if n < minPayload || n > maxPayload {
+		return nil, 0, fmt.Errorf("record length %d outside [%d, %d]", n, minPayload, maxPayload)
+	}
+	if len(b) < frameHeaderSize+n {
+		return nil, 0, fmt.Errorf("record: %d of %d bytes", len(b)-frameHeaderSize, n)
+	}
+	p := b[frameHeaderSize : frameHeaderSize+n]
+	if got, want := binary.LittleEndian.Uint32(b[2:]), checksum(p); got != want {
+		return nil, 0, fmt.Errorf("record checksum %#08x, want %#08x", got, want)
+	}
+	if err := checkPayload(p); err != nil {
+		return nil, 0, err
+	}
+	return p, frameHeaderSize + n, nil
+}
+
+// checkPayload reports whether p is a well-formed lease payload, without
+// allocating.
+func checkPayload(p []byte) error {
+	if len(p) < minPayload {
+		return fmt.Errorf("record of %d bytes, shorter than %d", len(p), minPayload)
+	}
+	if p[0] != kindLease {
+		return fmt.Errorf("record kind %d, want %d", p[0], kindLease)
+	}
+	if s := lease.State(p[5]); !s.Valid() {
+		return fmt.Errorf("record state %d is invalid", p[5])
+	}
+	if binary.LittleEndian.Uint32(p[14:]) >= 1e9 || binary.LittleEndian.Uint32(p[26:]) >= 1e9 {
+		return fmt.Errorf("record time has more than 999999999 nanoseconds")
+	}
+	i := payloadFixed - 1
+	hlen := int(p[i])
+	if hlen > 16 {
+		return fmt.Errorf("record hardware address length %d > 16", hlen)
+	}
+	i += 1 + hlen
+	for _, what := range [...]string{"client identifier", "host name"} {
+		if i >= len(p) {
+			return fmt.Errorf("record ends before its %s", what)
+		}
+		i += 1 + int(p[i])
+	}
+	if i != len(p) {
+		return fmt.Errorf("record of %d bytes holds %d bytes of fields", len(p), i)
+	}
+	return nil
+}
+
+// payloadKey returns the store key of a checked payload: its IPv4 address
+// as a big-endian number, so that key order is address order.
+func payloadKey(p []byte) uint32 { return binary.BigEndian.Uint32(p[1:5]) }
+
+// payloadFree reports whether a checked payload is a Free (tombstone) record.
+func payloadFree(p []byte) bool { return lease.State(p[5]) == lease.Free }
+
+// decodePayload decodes a lease payload. Times come back in UTC without a
+// monotonic reading; hardware address bytes beyond its length are zero.
+func decodePayload(p []byte) (lease.Lease, error) {
+	if err := checkPayload(p); err != nil {
+		return lease.Lease{}, err
+	}
+	var l lease.Lease
+	l.Addr = netip.AddrFrom4([4]byte(p[1:5]))
+	l.State = lease.State(p[5])
+	l.Start = readTime(p[6:])
+	l.Expiry = readTime(p[18:])
+	l.HW.Type = p[30]
+	l.HW.Len = p[31]
+	i := payloadFixed
+	i += copy(l.HW.Addr[:], p[i:i+int(l.HW.Len)])
+	n := int(p[i])
+	l.ClientID = string(p[i+1 : i+1+n])
+	i += 1 + n
+	n = int(p[i])
+	l.Hostname = string(p[i+1 : i+1+n])
+	return l, nil
+}
+
+// keyAddr converts a store key back to an address.
+func keyAddr(k uint32) netip.Addr {
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], k)
+	return netip.AddrFrom4(a)
+}

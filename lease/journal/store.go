@@ -1,0 +1,525 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"leased/lease"
+)
+
+// ErrLocked is returned, wrapped, by Open when another server holds the
+// store's lock.
+var ErrLocked = errors.New("journal: store is locked by another leased server")
+
+// ErrReadOnly is returned by Commit and Compact on a store opened with
+// Options.ReadOnly.
+var ErrReadOnly = errors.New("journal: store is open read-only")
+
+// ErrBusy is returned by Commit when records wait to be written faster
+// than the disk takes them, beyond what one batch may hold.
+var ErrBusy = errors.New("journal: too many records waiting to be written")
+
+// Default values of Options fields left zero.
+const (
+	DefaultCompactMinBytes = 8 << 20
+	DefaultCompactRatio    = 1.0
+	DefaultRetryInterval   = 100 * time.Millisecond
+)
+
+const (
+	// maxRetryInterval caps the back-off between repair attempts.
+	maxRetryInterval = 5 * time.Second
+	// maxCommit is the most leases one Commit may carry.
+	maxCommit = 100_000
+	// maxPending is the most bytes waiting for the writer; beyond it Commit
+	// fails with ErrBusy. With maxCommit it keeps a batch below 4 GiB.
+	maxPending = 128 << 20
+)
+
+// Options configure Open. The zero value is a writable store with the
+// default compaction policy and no logging.
+type Options struct {
+	// Logger receives what the store has to say: recovery results,
+	// compactions, write errors (once per burst) and recovery from them.
+	// Nil discards it.
+	Logger *slog.Logger
+
+	// Salvage lets Open start on a corrupt store: it keeps every record
+	// it can read, drops the corrupt parts (logging each), and writes a
+	// fresh snapshot so that the store is clean again. Without it, Open
+	// fails with a *CorruptError.
+	Salvage bool
+
+	// ReadOnly opens the store for reading while a server may be using
+	// it: no lock, no writes, no truncation of a torn tail. Commit and
+	// Compact fail with ErrReadOnly. The records are those on disk at
+	// Open.
+	ReadOnly bool
+
+	// CompactMinBytes is the size the logs must reach before compaction
+	// is considered; 0 means DefaultCompactMinBytes. A negative value
+	// turns automatic compaction off (Compact still works).
+	CompactMinBytes int64
+
+	// CompactRatio starts a compaction when the logs hold more than
+	// CompactRatio times the size of the live records; 0 means
+	// DefaultCompactRatio.
+	CompactRatio float64
+
+	// RetryInterval is the first pause, after a write error, before the
+	// store tries to write again; it doubles after each failed attempt,
+	// up to 5 s. Commits in the pause fail at once. 0 means
+	// DefaultRetryInterval.
+	RetryInterval time.Duration
+
+	// Now is the clock used for the retry pause; nil means time.Now.
+	Now func() time.Time
+
+	// openFile opens every file the store reads or writes; tests replace
+	// it to inject faults. Nil means the operating system's.
+	openFile openFunc
+
+	// hook, when set, is called at each step of a compaction, a repair
+	// and Open, with the step's name; tests use it to copy the directory
+	// as a crash at that point would leave it.
+	hook func(step string)
+}
+
+// Steps reported to Options.hook.
+const (
+	stepLogCreated      = "log-created"       // a new log is durable
+	stepSnapshotWritten = "snapshot-written"  // snapshot.tmp written, not synced
+	stepSnapshotSynced  = "snapshot-synced"   // snapshot.tmp synced
+	stepSnapshotRenamed = "snapshot-renamed"  // renamed, directory not synced
+	stepSnapshotDurable = "snapshot-durable"  // directory synced
+	stepLogRemoved      = "old-log-removed"   // one obsolete log removed
+	stepCompactionDone  = "compaction-done"   // new state installed
+	stepRepaired        = "repaired"          // the store is writable again
+	stepTruncated       = "torn-tail-removed" // Open cut a torn tail
+)
+
+// Stats are the store's counters since Open.
+type Stats struct {
+	Commits          uint64 // Commit calls that returned nil
+	FailedCommits    uint64 // Commit calls that failed on a write error
+	Records          uint64 // records made durable
+	Batches          uint64 // log writes, each one write(2) and one fdatasync(2)
+	Fsyncs           uint64 // fdatasync and fsync calls on logs, snapshots and the directory
+	WriteErrors      uint64 // failed log writes and syncs, and failed attempts to repair them
+	Compactions      uint64 // snapshots installed, by compaction or repair
+	CompactionErrors uint64 // compactions that failed (commits went on)
+	LogBytes         int64  // bytes of log that recovery would replay now
+	LiveRecords      int64  // live (non-Free) records
+	LiveBytes        int64  // size of the live records in a snapshot
+	Writable         bool   // false while writes fail
+}
+
+// Store is the durable lease store: an append-only log with group commit
+// and periodic snapshots in one directory. It implements lease.Store. It
+// is safe for concurrent use.
+type Store struct {
+	dir      string
+	opts     Options
+	logger   *slog.Logger
+	openFile openFunc
+	now      func() time.Time
+	lockFile *os.File
+	readOnly bool
+
+	mu      sync.Mutex // guards closed and pending
+	closed  bool
+	pending *batch
+
+	stateMu sync.Mutex // guards st for readers; only the writer changes it
+	st      state
+
+	kick       chan struct{}      // wakes the writer: records are pending or the store closes
+	compactReq chan chan error    // Compact asks the writer
+	compactRes chan compactResult // a background compaction finished
+	done       chan struct{}      // closed when the writer exits
+	waiters    sync.Pool          // of *waiter
+
+	w writer // owned by the writer goroutine
+
+	commits, failedCommits, records, batches, fsyncs atomic.Uint64
+	writeErrors, compactions, compactionErrors       atomic.Uint64
+	logBytes, liveRecords, liveBytes                 atomic.Int64
+	broken                                           atomic.Bool
+}
+
+// batch is the records of many commits, written with one write(2).
+type batch struct {
+	buf     []byte // batch header, then record frames
+	count   int
+	waiters []*waiter
+}
+
+func (b *batch) reset() {
+	b.buf = b.buf[:batchHeaderSize]
+	b.count = 0
+	clear(b.waiters)
+	b.waiters = b.waiters[:0]
+}
+
+func newBatch() *batch {
+	return &batch{buf: make([]byte, batchHeaderSize, 64<<10)}
+}
+
+// waiter is a Commit waiting for its batch.
+type waiter struct{ done chan error }
+
+// Open opens or creates the store in directory dir and recovers its
+// records: the snapshot, then the logs after it. A torn last record, left
+// by a crash in the middle of a write, is dropped; corruption anywhere
+// else fails Open with a *CorruptError unless opts.Salvage is set.
+//
+// Unless opts.ReadOnly is set, Open takes the store's lock file: a second
+// Open of the same directory, in this process or another, fails with an
+// error wrapping ErrLocked.
+func Open(dir string, opts Options) (*Store, error) {
+	s := &Store{
+		dir:        dir,
+		opts:       opts,
+		logger:     opts.Logger,
+		openFile:   opts.openFile,
+		now:        opts.Now,
+		readOnly:   opts.ReadOnly,
+		kick:       make(chan struct{}, 1),
+		compactReq: make(chan chan error),
+		compactRes: make(chan compactResult, 1),
+		done:       make(chan struct{}),
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.openFile == nil {
+		s.openFile = openOS
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.opts.CompactMinBytes == 0 {
+		s.opts.CompactMinBytes = DefaultCompactMinBytes
+	}
+	if s.opts.CompactRatio <= 0 {
+		s.opts.CompactRatio = DefaultCompactRatio
+	}
+	if s.opts.RetryInterval <= 0 {
+		s.opts.RetryInterval = DefaultRetryInterval
+	}
+	s.waiters.New = func() any { return &waiter{done: make(chan error, 1)} }
+	if s.readOnly {
+		return s.openReadOnly()
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("journal: create store: %w", err)
+	}
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	if err := s.recover(); err != nil {
+		s.unlock()
+		return nil, err
+	}
+	s.pending = newBatch()
+	s.w.free = newBatch()
+	go s.run()
+	return s, nil
+}
+
+// openReadOnly loads the store without touching it. A server may be
+// compacting meanwhile and remove a log between listing and reading: then
+// the load starts over.
+func (s *Store) openReadOnly() (*Store, error) {
+	var err error
+	for range 5 {
+		r := &recovery{dir: s.dir, open: s.openFile, salvage: s.opts.Salvage, warn: s.logger.Warn}
+		if err = r.load(); err == nil {
+			s.st = r.state
+			s.liveRecords.Store(int64(len(r.live)))
+			s.liveBytes.Store(r.liveBytes)
+			s.logBytes.Store(r.replay)
+			s.closed = true
+			close(s.done)
+			return s, nil
+		}
+		var ce *CorruptError
+		if !errors.Is(err, fs.ErrNotExist) && !errors.As(err, &ce) {
+			break
+		}
+		if _, serr := os.Stat(s.dir); serr != nil {
+			break
+		}
+	}
+	return nil, err
+}
+
+// lock takes the store's lock file.
+func (s *Store) lock() error {
+	name := filepath.Join(s.dir, lockName)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("journal: lock store: %w", err)
+	}
+	busy, err := flock(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("journal: lock store %s: %w", s.dir, err)
+	}
+	if busy {
+		owner := ""
+		if b, err := os.ReadFile(name); err == nil {
+			if pid := strings.TrimSpace(string(b)); pid != "" {
+				owner = " (process " + pid + ")"
+			}
+		}
+		f.Close()
+		return fmt.Errorf("%w: %s is in use: another leased server%s holds its lock file %s", ErrLocked, s.dir, owner, name)
+	}
+	// The process id is for people; the lock is the flock.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	s.lockFile = f
+	return nil
+}
+
+// unlock releases the lock file.
+func (s *Store) unlock() {
+	if s.lockFile != nil {
+		s.lockFile.Close() // closing the last descriptor drops the flock
+		s.lockFile = nil
+	}
+}
+
+// recover loads the directory, cleans it up and opens the log to append to.
+func (s *Store) recover() error {
+	start := s.now()
+	r := &recovery{dir: s.dir, open: s.openFile, salvage: s.opts.Salvage, warn: s.logger.Warn}
+	if err := r.load(); err != nil {
+		return err
+	}
+	s.st = r.state
+	s.w.snapGen, s.w.maxGen = r.snapGen, r.maxGen
+	s.liveRecords.Store(int64(len(r.live)))
+	s.liveBytes.Store(r.liveBytes)
+	if r.temp {
+		os.Remove(filepath.Join(s.dir, snapshotTemp))
+	}
+	if r.salvaged {
+		// Corrupt data stays in the files; write the state out afresh so
+		// that the next Open finds a clean store.
+		if err := s.repair(); err != nil {
+			return fmt.Errorf("journal: salvage %s: %w", s.dir, err)
+		}
+		s.logger.Warn("lease journal: salvaged", "dir", s.dir, "records", len(s.st.live))
+		return nil
+	}
+	s.removeLogsBefore(r.snapGen)
+	if len(r.logs) == 0 {
+		gen := max(r.snapGen, 1)
+		s.w.maxGen = max(s.w.maxGen, gen)
+		f, err := s.createLog(gen)
+		if err != nil {
+			return err
+		}
+		s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
+		s.w.replay = fileHeaderSize
+	} else {
+		gen := r.logs[len(r.logs)-1]
+		name := filepath.Join(s.dir, logName(gen))
+		f, err := s.openFile(name, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		off, alloc := r.lastValid, r.lastSize
+		if r.lastBad || r.lastTorn > 0 {
+			alloc = r.lastValid
+			err = f.Truncate(r.lastValid)
+			if err == nil && r.lastBad {
+				_, err = f.WriteAt(appendFileHeader(nil, fileHeader{magic: logMagic, gen: gen}), 0)
+				off, alloc = fileHeaderSize, fileHeaderSize
+			}
+			if err == nil {
+				err = s.datasync(f)
+			}
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("journal: remove torn tail of %s: %w", name, err)
+			}
+			s.logger.Warn("lease journal: dropped the torn tail of the log", "file", name, "offset", r.lastValid, "bytes", r.lastTorn)
+			s.step(stepTruncated)
+		}
+		s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, off, alloc
+		s.w.replay = r.replay - r.lastValid + off
+	}
+	s.logBytes.Store(s.w.replay)
+	s.logger.Info("lease journal: opened", "dir", s.dir, "records", len(s.st.live),
+		"read", r.records, "log_bytes", s.w.replay, "took", s.now().Sub(start))
+	return nil
+}
+
+// Commit implements lease.Store. It returns after the leases are written
+// and synced to the log, together with those of every other Commit that
+// arrived meanwhile (group commit). It fails, and nothing may be
+// acknowledged, if a lease is invalid, the store is closed or read-only,
+// the write or sync failed, or ctx ended first; in the last case the
+// records may still become durable.
+func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	if len(leases) > maxCommit {
+		return fmt.Errorf("journal: commit of %d leases, more than %d", len(leases), maxCommit)
+	}
+	for i := range leases {
+		if err := leases[i].Validate(); err != nil {
+			return err
+		}
+	}
+	w := s.waiters.Get().(*waiter)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.waiters.Put(w)
+		return lease.ErrClosed
+	}
+	b := s.pending
+	if len(b.buf) > maxPending {
+		s.mu.Unlock()
+		s.waiters.Put(w)
+		return ErrBusy
+	}
+	for i := range leases {
+		b.buf = appendRecord(b.buf, &leases[i])
+	}
+	b.count += len(leases)
+	b.waiters = append(b.waiters, w)
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-w.done:
+		s.waiters.Put(w)
+		return err
+	case <-ctx.Done():
+		// The writer still owns w and will send to it; leave w to the
+		// garbage collector.
+		return ctx.Err()
+	}
+}
+
+// All implements lease.Store: it calls fn for every live record, in no
+// particular order, until fn returns false. It sees every commit that
+// returned before it was called. Commits go on while fn runs.
+func (s *Store) All(fn func(lease.Lease) bool) {
+	s.stateMu.Lock()
+	live := maps.Clone(s.st.live)
+	v := s.st.arena.view()
+	s.stateMu.Unlock()
+	for _, ref := range live {
+		l, err := decodePayload(v.get(ref))
+		if err != nil {
+			continue // only checked payloads enter the arena
+		}
+		if !fn(l) {
+			return
+		}
+	}
+}
+
+// Compact writes a snapshot of the live records now and starts a new
+// log, and returns when that is durable and the old logs are removed.
+// Commits go on meanwhile. On a store whose writes fail, it tries at once
+// to make it writable again.
+func (s *Store) Compact(ctx context.Context) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	reply := make(chan error, 1)
+	select {
+	case s.compactReq <- reply:
+	case <-s.done:
+		return lease.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Commits:          s.commits.Load(),
+		FailedCommits:    s.failedCommits.Load(),
+		Records:          s.records.Load(),
+		Batches:          s.batches.Load(),
+		Fsyncs:           s.fsyncs.Load(),
+		WriteErrors:      s.writeErrors.Load(),
+		Compactions:      s.compactions.Load(),
+		CompactionErrors: s.compactionErrors.Load(),
+		LogBytes:         s.logBytes.Load(),
+		LiveRecords:      s.liveRecords.Load(),
+		LiveBytes:        s.liveBytes.Load(),
+		Writable:         !s.readOnly && !s.broken.Load(),
+	}
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close writes the commits already made, waits for a running compaction,
+// closes the files and releases the lock. Commit fails after Close. Close
+// returns the last write error if the store was not writable, and nil on
+// a second call.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	<-s.done
+	err := s.w.broken
+	if s.w.log != nil {
+		if cerr := s.w.log.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("journal: close log: %w", cerr)
+		}
+		s.w.log = nil
+	}
+	s.unlock()
+	return err
+}
+
+// step reports a step to the test hook.
+func (s *Store) step(name string) {
+	if s.opts.hook != nil {
+		s.opts.hook(name)
+	}
+}

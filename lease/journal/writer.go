@@ -1,0 +1,512 @@
+package journal
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"leased/lease"
+)
+
+// writer is the state of the writer goroutine: the one goroutine that
+// writes the log, changes the in-memory records and runs compactions.
+type writer struct {
+	free   *batch // the batch not in use as Store.pending
+	log    file   // the log being appended to; nil while broken
+	logGen uint64
+	logOff int64  // where the next batch goes
+	alloc  int64  // size of the log file: zeros from logOff on
+	zeros  []byte // a block of zeros to fill ahead with
+
+	snapGen uint64 // generation of the installed snapshot, 0 if none
+	maxGen  uint64 // highest generation ever used in the directory
+	replay  int64  // bytes of the logs at or after snapGen
+
+	broken   error  // why writes fail; nil when writable
+	failed   uint64 // commits failed since broken
+	backoff  time.Duration
+	retryAt  time.Time // no repair before this
+	compact  *compaction
+	queue    []chan error // Compact calls waiting for the next compaction
+	deferred int64        // after a failed compaction: no new one before replay reaches this
+}
+
+// compaction is a snapshot being written in the background.
+type compaction struct {
+	gen     uint64
+	dirty   map[uint32]struct{} // addresses committed since the state was copied
+	waiting []chan error
+	start   time.Time
+}
+
+// compactResult is what the snapshot goroutine hands back.
+type compactResult struct {
+	live  map[uint32]uint64 // the copied state, refs into fresh
+	fresh *arena
+	err   error
+}
+
+// run is the writer goroutine: it takes the pending batch, writes and
+// syncs it, wakes its committers, and in between starts and finishes
+// compactions.
+func (s *Store) run() {
+	defer close(s.done)
+	s.maybeCompact()
+	for {
+		s.mu.Lock()
+		b := s.pending
+		if b.count == 0 {
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				break
+			}
+			select {
+			case <-s.kick:
+			case r := <-s.compactRes:
+				s.finishCompaction(r)
+			case reply := <-s.compactReq:
+				s.requestCompaction(reply)
+			}
+			continue
+		}
+		s.pending, s.w.free = s.w.free, nil
+		s.mu.Unlock()
+		woken := len(b.waiters)
+		s.flush(b)
+		b.reset()
+		s.w.free = b
+		if woken > 1 {
+			// Let the committers just woken run before taking the next
+			// batch: those that commit again at once then join it, rather
+			// than wait a whole sync for the one after.
+			runtime.Gosched()
+		}
+		select {
+		case r := <-s.compactRes:
+			s.finishCompaction(r)
+		case reply := <-s.compactReq:
+			s.requestCompaction(reply)
+		default:
+		}
+		s.maybeCompact()
+	}
+	s.waitCompaction()
+	for _, reply := range s.w.queue {
+		reply <- lease.ErrClosed
+	}
+}
+
+// flush writes b to the log with one write and one fdatasync, applies its
+// records to memory and wakes its committers.
+func (s *Store) flush(b *batch) {
+	if s.w.broken != nil {
+		if s.now().Before(s.w.retryAt) {
+			s.fail(b, s.w.broken)
+			return
+		}
+		if err := s.repair(); err != nil {
+			s.repairFailed(err)
+			s.fail(b, s.w.broken)
+			return
+		}
+	}
+	putBatchHeader(b.buf, len(b.buf)-batchHeaderSize, b.count)
+	if _, err := s.w.log.WriteAt(b.buf, s.w.logOff); err != nil {
+		s.breakLog(fmt.Errorf("journal: write %s at offset %d: %w", s.logPath(), s.w.logOff, err))
+		s.fail(b, s.w.broken)
+		return
+	}
+	if err := s.fillAhead(s.w.logOff + int64(len(b.buf))); err != nil {
+		s.breakLog(fmt.Errorf("journal: extend %s: %w", s.logPath(), err))
+		s.fail(b, s.w.broken)
+		return
+	}
+	if err := s.datasync(s.w.log); err != nil {
+		s.breakLog(fmt.Errorf("journal: sync %s after writing at offset %d: %w", s.logPath(), s.w.logOff, err))
+		s.fail(b, s.w.broken)
+		return
+	}
+	s.w.logOff += int64(len(b.buf))
+	s.w.replay += int64(len(b.buf))
+	s.logBytes.Store(s.w.replay)
+	s.batches.Add(1)
+	s.records.Add(uint64(b.count))
+
+	s.stateMu.Lock()
+	body := b.buf[batchHeaderSize:]
+	for i := 0; i < len(body); {
+		p, n, err := checkFrame(body[i:])
+		if err != nil {
+			break // cannot happen: the frames were just encoded
+		}
+		s.st.apply(p)
+		if c := s.w.compact; c != nil {
+			c.dirty[payloadKey(p)] = struct{}{}
+		}
+		i += n
+	}
+	live, liveBytes := len(s.st.live), s.st.liveBytes
+	s.stateMu.Unlock()
+	s.liveRecords.Store(int64(live))
+	s.liveBytes.Store(liveBytes)
+
+	s.commits.Add(uint64(len(b.waiters)))
+	for _, w := range b.waiters {
+		w.done <- nil
+	}
+}
+
+// Filling ahead: the writer keeps the log file longer than its contents,
+// filled with zeros, and writes batches over the zeros. A batch that
+// extends the file makes fdatasync commit the new size to the file
+// system's journal as well as the data; over written zeros it only writes
+// the data, which is several times faster. Recovery takes zeros after
+// the last batch for the log's end.
+const (
+	minFillAhead = 64 << 10
+	maxFillAhead = 1 << 20
+)
+
+// fillAhead makes sure the log file extends past end, with zeros after
+// the batch just written, growing it by its size (within [minFillAhead,
+// maxFillAhead]) when needed. The caller syncs.
+func (s *Store) fillAhead(end int64) error {
+	if end <= s.w.alloc {
+		return nil
+	}
+	target := end + min(max(s.w.alloc, minFillAhead), maxFillAhead)
+	if s.w.zeros == nil {
+		s.w.zeros = make([]byte, 1<<20)
+	}
+	for o := end; o < target; {
+		n := min(int64(len(s.w.zeros)), target-o)
+		if _, err := s.w.log.WriteAt(s.w.zeros[:n], o); err != nil {
+			return err
+		}
+		o += n
+	}
+	s.w.alloc = target
+	return nil
+}
+
+// fail fails every commit of b with err.
+func (s *Store) fail(b *batch, err error) {
+	s.w.failed += uint64(len(b.waiters))
+	s.failedCommits.Add(uint64(len(b.waiters)))
+	for _, w := range b.waiters {
+		w.done <- err
+	}
+}
+
+func (s *Store) logPath() string { return filepath.Join(s.dir, logName(s.w.logGen)) }
+
+// breakLog stops writing to the current log after a failed write or sync.
+//
+// The log may now end in a partial batch, and after a failed fdatasync
+// the kernel may have dropped pages it still shows as written, so the log
+// is not trusted again: no byte more is written to it. The next commit
+// first repairs the store (see repair). Only the first error of a burst
+// is logged.
+func (s *Store) breakLog(err error) {
+	s.writeErrors.Add(1)
+	if s.w.log != nil {
+		s.w.log.Close()
+		s.w.log = nil
+	}
+	if s.w.broken == nil {
+		s.logger.Error("lease journal: write failed; commits fail until the store is writable again",
+			"dir", s.dir, "err", err)
+		s.w.failed = 0
+		s.w.backoff = s.opts.RetryInterval
+	}
+	s.w.broken = err
+	s.w.retryAt = s.now().Add(s.w.backoff)
+	s.broken.Store(true)
+}
+
+// repairFailed notes a failed attempt to repair and doubles the pause.
+func (s *Store) repairFailed(err error) {
+	s.writeErrors.Add(1)
+	s.w.broken = err
+	s.w.backoff = min(2*s.w.backoff, maxRetryInterval)
+	s.w.retryAt = s.now().Add(s.w.backoff)
+	s.logger.Debug("lease journal: store still not writable", "dir", s.dir, "err", err)
+}
+
+// repair makes the store writable again after a write error, and clean
+// after a salvage: it writes every live record, as held in memory, to a
+// new snapshot, then starts a new log after it. Memory holds the records
+// of every batch that was synced, so every acknowledged one: once the
+// snapshot is durable nothing acknowledged depends on the suspect log any
+// more, and the suspect log is removed.
+func (s *Store) repair() error {
+	s.waitCompaction()
+	if s.w.log != nil {
+		s.w.log.Close()
+		s.w.log = nil
+	}
+	s.w.maxGen++
+	gen := s.w.maxGen
+	live := maps.Clone(s.st.live)
+	fresh, err := s.writeSnapshot(gen, live, s.st.arena.view())
+	if err != nil {
+		return err
+	}
+	s.install(gen, live, fresh)
+	f, err := s.createLog(gen)
+	if err != nil {
+		return err
+	}
+	s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
+	s.w.replay = fileHeaderSize
+	s.logBytes.Store(s.w.replay)
+	s.removeLogsBefore(gen)
+	if s.w.broken != nil {
+		s.logger.Info("lease journal: store writable again", "dir", s.dir, "failed_commits", s.w.failed)
+	}
+	s.w.broken = nil
+	s.broken.Store(false)
+	s.step(stepRepaired)
+	return nil
+}
+
+// install makes live and fresh the in-memory state, after the snapshot of
+// generation gen holding them became durable.
+func (s *Store) install(gen uint64, live map[uint32]uint64, fresh *arena) {
+	s.stateMu.Lock()
+	s.st.live, s.st.arena = live, fresh
+	s.stateMu.Unlock()
+	s.w.snapGen = gen
+	s.compactions.Add(1)
+}
+
+// maybeCompact starts a compaction when the logs have outgrown the live
+// records, or one was asked for.
+func (s *Store) maybeCompact() {
+	if s.w.compact != nil || s.w.broken != nil {
+		return
+	}
+	if len(s.w.queue) > 0 {
+		q := s.w.queue
+		s.w.queue = nil
+		s.startCompaction(q)
+		return
+	}
+	if s.opts.CompactMinBytes < 0 || s.w.replay < s.opts.CompactMinBytes || s.w.replay < s.w.deferred {
+		return
+	}
+	if float64(s.w.replay) > s.opts.CompactRatio*float64(s.st.liveBytes) {
+		s.startCompaction(nil)
+	}
+}
+
+// requestCompaction handles a Compact call.
+func (s *Store) requestCompaction(reply chan error) {
+	if s.w.broken != nil {
+		err := s.repair()
+		if err != nil {
+			s.repairFailed(err)
+		}
+		reply <- err
+		return
+	}
+	s.w.queue = append(s.w.queue, reply)
+	s.maybeCompact()
+}
+
+// startCompaction starts a new log, copies the address map, and writes
+// the snapshot of that copy in the background while commits go on into
+// the new log.
+//
+// The snapshot gets the new log's generation: it holds everything in the
+// logs before it. The writer remembers which addresses change meanwhile,
+// to carry them over into the compacted state when the snapshot is done.
+func (s *Store) startCompaction(waiting []chan error) {
+	s.w.maxGen++
+	gen := s.w.maxGen
+	f, err := s.createLog(gen)
+	if err != nil {
+		s.breakLog(err)
+		for _, reply := range waiting {
+			reply <- err
+		}
+		return
+	}
+	s.w.log.Close()
+	s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
+	s.w.replay += fileHeaderSize
+	live := maps.Clone(s.st.live)
+	view := s.st.arena.view()
+	s.w.compact = &compaction{gen: gen, dirty: make(map[uint32]struct{}), waiting: waiting, start: s.now()}
+	go func() {
+		fresh, err := s.writeSnapshot(gen, live, view)
+		s.compactRes <- compactResult{live: live, fresh: fresh, err: err}
+	}()
+}
+
+// waitCompaction waits for a running compaction and finishes it.
+func (s *Store) waitCompaction() {
+	if s.w.compact != nil {
+		s.finishCompaction(<-s.compactRes)
+	}
+}
+
+// finishCompaction installs the result of a compaction: the copied state
+// with the records committed since, in the fresh arena; then it removes
+// the logs the snapshot covers.
+func (s *Store) finishCompaction(r compactResult) {
+	c := s.w.compact
+	s.w.compact = nil
+	if r.err != nil {
+		s.compactionErrors.Add(1)
+		s.w.deferred = s.w.replay + max(s.opts.CompactMinBytes, 1<<20)
+		s.logger.Warn("lease journal: compaction failed; the logs are kept", "dir", s.dir, "err", r.err)
+		for _, reply := range c.waiting {
+			reply <- r.err
+		}
+		return
+	}
+	for k := range c.dirty {
+		if ref, ok := s.st.live[k]; ok {
+			r.live[k] = r.fresh.add(s.st.arena.get(ref))
+		} else {
+			delete(r.live, k)
+		}
+	}
+	s.install(c.gen, r.live, r.fresh)
+	s.w.deferred = 0
+	if s.w.broken == nil && s.w.logGen == c.gen {
+		s.w.replay = s.w.logOff
+	}
+	s.logBytes.Store(s.w.replay)
+	s.removeLogsBefore(c.gen)
+	s.logger.Info("lease journal: compacted", "dir", s.dir, "records", len(r.live),
+		"snapshot_bytes", s.st.liveBytes, "took", s.now().Sub(c.start))
+	s.step(stepCompactionDone)
+	for _, reply := range c.waiting {
+		reply <- nil
+	}
+}
+
+// writeSnapshot writes the records that live names in src as the snapshot
+// of generation gen: to snapshot.tmp, synced, renamed into place, and the
+// directory synced. It copies each record into a fresh arena as it goes
+// and points live at the copies. On error live must be dropped.
+//
+// It runs in its own goroutine during a compaction.
+func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView) (*arena, error) {
+	tmp := filepath.Join(s.dir, snapshotTemp)
+	f, err := s.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("journal: create snapshot: %w", err)
+	}
+	fresh := &arena{}
+	var off int64
+	err = func() error {
+		buf := make([]byte, 0, 1<<20)
+		buf = appendFileHeader(buf, fileHeader{magic: snapshotMagic, gen: gen, count: uint64(len(live))})
+		for k, ref := range live {
+			p := src.get(ref)
+			if len(buf)+frameHeaderSize+len(p) > cap(buf) {
+				if _, err := f.WriteAt(buf, off); err != nil {
+					return err
+				}
+				off += int64(len(buf))
+				buf = buf[:0]
+			}
+			buf = appendFrame(buf, p)
+			live[k] = fresh.add(p)
+		}
+		if _, err := f.WriteAt(buf, off); err != nil {
+			return err
+		}
+		off += int64(len(buf))
+		s.step(stepSnapshotWritten)
+		return s.datasync(f)
+	}()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("journal: write snapshot %s: %w", tmp, err)
+	}
+	s.step(stepSnapshotSynced)
+	if err := os.Rename(tmp, filepath.Join(s.dir, snapshotName)); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("journal: install snapshot: %w", err)
+	}
+	s.step(stepSnapshotRenamed)
+	if err := s.syncDir(); err != nil {
+		return nil, err
+	}
+	s.step(stepSnapshotDurable)
+	return fresh, nil
+}
+
+// createLog creates the log of generation gen and makes it durable: its
+// header synced and its name synced into the directory.
+func (s *Store) createLog(gen uint64) (file, error) {
+	name := filepath.Join(s.dir, logName(gen))
+	f, err := s.openFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("journal: create log: %w", err)
+	}
+	_, err = f.WriteAt(appendFileHeader(nil, fileHeader{magic: logMagic, gen: gen}), 0)
+	if err == nil {
+		err = s.datasync(f)
+	}
+	if err == nil {
+		err = s.syncDir()
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: create log %s: %w", name, err)
+	}
+	s.step(stepLogCreated)
+	return f, nil
+}
+
+// datasync syncs f's data and counts it.
+func (s *Store) datasync(f file) error {
+	s.fsyncs.Add(1)
+	return f.Datasync()
+}
+
+// syncDir makes the store directory's entries durable.
+func (s *Store) syncDir() error {
+	d, err := s.openFile(s.dir, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("journal: sync directory: %w", err)
+	}
+	s.fsyncs.Add(1)
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("journal: sync directory %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// removeLogsBefore removes the logs older than generation gen, which the
+// snapshot covers. A log left behind is harmless: recovery skips it.
+func (s *Store) removeLogsBefore(gen uint64) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		s.logger.Warn("lease journal: cannot list the store to remove old logs", "dir", s.dir, "err", err)
+		return
+	}
+	for _, e := range ents {
+		if g, ok := parseLogName(e.Name()); ok && g < gen {
+			if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil {
+				s.logger.Warn("lease journal: cannot remove old log", "err", err)
+				continue
+			}
+			s.step(stepLogRemoved)
+		}
+	}
+}
