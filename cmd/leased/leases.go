@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"leased/lease"
+	"leased/lease/journal"
+)
+
+const leasesUsage = `usage: leased leases list --store DIR [--json] [--salvage]
+
+Prints the leases of a lease store, sorted by address: address, client
+identifier (hex), hardware address, host name, state and expiry (RFC 3339,
+UTC). It reads the store without locking it, so it works beside a running
+server and shows the leases committed when it started.
+
+With --json, it prints one JSON object per line, with the keys address,
+client_id, hw_addr, hostname, state and expiry.
+
+flags:
+`
+
+// leasesCommand runs "leased leases": 0 on success, 1 on failure, 2 on a
+// usage error.
+func leasesCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, leasesUsage)
+		return 2
+	}
+	switch sub, rest := args[0], args[1:]; sub {
+	case "list":
+		return leasesList(ctx, rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, leasesUsage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "leased leases: unknown subcommand %q\n\n%s", sub, leasesUsage)
+		return 2
+	}
+}
+
+// leasesList runs "leased leases list".
+func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("leases list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, leasesUsage); fs.PrintDefaults() }
+	var (
+		store   = fs.String("store", "", "lease store `directory`")
+		asJSON  = fs.Bool("json", false, "print one JSON object per line")
+		salvage = fs.Bool("salvage", false, "show the readable leases of a corrupt store")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	switch {
+	case *store == "":
+		fmt.Fprintf(stderr, "leased leases list: --store is required\n\n")
+		fs.Usage()
+		return 2
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "leased leases list: unexpected argument %q\n\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if err := ctx.Err(); err != nil {
+		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
+		return 1
+	}
+	st, err := journal.Open(*store, journal.Options{ReadOnly: true, Salvage: *salvage})
+	if err != nil {
+		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
+		return 1
+	}
+	var leases []lease.Lease
+	st.All(func(l lease.Lease) bool {
+		leases = append(leases, l)
+		return true
+	})
+	st.Close()
+	slices.SortFunc(leases, func(a, b lease.Lease) int { return a.Addr.Compare(b.Addr) })
+
+	if *asJSON {
+		err = writeLeasesJSON(stdout, leases)
+	} else {
+		err = writeLeasesTable(stdout, leases)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// leaseJSON is one line of "leases list --json".
+type leaseJSON struct {
+	Address  string `json:"address"`
+	ClientID string `json:"client_id"`
+	HWAddr   string `json:"hw_addr"`
+	Hostname string `json:"hostname"`
+	State    string `json:"state"`
+	Expiry   string `json:"expiry"`
+}
+
+// writeLeasesJSON prints one JSON object per lease and line. Empty
+// fields are empty strings.
+func writeLeasesJSON(w io.Writer, leases []lease.Lease) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, l := range leases {
+		if err := enc.Encode(leaseJSON{
+			Address:  l.Addr.String(),
+			ClientID: hex.EncodeToString([]byte(l.ClientID)),
+			HWAddr:   l.HW.String(),
+			Hostname: l.Hostname,
+			State:    l.State.String(),
+			Expiry:   formatExpiry(l.Expiry),
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeLeasesTable prints the leases as aligned columns for people.
+// Empty fields show as "-"; a host name with spaces or unprintable
+// characters is quoted.
+func writeLeasesTable(w io.Writer, leases []lease.Lease) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tCLIENT-ID\tHW-ADDR\tHOSTNAME\tSTATE\tEXPIRY")
+	for _, l := range leases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
+			l.Addr,
+			orDash(hex.EncodeToString([]byte(l.ClientID))),
+			orDash(l.HW.String()),
+			orDash(printable(l.Hostname)),
+			l.State,
+			orDash(formatExpiry(l.Expiry)))
+	}
+	return tw.Flush()
+}
+
+// formatExpiry formats t in RFC 3339, UTC, or "" for the zero time.
+func formatExpiry(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printable returns s, or, if it holds a space, a quote or anything
+// unprintable, s quoted as a Go string with spaces escaped too, so that it
+// stays one field of one line.
+func printable(s string) string {
+	for _, r := range s {
+		if r == unicode.ReplacementChar || !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"' {
+			return strings.ReplaceAll(strconv.QuoteToASCII(s), " ", `\x20`)
+		}
+	}
+	return s
+}
