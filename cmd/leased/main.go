@@ -61,7 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return leasesCommand(ctx, rest, stdout, stderr)
 	case "server":
 		return serverCommand(ctx, rest, stdout, stderr)
-	case "client", "relay":
+	case "relay":
+		return relayCommand(ctx, rest, stdout, stderr)
+	case "client":
 		fmt.Fprintf(stderr, "leased %s: not built yet\n", cmd)
 		return 2
 	default:
