@@ -10,11 +10,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"leased/dhcpv4"
 	"leased/server"
@@ -73,7 +71,7 @@ type Server struct {
 	opts   Options
 	conn   *net.UDPConn
 	pc     *ipv4.PacketConn
-	raw    *rawSender
+	raw    *LinkSender
 	ifaces *ifaceTable
 	served map[string]bool
 	log    *slog.Logger
@@ -113,30 +111,11 @@ func Listen(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
-				return
-			}
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	pconn, err := lc.ListenPacket(context.Background(), "udp4", opts.Addr.String())
+	conn, pc, err := ListenUDP4(opts.Addr, ipv4.FlagInterface|ipv4.FlagDst)
 	if err != nil {
-		return nil, fmt.Errorf("netio: listen on %v: %w", opts.Addr, err)
+		return nil, fmt.Errorf("netio: %w", err)
 	}
-	conn := pconn.(*net.UDPConn)
-	pc := ipv4.NewPacketConn(conn)
-	if err := pc.SetControlMessage(ipv4.FlagInterface|ipv4.FlagDst, true); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("netio: IP_PKTINFO on %v: %w", opts.Addr, err)
-	}
-	raw, err := openRaw()
+	raw, err := OpenLinkSender()
 	if err != nil {
 		// Without CAP_NET_RAW, replies that should go to a hardware
 		// address are broadcast instead.
@@ -170,7 +149,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		err = s.conn.Close()
 		if s.raw != nil {
-			err = errors.Join(err, s.raw.close())
+			err = errors.Join(err, s.raw.Close())
 		}
 	})
 	return err
@@ -317,7 +296,7 @@ func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
 		if s.raw != nil && w.req.HType == 1 && w.req.HLen == 6 && in.IfIndex > 0 {
 			src := netip.AddrPortFrom(s.sourceFor(w, in), 67)
 			w.frame = AppendUDP4(w.frame[:0], src, to, w.out)
-			if err = s.raw.send(in.IfIndex, w.req.HardwareAddr(), w.frame); err == nil {
+			if err = s.raw.Send(in.IfIndex, w.req.HardwareAddr(), w.frame); err == nil {
 				break
 			}
 			s.log.Debug("unicast to hardware address failed, broadcasting", "err", err)
@@ -340,16 +319,21 @@ func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
 }
 
 // sendOnInterface sends w.out to a broadcast destination out of the arrival
-// interface (IP_PKTINFO), not wherever the routing table points.
+// interface.
 func (s *Server) sendOnInterface(w *worker, in *server.Arrival, to netip.AddrPort) error {
-	if in.IfIndex > 0 {
-		cm := ipv4.ControlMessage{IfIndex: in.IfIndex}
-		w.oob = cm.Marshal()
-	} else {
-		w.oob = nil
-	}
-	_, _, err := s.conn.WriteMsgUDPAddrPort(w.out, w.oob, to)
+	var err error
+	w.oob, err = WriteOnInterface(s.conn, w.out, in.IfIndex, to, w.oob)
 	return err
+}
+
+// ifaceAddr4 returns the first IPv4 address in prefixes, or the zero Addr.
+func ifaceAddr4(prefixes []netip.Prefix) netip.Addr {
+	for _, p := range prefixes {
+		if p.Addr().Is4() {
+			return p.Addr()
+		}
+	}
+	return netip.Addr{}
 }
 
 // sourceFor is the source address of a frame built by hand: the server

@@ -10,11 +10,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"leased/dhcpv4"
 	"leased/netio"
@@ -61,7 +59,7 @@ type Agent struct {
 	opts Options
 	conn *net.UDPConn
 	pc   *ipv4.PacketConn
-	raw  *rawSender
+	raw  *netio.LinkSender
 	log  *slog.Logger
 
 	received, sent, sendErrors atomic.Uint64
@@ -109,30 +107,11 @@ func Listen(opts Options) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); serr != nil {
-				return
-			}
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	pconn, err := lc.ListenPacket(context.Background(), "udp4", opts.Addr.String())
+	conn, pc, err := netio.ListenUDP4(opts.Addr, ipv4.FlagInterface)
 	if err != nil {
-		return nil, fmt.Errorf("relay: listen on %v: %w", opts.Addr, err)
+		return nil, fmt.Errorf("relay: %w", err)
 	}
-	conn := pconn.(*net.UDPConn)
-	pc := ipv4.NewPacketConn(conn)
-	if err := pc.SetControlMessage(ipv4.FlagInterface, true); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("relay: IP_PKTINFO on %v: %w", opts.Addr, err)
-	}
-	raw, err := openRaw()
+	raw, err := netio.OpenLinkSender()
 	if err != nil {
 		log.Warn("no packet socket; replies to clients without an address will be broadcast", "err", err)
 		raw = nil
@@ -151,7 +130,7 @@ func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
 		err = a.conn.Close()
 		if a.raw != nil {
-			err = errors.Join(err, a.raw.close())
+			err = errors.Join(err, a.raw.Close())
 		}
 	})
 	return err
@@ -279,7 +258,7 @@ func (a *Agent) deliver(ctx context.Context, w *worker, d *Delivery) {
 	case ToHardware:
 		if a.raw != nil && d.HType == 1 && d.HWLen == 6 {
 			w.frame = netio.AppendUDP4(w.frame[:0], netip.AddrPortFrom(d.Src, ServerPort), to, w.out)
-			if err = a.raw.send(d.IfIndex, d.HardwareAddr(), w.frame); err == nil {
+			if err = a.raw.Send(d.IfIndex, d.HardwareAddr(), w.frame); err == nil {
 				break
 			}
 			a.log.Debug("unicast to a hardware address failed; broadcasting", "if", d.IfName, "err", err)
@@ -304,12 +283,10 @@ func (a *Agent) deliver(ctx context.Context, w *worker, d *Delivery) {
 	}
 }
 
-// sendOn sends w.out to to out of interface ifIndex (IP_PKTINFO), not
-// wherever the routing table points.
+// sendOn sends w.out to to out of interface ifIndex.
 func (a *Agent) sendOn(w *worker, ifIndex int, to netip.AddrPort) error {
-	cm := ipv4.ControlMessage{IfIndex: ifIndex}
-	w.oob = cm.Marshal()
-	_, _, err := a.conn.WriteMsgUDPAddrPort(w.out, w.oob, to)
+	var err error
+	w.oob, err = netio.WriteOnInterface(a.conn, w.out, ifIndex, to, w.oob)
 	return err
 }
 
@@ -380,27 +357,3 @@ func SourceFor(server netip.Addr) (netip.Addr, error) {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
-
-// rawSender sends IPv4 datagrams as link-layer unicast on a packet socket
-// opened with protocol 0, so that it receives nothing.
-type rawSender struct{ fd int }
-
-func openRaw() (*rawSender, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("relay: packet socket for unicast to clients without an address: %w", err)
-	}
-	return &rawSender{fd: fd}, nil
-}
-
-// send sends datagram, an IPv4 packet, out of interface ifIndex to the
-// Ethernet address mac.
-func (r *rawSender) send(ifIndex int, mac, datagram []byte) error {
-	sa := unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifIndex, Halen: uint8(len(mac))}
-	copy(sa.Addr[:], mac)
-	return unix.Sendto(r.fd, datagram, 0, &sa)
-}
-
-func (r *rawSender) close() error { return unix.Close(r.fd) }
-
-func htons(v uint16) uint16 { return v<<8 | v>>8 }

@@ -129,11 +129,15 @@ func (e *Engine) selectSubnet(req *dhcpv4.Packet, in *Arrival) *subnet {
 	return nil
 }
 
-// serverIDFor returns the server identifier to put in replies from s to a
-// request that arrived as in: the configured one, else the address the
-// request was unicast to, else our interface address in s, else the
-// interface's first address.
-func (e *Engine) serverIDFor(s *subnet, in *Arrival) netip.Addr {
+// serverIDFor returns the server identifier to put in replies from s to
+// req, which arrived as in: the relay's server identifier override
+// (RFC 5107), so that renewals go through the relay; else the configured
+// one; else the address the request was unicast to; else our interface
+// address in s; else the interface's first address.
+func (e *Engine) serverIDFor(req *dhcpv4.Packet, s *subnet, in *Arrival) netip.Addr {
+	if a, ok := serverIDOverride(req); ok {
+		return a
+	}
 	if e.serverID.IsValid() {
 		return e.serverID
 	}
@@ -153,9 +157,24 @@ func (e *Engine) serverIDFor(s *subnet, in *Arrival) netip.Addr {
 	return netip.Addr{}
 }
 
-// isOurs reports whether sid names this server.
-func (e *Engine) isOurs(sid netip.Addr, s *subnet, in *Arrival) bool {
-	if sid == e.serverIDFor(s, in) || (e.serverID.IsValid() && sid == e.serverID) {
+// serverIDOverride returns the server identifier override sub-option of a
+// relayed request (RFC 5107 §4).
+func serverIDOverride(req *dhcpv4.Packet) (netip.Addr, bool) {
+	if !isSet(req.GIAddr) {
+		return netip.Addr{}, false
+	}
+	info, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	return dhcpv4.ServerIDOverride(info)
+}
+
+// isOurs reports whether sid, the server identifier in req, names this
+// server: the one we would put in a reply, the configured one, or an
+// address of the arrival interface.
+func (e *Engine) isOurs(sid netip.Addr, req *dhcpv4.Packet, s *subnet, in *Arrival) bool {
+	if sid == e.serverIDFor(req, s, in) || (e.serverID.IsValid() && sid == e.serverID) {
 		return true
 	}
 	for _, p := range in.IfAddrs {
@@ -255,7 +274,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	switch {
 	case hasSID:
 		st = selecting
-		if !e.isOurs(sid, s, in) {
+		if !e.isOurs(sid, req, s, in) {
 			// The client chose another server: return our offer to the
 			// pool at once (RFC 2131 §3.1 step 4).
 			s.mu.Lock()
@@ -331,7 +350,7 @@ func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	out.Subnet = s.prefix
-	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, s, in) {
+	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, req, s, in) {
 		out.Reason = ReasonNotForUs
 		return
 	}
@@ -360,7 +379,7 @@ func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	out.Subnet = s.prefix
-	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, s, in) {
+	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, req, s, in) {
 		out.Reason = ReasonNotForUs
 		return
 	}

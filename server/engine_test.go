@@ -986,3 +986,22 @@ func TestRelayMatchPoolsAndReservations(t *testing.T) {
 		t.Errorf("REQUEST for a kept pool's address from an unmatched client: %v", out.Reason)
 	}
 }
+
+func TestServerIDOverride(t *testing.T) {
+	e := newEnv(t, nil)
+	c := newClient(1)
+	info := dhcpv4.AppendSubOption(nil, dhcpv4.RelayServerIDOverride, addrs("198.19.0.1"))
+	p := c.packet(dhcpv4.Discover, option{dhcpv4.OptRelayAgentInfo, info})
+	p.GIAddr = relayAddr
+	_, offer := e.handle(p, relayed())
+	if sid, _ := offer.Options.Addr(dhcpv4.OptServerID); sid != relayAddr {
+		t.Fatalf("RFC5107 4: server identifier %v, want the override %v", sid, relayAddr)
+	}
+	// The client's REQUEST names the override; it is ours.
+	q := c.packet(dhcpv4.Request, option{dhcpv4.OptRelayAgentInfo, info}, optAddr(dhcpv4.OptServerID, "198.19.0.1"),
+		option{dhcpv4.OptRequestedIP, offer.YIAddr.AsSlice()})
+	q.GIAddr = relayAddr
+	if out, _ := e.handle(q, relayed()); out.Reason != ReasonAck {
+		t.Errorf("RFC5107: REQUEST naming the override: %v", out.Reason)
+	}
+}

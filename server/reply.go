@@ -19,7 +19,7 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 	}
 	o := &reply.Options
 	o.SetMessageType(typ)
-	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(s, in))
+	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(req, s, in))
 	if withLease {
 		o.SetDuration(dhcpv4.OptLeaseTime, s.leaseTime)
 		t1, t2 := s.t1, s.t2
@@ -145,7 +145,7 @@ func (e *Engine) nak(reply, req *dhcpv4.Packet, s *subnet, in *Arrival, msg stri
 	}
 	o := &reply.Options
 	o.SetMessageType(dhcpv4.Nak)
-	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(s, in))
+	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(req, s, in))
 	o.SetString(dhcpv4.OptMessage, msg)
 	echoOptions(reply, req)
 }
