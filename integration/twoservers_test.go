@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// secondServer is the other DHCP server on the link of TestTwoServers.
+type secondServer int
+
+const (
+	otherDnsmasq secondServer = iota // dnsmasq, Debian dnsmasq-base
+	otherLeased                      // a second leased with its own pool
+)
+
+// The two servers of TestTwoServers: leased at .1 with a pool of one
+// address it holds for offered clients far longer than the test runs, and
+// the other server at .2 with a pool of its own.
+const (
+	otherAddr   = "198.18.0.2"
+	otherPrefix = otherAddr + "/24"
+)
+
+var (
+	heldPool  = mustRange("198.18.0.100", "198.18.0.100")
+	otherPool = mustRange("198.18.0.150", "198.18.0.199")
+)
+
+// oneSubnetConfig is a configuration file serving eth0 with pool, router
+// and offer hold.
+func oneSubnetConfig(pool addrRange, router string, offerHold time.Duration) string {
+	return fmt.Sprintf(`interfaces: [eth0]
+offer-hold: %s
+lease-time: 1h
+subnets:
+  - prefix: 198.18.0.0/24
+    pools: [%s]
+    options:
+      routers: [%s]
+`, offerHold, pool, router)
+}
+
+// startOther starts the other server on h.
+func startOther(t *testing.T, kind secondServer, h *host) {
+	t.Helper()
+	switch kind {
+	case otherLeased:
+		cfg := filepath.Join(t.TempDir(), "other.yaml")
+		writeFile(t, cfg, oneSubnetConfig(otherPool, otherAddr, time.Minute), 0o644)
+		startServer(t, h, newStore(t), "--config", cfg)
+	case otherDnsmasq:
+		dir := t.TempDir()
+		p := startProc(t, h, "dnsmasq on "+h.name, filepath.Join(dir, "dnsmasq.log"), nil,
+			"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--no-resolv", "--no-hosts",
+			"--user=root", "--group=root", "--pid-file="+filepath.Join(dir, "dnsmasq.pid"),
+			"--interface=eth0", "--bind-interfaces", "--no-ping",
+			fmt.Sprintf("--dhcp-range=%s,%s,255.255.255.0,1h", otherPool.first, otherPool.last),
+			"--dhcp-leasefile="+filepath.Join(dir, "dnsmasq.leases"),
+			"--dhcp-option=option:router,"+otherAddr,
+			"--log-dhcp", "--log-facility=-")
+		err := waitFor(startWait, "dnsmasq to start", func() (bool, error) {
+			if p.exited() {
+				return false, fmt.Errorf("it exited (%v):\n%s", p.err, tail(p.output(), 20))
+			}
+			return strings.Contains(p.output(), "DHCP, IP range"), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestTwoServers: two servers answer on one link; the client takes one
+// offer and sends a DHCPREQUEST naming the other server. leased, when not
+// chosen, returns its offered address to the pool at once (RFC 2131 §3.1
+// step 4) instead of holding it for the offer hold: with a pool of one
+// address and an offer hold of ten minutes, a second client is offered
+// and gets that address right away.
+func TestTwoServers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		other secondServer
+	}{
+		{"RFC2131 3.1 offer not chosen returns to the pool/leased and dnsmasq", otherDnsmasq},
+		{"RFC2131 3.1 offer not chosen returns to the pool/two leased", otherLeased},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmds := []string{"dhclient"}
+			if tc.other == otherDnsmasq {
+				cmds = append(cmds, "dnsmasq")
+			}
+			requireCommands(t, cmds...)
+			l := newLink(t)
+			leasedHost := l.addHost("leased", serverPrefix)
+			otherHost := l.addHost("other", otherPrefix)
+			cfg := filepath.Join(t.TempDir(), "leased.yaml")
+			writeFile(t, cfg, oneSubnetConfig(heldPool, serverAddr, 10*time.Minute), 0o644)
+			srv := startServer(t, leasedHost, newStore(t), "--config", cfg)
+			startOther(t, tc.other, otherHost)
+
+			// The first client refuses leased's offer, so takes the other.
+			first := newClient(t, dhclient, l.addHost("client1"), serverAddr)
+			first.start()
+			got := first.waitLease(0)
+			if !otherPool.contains(got.addr.Addr()) || got.serverID.String() != otherAddr {
+				t.Fatalf("first client got %v from %v, want an address of %v from %s", got.addr, got.serverID, otherPool, otherAddr)
+			}
+			offers := srv.events("offer", first.host.mac)
+			if len(offers) == 0 || offers[0]["addr"] != heldPool.first.String() {
+				t.Fatalf("leased offered %v to the first client, want %v", offers, heldPool.first)
+			}
+			srv.waitRecord(t, 0, map[string]string{"msg": "lease", "event": "offer-withdrawn",
+				"client": first.host.mac, "addr": heldPool.first.String()})
+			if acks := srv.events("ack", first.host.mac); len(acks) != 0 {
+				t.Errorf("leased acknowledged the client that chose the other server: %v", acks)
+			}
+
+			// The second client refuses the other server's offers: it can
+			// only get leased's one address, which must be free again.
+			second := newClient(t, dhclient, l.addHost("client2"), otherAddr)
+			second.start()
+			got2 := second.waitLease(0)
+			if got2.addr.Addr() != heldPool.first {
+				t.Errorf("second client got %v, want leased's withdrawn offer %v", got2.addr, heldPool.first)
+			}
+			if len(srv.events("pool-exhausted", "")) != 0 {
+				t.Errorf("leased found its pool exhausted: the withdrawn offer was still held")
+			}
+		})
+	}
+
+	t.Run("RFC2131 3.1 client takes the first offer/leased and dnsmasq, udhcpc", func(t *testing.T) {
+		requireCommands(t, "udhcpc", "dnsmasq")
+		l := newLink(t)
+		leasedHost := l.addHost("leased", serverPrefix)
+		otherHost := l.addHost("other", otherPrefix)
+		cfg := filepath.Join(t.TempDir(), "leased.yaml")
+		pool := mustRange("198.18.0.100", "198.18.0.149")
+		writeFile(t, cfg, oneSubnetConfig(pool, serverAddr, 10*time.Minute), 0o644)
+		srv := startServer(t, leasedHost, newStore(t), "--config", cfg)
+		startOther(t, otherDnsmasq, otherHost)
+
+		c := newClient(t, udhcpc, l.addHost("client"))
+		c.start()
+		got := c.waitLease(0)
+		a := got.addr.Addr()
+		switch {
+		case pool.contains(a):
+			t.Logf("udhcpc took leased's offer of %v", a)
+			srv.waitRecord(t, 0, map[string]string{"msg": "lease", "event": "ack", "client": c.host.mac, "addr": a.String()})
+		case otherPool.contains(a):
+			t.Logf("udhcpc took dnsmasq's offer of %v", a)
+			offers := srv.events("offer", c.host.mac)
+			if len(offers) == 0 {
+				t.Fatalf("leased made no offer to %s", c.host.mac)
+			}
+			srv.waitRecord(t, 0, map[string]string{"msg": "lease", "event": "offer-withdrawn",
+				"client": c.host.mac, "addr": offers[0]["addr"]})
+		default:
+			t.Fatalf("udhcpc got %v, in neither pool", a)
+		}
+		checkOnInterface(t, c, got)
+	})
+}
