@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -165,15 +166,22 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 					log.Warn("reload: no configuration file (quick mode); nothing to reload")
 					continue
 				}
-				cfg, err := loadConfig()
+				next, err := loadConfig()
 				if err == nil {
-					err = live.Reload(cfg)
+					err = live.Reload(next)
 				}
 				if err != nil {
 					log.Error("reload refused; the running configuration stays", "err", err)
 					continue
 				}
-				log.Info("configuration reloaded", "file", *cfgPath, "subnets", len(cfg.Subnets))
+				log.Info("configuration reloaded", "file", *cfgPath, "subnets", len(next.Subnets))
+				// The sockets and the store were opened at start.
+				if !slices.Equal(next.Interfaces, cfg.Interfaces) {
+					log.Warn("interfaces changed in the file; they take effect at the next start", "running", strings.Join(cfg.Interfaces, ","))
+				}
+				if next.LeaseStore != cfg.LeaseStore {
+					log.Warn("lease-store changed in the file; it takes effect at the next start", "running", cfg.LeaseStore)
+				}
 			}
 		}
 	}()
