@@ -32,14 +32,24 @@ type Options struct {
 	// (giaddr zero) are served. Empty means every interface. Relayed
 	// requests are accepted on any interface.
 	Interfaces []string
-	// Workers is the number of goroutines reading and handling requests.
-	// Each DHCPACK waits for its lease to reach stable storage, and
-	// the store gathers concurrent commits into one fsync, so more workers
-	// mean bigger batches. Default 64.
-	Workers int
-	// Batch is the number of datagrams one worker reads per system call.
-	// Default 8.
+	// Readers is the number of goroutines reading the socket. They answer
+	// DISCOVER and INFORM themselves and pass every other request, which
+	// may wait for a lease commit, to the committers. Default 2.
+	Readers int
+	// Committers is the number of goroutines handling the requests that
+	// may wait for their lease to reach stable storage. The store gathers
+	// concurrent commits into one fsync, so more committers mean bigger
+	// batches. Default 256.
+	Committers int
+	// Queue is how many requests may wait for a committer; when it is
+	// full, readers handle requests themselves. Default 4096.
+	Queue int
+	// Batch is the number of datagrams a reader reads per system call.
+	// Default 16.
 	Batch int
+	// ReceiveBuffer is the socket receive buffer to ask for, in bytes, so
+	// that bursts are not dropped by the kernel; default 4 MiB.
+	ReceiveBuffer int
 	// Logger receives lease events at info, packets at debug and
 	// problems at warn. Nil discards.
 	Logger *slog.Logger
@@ -92,11 +102,20 @@ func Listen(opts Options) (*Server, error) {
 	if !opts.Addr.IsValid() {
 		opts.Addr = netip.AddrPortFrom(netip.IPv4Unspecified(), 67)
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = 64
+	if opts.Readers <= 0 {
+		opts.Readers = 2
+	}
+	if opts.Committers <= 0 {
+		opts.Committers = 256
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 4096
 	}
 	if opts.Batch <= 0 {
-		opts.Batch = 8
+		opts.Batch = 16
+	}
+	if opts.ReceiveBuffer <= 0 {
+		opts.ReceiveBuffer = 4 << 20
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -114,6 +133,9 @@ func Listen(opts Options) (*Server, error) {
 	conn, pc, err := ListenUDP4(opts.Addr, ipv4.FlagInterface|ipv4.FlagDst)
 	if err != nil {
 		return nil, fmt.Errorf("netio: %w", err)
+	}
+	if err := setReceiveBuffer(conn, opts.ReceiveBuffer); err != nil {
+		log.Warn("could not enlarge the socket receive buffer; bursts may be dropped", "err", err)
 	}
 	raw, err := OpenLinkSender()
 	if err != nil {
@@ -163,16 +185,46 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	defer stop()
 	// Commits in flight must finish even when ctx ends.
 	work := context.WithoutCancel(ctx)
-	var wg sync.WaitGroup
-	for range s.opts.Workers {
-		wg.Add(1)
+	q := &jobQueue{jobs: make(chan *job, s.opts.Queue), free: make(chan *job, s.opts.Queue)}
+	for range s.opts.Queue {
+		q.free <- new(job)
+	}
+	var readers, committers sync.WaitGroup
+	for range s.opts.Committers {
+		committers.Add(1)
 		go func() {
-			defer wg.Done()
-			s.worker(work, h)
+			defer committers.Done()
+			s.committer(work, h, q)
 		}()
 	}
-	wg.Wait()
+	for range s.opts.Readers {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			s.reader(work, h, q)
+		}()
+	}
+	readers.Wait()
+	close(q.jobs) // the committers finish what is queued, then stop
+	committers.Wait()
 	return nil
+}
+
+// job is a request a reader passes to a committer: the datagram and where
+// it arrived.
+type job struct {
+	buf [maxRequest]byte
+	n   int
+	in  server.Arrival
+}
+
+// maxRequest is the largest request passed to a committer; a longer one is
+// cut, and then refused by Parse as malformed.
+const maxRequest = 1536
+
+type jobQueue struct {
+	jobs chan *job // to the committers
+	free chan *job // back to the readers
 }
 
 // Stats returns a snapshot of the counters.
@@ -208,21 +260,48 @@ type worker struct {
 	cm    ipv4.ControlMessage
 	req   dhcpv4.Packet
 	reply dhcpv4.Packet
-	out   []byte
 	frame []byte
-	oob   []byte
+
+	// The replies of one batch, sent together with sendmmsg: outq[:n]
+	// refer to the buffers, addresses and types of the same slots.
+	outq    []ipv4.Message
+	outBufs [][]byte
+	outAddr []net.UDPAddr
+	outType []dhcpv4.MessageType
+	n       int
+	oobByIf map[int][]byte // IP_PKTINFO control messages, by interface
 }
 
-func (s *Server) worker(ctx context.Context, h Handler) {
-	w := &worker{msgs: make([]ipv4.Message, s.opts.Batch), out: make([]byte, 0, 1500), frame: make([]byte, 0, 1600)}
-	for i := range w.msgs {
+func (s *Server) newWorker() *worker {
+	b := s.opts.Batch
+	w := &worker{
+		msgs:    make([]ipv4.Message, b),
+		frame:   make([]byte, 0, 1600),
+		outq:    make([]ipv4.Message, b),
+		outBufs: make([][]byte, b),
+		outAddr: make([]net.UDPAddr, b),
+		outType: make([]dhcpv4.MessageType, b),
+		oobByIf: make(map[int][]byte),
+	}
+	for i := range b {
 		w.msgs[i].Buffers = [][]byte{make([]byte, 4096)}
 		w.msgs[i].OOB = ipv4.NewControlMessage(ipv4.FlagInterface | ipv4.FlagDst)
+		w.outBufs[i] = make([]byte, 0, 1500)
+		w.outAddr[i].IP = make(net.IP, 4)
+		w.outq[i].Buffers = make([][]byte, 1)
 	}
+	return w
+}
+
+// reader reads batches of datagrams, answers those that need no commit
+// and queues the others for the committers.
+func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
+	w := s.newWorker()
 	for {
 		n, err := s.pc.ReadBatch(w.msgs, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
+				s.flush(w)
 				return
 			}
 			s.log.Warn("receive failed", "err", err)
@@ -230,17 +309,50 @@ func (s *Server) worker(ctx context.Context, h Handler) {
 			continue
 		}
 		for i := range n {
-			s.handleOne(ctx, h, w, &w.msgs[i])
+			m := &w.msgs[i]
+			in, ok := s.accept(ctx, w, m)
+			if !ok {
+				continue
+			}
+			if t := w.req.MessageType(); t != dhcpv4.Discover && t != dhcpv4.Inform {
+				// It may wait for a commit: a committer takes it, unless
+				// all are busy and the queue is full.
+				select {
+				case j := <-q.free:
+					j.n = copy(j.buf[:], m.Buffers[0][:m.N])
+					j.in = in
+					q.jobs <- j
+					continue
+				default:
+					s.flush(w) // do not hold these replies behind a commit
+				}
+			}
+			s.handle(ctx, h, w, &in)
 		}
+		s.flush(w)
 	}
 }
 
-func (s *Server) handleOne(ctx context.Context, h Handler, w *worker, m *ipv4.Message) {
+// committer handles the queued requests.
+func (s *Server) committer(ctx context.Context, h Handler, q *jobQueue) {
+	w := s.newWorker()
+	for j := range q.jobs {
+		if err := dhcpv4.Parse(j.buf[:j.n], &w.req); err == nil {
+			s.handle(ctx, h, w, &j.in)
+			s.flush(w)
+		}
+		q.free <- j
+	}
+}
+
+// accept parses a datagram into w.req and works out where it arrived. It
+// reports false for a datagram that is dropped: malformed, or a direct
+// request on an interface not served.
+func (s *Server) accept(ctx context.Context, w *worker, m *ipv4.Message) (server.Arrival, bool) {
 	s.received.Add(1)
-	data := m.Buffers[0][:m.N]
-	if err := dhcpv4.Parse(data, &w.req); err != nil {
+	if err := dhcpv4.Parse(m.Buffers[0][:m.N], &w.req); err != nil {
 		s.dropMalformed(m, err)
-		return
+		return server.Arrival{}, false
 	}
 	w.cm = ipv4.ControlMessage{}
 	_ = w.cm.Parse(m.OOB[:m.NN])
@@ -257,7 +369,7 @@ func (s *Server) handleOne(ctx context.Context, h Handler, w *worker, m *ipv4.Me
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
 	if !relayed && s.served != nil && !s.served[in.IfName] {
 		s.foreign.Add(1)
-		return
+		return server.Arrival{}, false
 	}
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
 		s.receivedByType[t].Add(1)
@@ -265,65 +377,114 @@ func (s *Server) handleOne(ctx context.Context, h Handler, w *worker, m *ipv4.Me
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("received", "if", in.IfName, "src", in.Src, "packet", w.req.String())
 	}
-	out := h.Handle(ctx, &w.req, in, &w.reply)
+	return in, true
+}
+
+// handle asks the engine about w.req and queues its reply.
+func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Arrival) {
+	out := h.Handle(ctx, &w.req, *in, &w.reply)
 	if int(out.Reason) < len(s.outcomes) {
 		s.outcomes[out.Reason].Add(1)
 	}
-	s.logOutcome(ctx, &w.req, &in, &out)
+	s.logOutcome(ctx, &w.req, in, &out)
 	if out.Action != server.Reply {
 		return
 	}
-	s.send(w, &in, &out)
+	s.send(w, in, &out)
 }
 
-// send builds the reply and sends it where RFC 2131 §4.1 says.
+// send builds the reply and sends it where RFC 2131 §4.1 says: frames to a
+// hardware address at once, datagrams queued for the worker's next flush.
 func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
-	var err error
-	w.out, err = w.reply.Append(w.out[:0], min(w.req.MaxMessageSize(), maxReply))
+	slot := w.n
+	buf, err := w.reply.Append(w.outBufs[slot][:0], min(w.req.MaxMessageSize(), maxReply))
 	if err != nil {
 		s.sendErrors.Add(1)
 		s.log.Warn("reply too large", "client", clientString(&w.req), "err", err)
 		return
 	}
+	w.outBufs[slot] = buf
 	how, to := server.Destination(&w.req, &w.reply)
 	if how == server.ToRelay {
 		to = netip.AddrPortFrom(to.Addr(), s.opts.RelayPort)
 	} else {
 		to = netip.AddrPortFrom(to.Addr(), s.opts.ClientPort)
 	}
+	var oob []byte
 	switch how {
 	case server.ToHardware:
 		if s.raw != nil && w.req.HType == 1 && w.req.HLen == 6 && in.IfIndex > 0 {
 			src := netip.AddrPortFrom(s.sourceFor(w, in), 67)
-			w.frame = AppendUDP4(w.frame[:0], src, to, w.out)
-			if err = s.raw.Send(in.IfIndex, w.req.HardwareAddr(), w.frame); err == nil {
-				break
+			w.frame = AppendUDP4(w.frame[:0], src, to, buf)
+			err := s.raw.Send(in.IfIndex, w.req.HardwareAddr(), w.frame)
+			if err == nil {
+				s.sent(out.Reply)
+				return
 			}
 			s.log.Debug("unicast to hardware address failed, broadcasting", "err", err)
 		}
-		err = s.sendOnInterface(w, in, netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), to.Port()))
+		to = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), to.Port())
+		oob = w.pktinfo(in.IfIndex)
 	case server.ToBroadcast:
-		err = s.sendOnInterface(w, in, to)
-	default:
-		_, err = s.conn.WriteToUDPAddrPort(w.out, to)
+		oob = w.pktinfo(in.IfIndex)
 	}
-	if err != nil {
-		s.sendErrors.Add(1)
-		s.log.Warn("send failed", "to", to, "client", clientString(&w.req), "err", err)
-		return
-	}
-	s.replies.Add(1)
-	if t := out.Reply; int(t) < len(s.sentByType) {
-		s.sentByType[t].Add(1)
+	m := &w.outq[slot]
+	m.Buffers[0] = buf
+	m.OOB = oob
+	a := &w.outAddr[slot]
+	v := to.Addr().As4()
+	copy(a.IP, v[:])
+	a.Port = int(to.Port())
+	m.Addr = a
+	w.outType[slot] = out.Reply
+	w.n++
+	if w.n == len(w.outq) {
+		s.flush(w)
 	}
 }
 
-// sendOnInterface sends w.out to a broadcast destination out of the arrival
-// interface.
-func (s *Server) sendOnInterface(w *worker, in *server.Arrival, to netip.AddrPort) error {
-	var err error
-	w.oob, err = WriteOnInterface(s.conn, w.out, in.IfIndex, to, w.oob)
-	return err
+// pktinfo returns the control message that sends a datagram out of
+// interface ifIndex (IP_PKTINFO), or nil for none.
+func (w *worker) pktinfo(ifIndex int) []byte {
+	if ifIndex <= 0 {
+		return nil
+	}
+	oob, ok := w.oobByIf[ifIndex]
+	if !ok {
+		cm := ipv4.ControlMessage{IfIndex: ifIndex}
+		oob = cm.Marshal()
+		w.oobByIf[ifIndex] = oob
+	}
+	return oob
+}
+
+// flush sends the queued replies with as few system calls as the kernel
+// allows (sendmmsg).
+func (s *Server) flush(w *worker) {
+	for i := 0; i < w.n; {
+		k, err := s.pc.WriteBatch(w.outq[i:w.n], 0)
+		if err != nil {
+			// The first message of the rest failed: count it and go on.
+			s.sendErrors.Add(1)
+			s.log.Warn("send failed", "to", w.outq[i+k].Addr, "err", err)
+			k++
+		}
+		for j := i; j < i+k && j < w.n; j++ {
+			if err == nil || j < i+k-1 {
+				s.sent(w.outType[j])
+			}
+		}
+		i += k
+	}
+	w.n = 0
+}
+
+// sent counts a reply sent.
+func (s *Server) sent(t dhcpv4.MessageType) {
+	s.replies.Add(1)
+	if int(t) < len(s.sentByType) {
+		s.sentByType[t].Add(1)
+	}
 }
 
 // ifaceAddr4 returns the first IPv4 address in prefixes, or the zero Addr.

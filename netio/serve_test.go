@@ -33,7 +33,7 @@ func loopbackServer(t *testing.T, relayPort uint16) (*Server, *lease.Memory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := Listen(Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Workers: 2, RelayPort: relayPort})
+	srv, err := Listen(Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Readers: 2, Committers: 4, RelayPort: relayPort})
 	if err != nil {
 		t.Skipf("cannot listen on loopback: %v", err)
 	}
@@ -126,7 +126,12 @@ func TestServeRelayedExchangeOnLoopback(t *testing.T) {
 		t.Errorf("ACK sent without the lease in the store: %+v", l)
 	}
 
+	// The server counts a reply once its send returned, which may be
+	// after the relay read it.
 	st := srv.Stats()
+	for deadline := time.Now().Add(5 * time.Second); st.Replies < 2 && time.Now().Before(deadline); st = srv.Stats() {
+		time.Sleep(time.Millisecond)
+	}
 	if st.Malformed != 3 {
 		t.Errorf("malformed count %d, want 3", st.Malformed)
 	}
@@ -140,7 +145,7 @@ func TestServeRelayedExchangeOnLoopback(t *testing.T) {
 }
 
 func TestServeStopsOnClose(t *testing.T) {
-	srv, err := Listen(Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Workers: 3})
+	srv, err := Listen(Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Readers: 3, Committers: 2})
 	if err != nil {
 		t.Skipf("cannot listen: %v", err)
 	}

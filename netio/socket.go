@@ -44,6 +44,26 @@ func ListenUDP4(addr netip.AddrPort, flags ipv4.ControlFlags) (*net.UDPConn, *ip
 	return conn, pc, nil
 }
 
+// setReceiveBuffer asks for a receive buffer of n bytes: beyond the
+// system's limit with SO_RCVBUFFORCE when privileged, else up to it.
+func setReceiveBuffer(conn *net.UDPConn, n int) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) == nil {
+			return
+		}
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
 // LinkSender sends IPv4 datagrams as link-layer unicast frames on a packet
 // socket (AF_PACKET), for replies to clients that have no address yet: the
 // kernel cannot ARP for an address nobody holds. The socket is opened with

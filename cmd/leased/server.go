@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,11 +55,13 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		leaseTime = fs.Duration("lease-time", time.Hour, "quick mode: lease `time`")
 		store     = fs.String("store", "", "lease store `directory` (overrides the file's lease-store)")
 		listen    = fs.String("listen", "0.0.0.0:67", "UDP `address:port` to listen on")
-		workers   = fs.Int("workers", 64, "request handling goroutines")
+		readers   = fs.Int("readers", 2, "goroutines reading the socket and answering DISCOVER and INFORM")
+		commits   = fs.Int("committers", 256, "goroutines handling requests that wait for their lease to be stored")
 		runAs     = fs.String("user", "", "after opening the sockets, run as this `user`")
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		salvage   = fs.Bool("salvage", false, "start even if the lease store is corrupt in the middle, keeping what can be read")
+		cpuprof   = fs.String("cpuprofile", "", "write a CPU profile to this `file` until the server stops (for performance work)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -101,13 +104,25 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 2
 	}
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			fmt.Fprintf(stderr, "leased server: --cpuprofile: %v\n", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "leased server: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	addr, err := netip.ParseAddrPort(*listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "leased server: --listen: %v\n", err)
 		return 2
 	}
 
-	srv, err := netio.Listen(netio.Options{Addr: addr, Interfaces: cfg.Interfaces, Workers: *workers, Logger: log})
+	srv, err := netio.Listen(netio.Options{Addr: addr, Interfaces: cfg.Interfaces, Readers: *readers, Committers: *commits, Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 1
