@@ -3,6 +3,7 @@ package dhcpv4
 import (
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func (p *Packet) String() string {
 	fmt.Fprintf(&b, " xid=0x%08x", p.XID)
 	if hw := p.HardwareAddr(); len(hw) > 0 {
 		b.WriteString(" chaddr=")
-		b.WriteString(formatHW(hw))
+		b.WriteString(net.HardwareAddr(hw).String())
 	}
 	if p.HType != 1 {
 		fmt.Fprintf(&b, " htype=%d", p.HType)
@@ -71,19 +72,6 @@ func (p *Packet) String() string {
 	}
 	b.WriteByte(']')
 	return b.String()
-}
-
-// formatHW formats a hardware address as colon-separated hex bytes.
-func formatHW(hw []byte) string {
-	const digits = "0123456789abcdef"
-	b := make([]byte, 0, 3*len(hw))
-	for i, c := range hw {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, digits[c>>4], digits[c&0xf])
-	}
-	return string(b)
 }
 
 // FormatOption renders an option value readably for its code: addresses

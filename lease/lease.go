@@ -3,6 +3,7 @@ package lease
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -70,19 +71,7 @@ func (h *HardwareAddr) Bytes() []byte {
 // String formats the address as colon-separated hex ("02:00:00:00:00:01"),
 // or "" when it is empty.
 func (h HardwareAddr) String() string {
-	b := h.Bytes()
-	if len(b) == 0 {
-		return ""
-	}
-	const hexDigit = "0123456789abcdef"
-	out := make([]byte, 0, 3*len(b))
-	for i, c := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hexDigit[c>>4], hexDigit[c&0xf])
-	}
-	return string(out)
+	return net.HardwareAddr(h.Bytes()).String()
 }
 
 // Lease is one address binding. It is a value: copying it copies everything

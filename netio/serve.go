@@ -564,21 +564,9 @@ func isSet(a netip.Addr) bool { return a.IsValid() && !a.IsUnspecified() }
 // clientString names a client in logs: its hardware address, and its
 // client identifier in hex when it sent one.
 func clientString(req *dhcpv4.Packet) string {
-	s := formatMAC(req.HardwareAddr())
+	s := net.HardwareAddr(req.HardwareAddr()).String()
 	if id, ok := req.Options.Get(dhcpv4.OptClientID); ok {
 		s += " id=" + fmt.Sprintf("%x", id)
 	}
 	return s
-}
-
-func formatMAC(b []byte) string {
-	const hexDigit = "0123456789abcdef"
-	out := make([]byte, 0, 3*len(b))
-	for i, c := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hexDigit[c>>4], hexDigit[c&0xf])
-	}
-	return string(out)
 }

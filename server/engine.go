@@ -343,15 +343,8 @@ func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Reason = ReasonMalformed
 		return
 	}
-	out.Addr = addr
-	s := e.subnetContaining(addr)
+	s := e.subnetOf(addr, req, in, out)
 	if s == nil {
-		out.Reason = ReasonNoSubnet
-		return
-	}
-	out.Subnet = s.prefix
-	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, req, s, in) {
-		out.Reason = ReasonNotForUs
 		return
 	}
 	now := e.clock()
@@ -370,17 +363,28 @@ func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	}
 }
 
-func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, out *Outcome) {
-	addr := req.CIAddr
+// subnetOf returns the subnet of addr, the address a DHCPDECLINE or
+// DHCPRELEASE is about, when the message is for us; else it records why
+// not in out and returns nil.
+func (e *Engine) subnetOf(addr netip.Addr, req *dhcpv4.Packet, in *Arrival, out *Outcome) *subnet {
 	out.Addr = addr
 	s := e.subnetContaining(addr)
 	if s == nil {
 		out.Reason = ReasonNoSubnet
-		return
+		return nil
 	}
 	out.Subnet = s.prefix
 	if sid, ok := req.Options.Addr(dhcpv4.OptServerID); ok && !e.isOurs(sid, req, s, in) {
 		out.Reason = ReasonNotForUs
+		return nil
+	}
+	return s
+}
+
+func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, out *Outcome) {
+	addr := req.CIAddr
+	s := e.subnetOf(addr, req, in, out)
+	if s == nil {
 		return
 	}
 	now := e.clock()
