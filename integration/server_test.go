@@ -35,7 +35,10 @@ func startServer(t *testing.T, h *host, store string, args ...string) *leasedSer
 // startServerNoWait is startServer without waiting for it to serve.
 func startServerNoWait(t *testing.T, h *host, store string, args ...string) *leasedServer {
 	t.Helper()
-	argv := append([]string{build.path, "server", "--store", store, "--log-level", "debug"}, args...)
+	// No control socket unless a test asks for one (args come after, and
+	// the last flag wins): the default path is the host's, shared by
+	// every namespace.
+	argv := append([]string{build.path, "server", "--store", store, "--log-level", "debug", "--control", ""}, args...)
 	logPath := filepath.Join(t.TempDir(), "leased.log")
 	p := startProc(t, h, "leased server on "+h.name, logPath, nil, argv...)
 	return &leasedServer{proc: p, host: h, store: store}

@@ -37,12 +37,17 @@ func (r *Reloadable) Sweep() int {
 	return r.e.Sweep()
 }
 
-// Reload switches to a new engine for cfg, or returns why it cannot.
+// Reload switches to a new engine for cfg, or returns why it cannot. The
+// run-time reservations (AddReservation) carry over to the new engine; one
+// that the new configuration conflicts with refuses the reload.
 func (r *Reloadable) Reload(cfg *config.Config) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, err := New(cfg, r.e.store, r.e.clock)
 	if err != nil {
+		return err
+	}
+	if err := e.adoptReservations(r.e); err != nil {
 		return err
 	}
 	r.e = e

@@ -46,11 +46,13 @@ type reservation struct {
 	opts     []config.Option
 	inPool   bool
 	relay    config.RelayMatch
+	runtime  bool // added while serving (admin.go), not from the configuration file
 }
 
 // subnet is one configured subnet and its state, guarded by mu.
 type subnet struct {
-	// Immutable after newSubnet.
+	// Immutable after newSubnet, except resByHW, resByID and resByAddr,
+	// which mu guards: run-time reservations change them (admin.go).
 	prefix        netip.Prefix
 	mask          netip.Addr
 	broadcast     netip.Addr

@@ -15,21 +15,38 @@ import (
 	"time"
 	"unicode"
 
+	"leased/control"
 	"leased/lease"
 	"leased/lease/journal"
 )
 
-const leasesUsage = `usage: leased leases list --store DIR [--json] [--salvage]
+const leasesUsage = `usage: leased leases list [FILTERS] [--json] [--control SOCKET]
+       leased leases list --store DIR [--json] [--salvage]
+       leased leases show ADDRESS|CLIENT [--json]
+       leased leases release ADDRESS [--json]
 
-Prints the leases of a lease store, sorted by address: address, client
-identifier (hex), hardware address, host name, state and expiry (RFC 3339,
-UTC). It reads the store without locking it, so it works beside a running
-server and shows the leases committed when it started.
+list prints leases sorted by address: address, client identifier (hex),
+hardware address, host name, state and expiry (RFC 3339, UTC).
+
+Without --store it asks the running server through its control socket
+(--control, default ` + control.DefaultSocket + `; or --control-tcp ADDR
+with --token-file FILE), and shows offers too. The filters --subnet,
+--state, --mac, --client-id, --hostname, --from, --to and --limit select
+leases.
+
+With --store it reads the lease store DIR itself, without locking it, so
+it works beside a running server, and with no server at all; it shows the
+leases committed when it started, and takes no filter.
 
 With --json, it prints one JSON object per line, with the keys address,
-client_id, hw_addr, hostname, state and expiry.
+client_id, hw_addr, hostname, state and expiry (and subnet and start when
+asking the server).
 
-flags:
+show prints the lease of an address, or of a client named by its
+hardware address or client identifier in hex; release ends a lease now
+(see "leased leases release -h").
+
+flags of list:
 `
 
 // leasesCommand runs "leased leases": 0 on success, 1 on failure, 2 on a
@@ -42,6 +59,10 @@ func leasesCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	switch sub, rest := args[0], args[1:]; sub {
 	case "list":
 		return leasesList(ctx, rest, stdout, stderr)
+	case "show":
+		return leasesShow(ctx, rest, stdout, stderr)
+	case "release":
+		return leasesRelease(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, leasesUsage)
 		return 0
@@ -57,9 +78,11 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, leasesUsage); fs.PrintDefaults() }
 	var (
-		store   = fs.String("store", "", "lease store `directory`")
+		store   = fs.String("store", "", "read the lease store in `directory` instead of asking the server")
 		asJSON  = fs.Bool("json", false, "print one JSON object per line")
-		salvage = fs.Bool("salvage", false, "show the readable leases of a corrupt store")
+		salvage = fs.Bool("salvage", false, "with --store: show the readable leases of a corrupt store")
+		conn    = addConnFlags(fs)
+		filters = addLeaseQueryFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -67,15 +90,30 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return 2
 	}
+	online := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "store", "json", "salvage":
+		default:
+			online = true
+		}
+	})
 	switch {
-	case *store == "":
-		fmt.Fprintf(stderr, "leased leases list: --store is required\n\n")
+	case *store != "" && online:
+		fmt.Fprintf(stderr, "leased leases list: --store reads the store itself, and takes no filter and no control flag\n\n")
+		fs.Usage()
+		return 2
+	case *store == "" && *salvage:
+		fmt.Fprintf(stderr, "leased leases list: --salvage goes with --store\n\n")
 		fs.Usage()
 		return 2
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "leased leases list: unexpected argument %q\n\n", fs.Arg(0))
 		fs.Usage()
 		return 2
+	}
+	if *store == "" {
+		return leasesListOnline(ctx, conn, filters, *asJSON, stdout, stderr)
 	}
 	if err := ctx.Err(); err != nil {
 		fmt.Fprintf(stderr, "leased leases list: %v\n", err)

@@ -154,7 +154,7 @@ func TestLeasesUsageAndFailures(t *testing.T) {
 	}{
 		{name: "no subcommand", args: nil, code: 2, stderr: "usage:"},
 		{name: "unknown subcommand", args: []string{"frobnicate"}, code: 2, stderr: `unknown subcommand "frobnicate"`},
-		{name: "list without --store", args: []string{"list"}, code: 2, stderr: "--store is required"},
+		{name: "list without --store asks the server", args: []string{"list", "--control", filepath.Join(dir, "none.sock")}, code: 1, stderr: "cannot reach the leased control API"},
 		{name: "unknown flag", args: []string{"list", "--store", dir, "--color"}, code: 2, stderr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"list", "--store", dir, "extra"}, code: 2, stderr: `unexpected argument "extra"`},
 		{name: "help", args: []string{"list", "-h"}, code: 0, stderr: "usage:"},

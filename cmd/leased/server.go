@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -16,11 +19,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"leased/config"
+	"leased/control"
 	"leased/dhcpv4"
+	"leased/lease"
 	"leased/lease/journal"
 	"leased/netio"
 	"leased/server"
@@ -36,6 +42,11 @@ one of the interface's IPv4 address.
 SIGTERM and SIGINT stop the server after the requests in hand are answered;
 SIGHUP reloads the configuration file (a file that does not validate is
 refused and the running configuration stays).
+
+The control API (docs/operations.md) listens on the Unix socket --control,
+and with --control-tcp on TCP too; "leased status", "leased leases",
+"leased reservations", "leased pools" and "leased reload" use it.
+--metrics serves Prometheus metrics at /metrics.
 
 flags:
 `
@@ -62,6 +73,10 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		logLevel  = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		salvage   = fs.Bool("salvage", false, "start even if the lease store is corrupt in the middle, keeping what can be read")
 		cpuprof   = fs.String("cpuprofile", "", "write a CPU profile to this `file` until the server stops (for performance work)")
+		ctlSocket = fs.String("control", control.DefaultSocket, "control API Unix `socket` (mode 0600); empty for none")
+		ctlTCP    = fs.String("control-tcp", "", "also serve the control API on TCP `address:port`; an address that is not loopback needs --control-token-file")
+		ctlToken  = fs.String("control-token-file", "", "`file` holding the bearer token that requests to --control-tcp must carry")
+		metrics   = fs.String("metrics", "", "serve Prometheus metrics at /metrics on `address:port`")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -72,38 +87,43 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 
-	loadConfig := func() (*config.Config, error) {
+	// loadConfig returns the configuration and, from a file, the SHA-256
+	// of the content it was read from.
+	loadConfig := func() (*config.Config, string, error) {
 		var cfg *config.Config
+		sum := ""
 		if *cfgPath != "" {
 			if *iface != "" || *rng != "" {
-				return nil, errors.New("--config and quick mode (-i, --range) exclude each other")
+				return nil, "", errors.New("--config and quick mode (-i, --range) exclude each other")
 			}
-			c, err := config.Load(*cfgPath)
+			c, h, err := loadConfigFile(*cfgPath)
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
-			cfg = c
+			cfg, sum = c, h
 		} else {
 			c, err := quickConfig(*iface, *rng, *router, *dns, *domain, *leaseTime)
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			cfg = c
 		}
 		if *store != "" {
 			cfg.LeaseStore = *store
 		}
-		return cfg, nil
+		return cfg, sum, nil
 	}
 	if *cfgPath == "" && (*iface == "" || *rng == "") {
 		fs.Usage()
 		return 2
 	}
-	cfg, err := loadConfig()
+	cfg, cfgSum, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 2
 	}
+	started := time.Now()
+	cfgStatus := control.ConfigStatus{File: *cfgPath, SHA256: cfgSum, Loaded: started, Subnets: len(cfg.Subnets)}
 	if *cpuprof != "" {
 		f, err := os.Create(*cpuprof)
 		if err != nil {
@@ -121,6 +141,15 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "leased server: --listen: %v\n", err)
 		return 2
 	}
+
+	// The control and metrics listeners open before the DHCP sockets, so
+	// that a mistake in their flags stops the server at once, and all of
+	// them before privileges are dropped.
+	lns, code := openOperatorListeners(log, stderr, *ctlSocket, *ctlTCP, *ctlToken, *metrics, isDefaultFlag(fs, "control"))
+	if code != 0 {
+		return code
+	}
+	defer lns.close()
 
 	srv, err := netio.Listen(netio.Options{Addr: addr, Interfaces: cfg.Interfaces, Readers: *readers, Committers: *commits, Logger: log})
 	if err != nil {
@@ -144,13 +173,87 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 1
 	}
-	engine, err := server.New(cfg, st, time.Now)
+	var engineStore lease.Store = st
+	var commitTimer *control.CommitTimer
+	if lns.metrics != nil {
+		commitTimer = control.NewCommitTimer(time.Now)
+		engineStore = commitTimer.Wrap(st)
+	}
+	engine, err := server.New(cfg, engineStore, time.Now)
 	if err != nil {
 		st.Close()
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 1
 	}
 	live := server.NewReloadable(engine)
+	// Reservations added at run time, kept beside the lease store.
+	resFile := control.ReservationsFile(cfg.LeaseStore)
+	if n, err := control.RestoreReservations(live, resFile); err != nil {
+		st.Close()
+		fmt.Fprintf(stderr, "leased server: %v\n", err)
+		return 1
+	} else if n > 0 {
+		log.Info("run-time reservations restored", "file", resFile, "count", n)
+	}
+
+	// reload is what SIGHUP and the control API do.
+	var reloadMu sync.Mutex
+	reload := func(by string) (control.ConfigStatus, error) {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		if *cfgPath == "" {
+			return cfgStatus, fmt.Errorf("quick mode: %w", control.ErrNoReload)
+		}
+		next, sum, err := loadConfig()
+		if err == nil {
+			err = live.Reload(next)
+		}
+		if err != nil {
+			log.Error("reload refused; the running configuration stays", "err", err, "by", by)
+			return cfgStatus, err
+		}
+		cfgStatus = control.ConfigStatus{File: *cfgPath, SHA256: sum, Loaded: time.Now(), Subnets: len(next.Subnets)}
+		log.Info("configuration reloaded", "file", *cfgPath, "subnets", len(next.Subnets), "sha256", sum, "by", by)
+		// The sockets and the store were opened at start.
+		if !slices.Equal(next.Interfaces, cfg.Interfaces) {
+			log.Warn("interfaces changed in the file; they take effect at the next start", "running", strings.Join(cfg.Interfaces, ","))
+		}
+		if next.LeaseStore != cfg.LeaseStore {
+			log.Warn("lease-store changed in the file; it takes effect at the next start", "running", cfg.LeaseStore)
+		}
+		return cfgStatus, nil
+	}
+
+	// The control API and the metrics run until the DHCP service stops.
+	opCtx, stopOperator := context.WithCancel(ctx)
+	var operator sync.WaitGroup
+	defer operator.Wait()
+	defer stopOperator()
+	if err := lns.serve(opCtx, &operator, log, control.Options{
+		Engine:  live,
+		Version: version,
+		Started: started,
+		Config: func() control.ConfigStatus {
+			reloadMu.Lock()
+			defer reloadMu.Unlock()
+			return cfgStatus
+		},
+		Reload:           func() (control.ConfigStatus, error) { return reload("control API") },
+		Store:            st,
+		ReservationsFile: resFile,
+		Logger:           log,
+	}, control.MetricsSources{
+		Packets: srv.Stats,
+		Pools:   live.PoolStats,
+		Store:   st.Stats,
+		Commits: commitTimer,
+		Version: version,
+		Started: started,
+	}); err != nil {
+		st.Close()
+		fmt.Fprintf(stderr, "leased server: %v\n", err)
+		return 1
+	}
 	log.Info("serving", "listen", srv.LocalAddr(), "interfaces", strings.Join(cfg.Interfaces, ","),
 		"subnets", len(cfg.Subnets), "store", cfg.LeaseStore)
 
@@ -181,27 +284,16 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 					log.Warn("reload: no configuration file (quick mode); nothing to reload")
 					continue
 				}
-				next, err := loadConfig()
-				if err == nil {
-					err = live.Reload(next)
-				}
-				if err != nil {
-					log.Error("reload refused; the running configuration stays", "err", err)
-					continue
-				}
-				log.Info("configuration reloaded", "file", *cfgPath, "subnets", len(next.Subnets))
-				// The sockets and the store were opened at start.
-				if !slices.Equal(next.Interfaces, cfg.Interfaces) {
-					log.Warn("interfaces changed in the file; they take effect at the next start", "running", strings.Join(cfg.Interfaces, ","))
-				}
-				if next.LeaseStore != cfg.LeaseStore {
-					log.Warn("lease-store changed in the file; it takes effect at the next start", "running", cfg.LeaseStore)
-				}
+				reload("SIGHUP")
 			}
 		}
 	}()
 
 	serveErr := srv.Serve(ctx, live)
+	// The control API may be committing a release: stop it before the
+	// store closes.
+	stopOperator()
+	operator.Wait()
 	closeErr := st.Close()
 	if err := errors.Join(serveErr, closeErr); err != nil {
 		log.Error("stopped with an error", "err", err)
@@ -312,4 +404,154 @@ func dropPrivileges(name string) error {
 		return fmt.Errorf("--user %s: setuid: %w", name, err)
 	}
 	return nil
+}
+
+// loadConfigFile loads and validates the configuration file at path, as
+// config.Load does, and returns the SHA-256 of the bytes it parsed, in
+// hex, so that status shows exactly which content is in effect.
+func loadConfigFile(path string) (*config.Config, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, config.MaxFileSize+1))
+	if err != nil {
+		return nil, "", err
+	}
+	if len(data) > config.MaxFileSize {
+		return nil, "", errors.Join(&config.Error{File: path, Msg: fmt.Sprintf("file is larger than %d MiB", config.MaxFileSize>>20)})
+	}
+	cfg, err := config.Parse(path, data)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(data)
+	return cfg, hex.EncodeToString(sum[:]), nil
+}
+
+// isDefaultFlag reports whether the flag name was left at its default.
+func isDefaultFlag(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return !set
+}
+
+// operatorListeners are the listeners of the control API and the
+// metrics; nil when not asked for.
+type operatorListeners struct {
+	unix, tcp, metrics net.Listener
+	token              string
+}
+
+// openOperatorListeners opens the listeners the flags ask for. It returns
+// the exit code of a failure: 2 for a flag at fault, 1 otherwise. When the
+// default control socket cannot be had (another server answers on it, or
+// its directory cannot be made), the server goes on without it, with a
+// warning; a socket asked for by name must open.
+func openOperatorListeners(log *slog.Logger, stderr io.Writer, socket, tcp, tokenFile, metrics string, defaultSocket bool) (*operatorListeners, int) {
+	l := &operatorListeners{}
+	fail := func(code int, format string, args ...any) (*operatorListeners, int) {
+		l.close()
+		fmt.Fprintf(stderr, "leased server: %s\n", fmt.Sprintf(format, args...))
+		return nil, code
+	}
+	if tokenFile != "" {
+		if tcp == "" {
+			return fail(2, "--control-token-file goes with --control-tcp")
+		}
+		tok, err := control.ReadToken(tokenFile)
+		if err != nil {
+			return fail(2, "--control-token-file: %v", err)
+		}
+		l.token = tok
+	}
+	if tcp != "" {
+		ln, err := control.ListenTCP(tcp, l.token)
+		if err != nil {
+			if errors.Is(err, control.ErrNeedToken) {
+				return fail(2, "--control-tcp: %v", err)
+			}
+			return fail(1, "--control-tcp: %v", err)
+		}
+		l.tcp = ln
+	}
+	if metrics != "" {
+		ln, err := net.Listen("tcp", metrics)
+		if err != nil {
+			return fail(1, "--metrics: %v", err)
+		}
+		l.metrics = ln
+	}
+	if socket != "" {
+		ln, err := control.ListenUnix(socket)
+		switch {
+		case err == nil:
+			l.unix = ln
+		case defaultSocket:
+			log.Warn("no control API on the default socket; give --control to choose another", "socket", socket, "err", err)
+		default:
+			return fail(1, "--control: %v", err)
+		}
+	}
+	return l, 0
+}
+
+// serve serves the control API and the metrics on l's listeners until ctx
+// ends; wg counts the goroutines.
+func (l *operatorListeners) serve(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, opts control.Options, src control.MetricsSources) error {
+	api, err := control.NewServer(opts)
+	if err != nil {
+		return err
+	}
+	var reg http.Handler
+	if l.metrics != nil {
+		r, err := control.NewRegistry(src)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", control.MetricsHandler(r))
+		reg = mux
+	}
+	start := func(ln net.Listener, h http.Handler, what string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := control.Serve(ctx, ln, h, log); err != nil {
+				log.Error(what+" stopped", "err", err)
+			}
+		}()
+	}
+	if l.unix != nil {
+		log.Info("control API", "socket", l.unix.Addr().String())
+		start(l.unix, api, "control API")
+	}
+	if l.tcp != nil {
+		var h http.Handler = api
+		if l.token != "" {
+			h = control.RequireToken(l.token, api)
+		}
+		log.Info("control API", "listen", l.tcp.Addr().String(), "token", l.token != "")
+		start(l.tcp, h, "control API on TCP")
+	}
+	if l.metrics != nil {
+		log.Info("metrics", "listen", l.metrics.Addr().String(), "path", "/metrics")
+		start(l.metrics, reg, "metrics")
+	}
+	// Serve owns the listeners from now on.
+	l.unix, l.tcp, l.metrics = nil, nil, nil
+	return nil
+}
+
+// close closes the listeners that serve has not taken over.
+func (l *operatorListeners) close() {
+	if l == nil {
+		return
+	}
+	for _, ln := range []net.Listener{l.unix, l.tcp, l.metrics} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }

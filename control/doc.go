@@ -1,0 +1,59 @@
+// Package control is the operator's way into a running leased server: an
+// HTTP API that speaks JSON, its client (which the leased command uses),
+// the file that keeps reservations added at run time, and the Prometheus
+// metrics.
+//
+// # The API
+//
+// Server serves the API, versioned under /v1:
+//
+//	GET    /v1/status                    version, uptime, configuration file and hash, store health
+//	GET    /v1/leases?FILTERS            leases in address order, paged (see LeaseQuery)
+//	GET    /v1/leases/{addr}             one lease by address
+//	POST   /v1/leases/{addr}/release     end a lease now (server.Engine.ForceRelease)
+//	GET    /v1/clients/{id}/lease        one lease by client identifier or hardware address (hex)
+//	GET    /v1/reservations              reservations of the file and of run time (source)
+//	POST   /v1/reservations              add a run-time reservation (NewReservation)
+//	DELETE /v1/reservations/{addr}       remove a run-time reservation
+//	GET    /v1/pools                     utilisation per subnet and pool
+//	POST   /v1/reload                    reload the configuration file, as SIGHUP does
+//
+// Errors are a JSON object {"error": "..."} with a status that says what
+// kind: 400 a malformed request or filter, 401 a missing or wrong token,
+// 404 no such lease, reservation, subnet or endpoint, 405 a method the
+// endpoint does not take, 409 a conflict (the address is in use or
+// reserved, a reservation of the file, no file to reload), 422 a
+// configuration file that does not validate, 500 a failure of the server
+// (the lease store, the reservations file).
+//
+// By default the API listens on a Unix socket (DefaultSocket) of mode
+// 0600, so that the file system decides who may use it. It can also listen
+// on TCP, where every request must carry "Authorization: Bearer TOKEN";
+// ListenTCP refuses an address that is not loopback when there is no
+// token, since anyone who can reach it could release leases.
+//
+// # Run-time reservations
+//
+// Reservations added through the API live in the engine (server.Engine
+// AddReservation) and in a JSON file beside the lease store
+// (ReservationsFile), written atomically after every change, read at start
+// (RestoreReservations) and applied after the engine is built. A reload
+// carries them over to the new engine.
+//
+// # Metrics
+//
+// NewRegistry returns a Prometheus registry of the package's own (the
+// process-wide default registry is not used) whose collectors read the
+// live counters of the sockets (netio.Server.Stats), the engine
+// (server.Engine.PoolStats) and the lease store (journal.Store.Stats) at
+// scrape time; CommitTimer times lease commits by wrapping the store given
+// to the engine. docs/operations.md lists every metric.
+//
+// # Not here
+//
+// No protocol logic (package server decides everything), no configuration
+// parsing (package config). Unlike the protocol packages, this package
+// touches the operating system, for its listeners and the reservations
+// file only: they belong with the API they serve rather than in the
+// command's wiring.
+package control
