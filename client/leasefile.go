@@ -1,0 +1,91 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// LeaseFileName returns the lease file of interface iface in the state
+// directory dir: dir/client-IFACE.json.
+func LeaseFileName(dir, iface string) string {
+	return filepath.Join(dir, "client-"+iface+".json")
+}
+
+// WriteLeaseFile writes l to path as JSON, atomically and durably: to a
+// temporary file in the same directory, synced, renamed over path, and the
+// directory synced. A crash leaves either the old file or the new one.
+// The directory is created (mode 0755) if missing.
+func WriteLeaseFile(path string, l *Lease) error {
+	b, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return fmt.Errorf("lease file %s: %w", path, err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("lease file %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("lease file %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("lease file %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("lease file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("lease file %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("lease file %s: syncing the directory: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// ReadLeaseFile reads the lease saved at path. A missing file is an error
+// for which errors.Is(err, fs.ErrNotExist) holds; a file that does not hold
+// a lease is an error naming it.
+func ReadLeaseFile(path string) (*Lease, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("lease file: %w", err)
+	}
+	l := new(Lease)
+	if err := json.Unmarshal(b, l); err != nil {
+		return nil, fmt.Errorf("lease file %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// RemoveLeaseFile removes the lease file at path; a file already gone is
+// not an error.
+func RemoveLeaseFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("lease file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/mdlayher/packet"
+	"golang.org/x/sys/unix"
+)
+
+// ProbeConfig sets the timing of the ARP probe and announcements (RFC 5227
+// §1.1). The zero value means the RFC's constants.
+type ProbeConfig struct {
+	// Count is PROBE_NUM, the number of probes: default 3.
+	Count int
+	// Wait is PROBE_WAIT, the bound of the random wait before the first
+	// probe: default 1 s.
+	Wait time.Duration
+	// Min and Max are PROBE_MIN and PROBE_MAX, the bounds of the random
+	// interval between probes: default 1 s and 2 s.
+	Min, Max time.Duration
+	// AnnounceWait is ANNOUNCE_WAIT, the wait for answers after the last
+	// probe: default 2 s.
+	AnnounceWait time.Duration
+	// Announcements is ANNOUNCE_NUM, the number of announcements after
+	// the address is taken: default 2.
+	Announcements int
+	// AnnounceInterval is ANNOUNCE_INTERVAL, between announcements:
+	// default 2 s.
+	AnnounceInterval time.Duration
+}
+
+// ScaledProbeConfig returns the RFC 5227 timing with every interval
+// scaled so that PROBE_MIN is unit (one second gives the RFC's values), and
+// count probes.
+func ScaledProbeConfig(count int, unit time.Duration) ProbeConfig {
+	return ProbeConfig{
+		Count: count, Wait: unit, Min: unit, Max: 2 * unit,
+		AnnounceWait: 2 * unit, Announcements: 2, AnnounceInterval: 2 * unit,
+	}
+}
+
+func (c ProbeConfig) withDefaults() ProbeConfig {
+	d := ScaledProbeConfig(3, time.Second)
+	if c.Count <= 0 {
+		c.Count = d.Count
+	}
+	if c.Wait <= 0 {
+		c.Wait = d.Wait
+	}
+	if c.Min <= 0 {
+		c.Min = d.Min
+	}
+	if c.Max < c.Min {
+		c.Max = max(d.Max, c.Min)
+	}
+	if c.AnnounceWait <= 0 {
+		c.AnnounceWait = d.AnnounceWait
+	}
+	if c.Announcements <= 0 {
+		c.Announcements = d.Announcements
+	}
+	if c.AnnounceInterval <= 0 {
+		c.AnnounceInterval = d.AnnounceInterval
+	}
+	return c
+}
+
+// randomIn returns a uniformly random duration in [lo, hi].
+func randomIn(lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(rand.Int64N(int64(hi-lo)+1))
+}
+
+// openARP opens a packet socket for ARP on ifi.
+func openARP(ifi *net.Interface) (*packet.Conn, [6]byte, error) {
+	var own [6]byte
+	if len(ifi.HardwareAddr) != 6 {
+		return nil, own, fmt.Errorf("link %s: ARP needs an Ethernet address, have %v", ifi.Name, ifi.HardwareAddr)
+	}
+	copy(own[:], ifi.HardwareAddr)
+	c, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_ARP, nil)
+	if err != nil {
+		return nil, own, fmt.Errorf("link %s: ARP socket: %w", ifi.Name, err)
+	}
+	return c, own, nil
+}
+
+// Probe reports whether another host on ifi's link uses addr, by the ARP
+// probe of RFC 5227 §2.1.1 with timing cfg. It returns as soon as a
+// conflict shows, or after the whole probe, or when ctx ends (with ctx's
+// error).
+func Probe(ctx context.Context, ifi *net.Interface, addr netip.Addr, cfg ProbeConfig) (bool, error) {
+	cfg = cfg.withDefaults()
+	c, own, err := openARP(ifi)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+
+	conflict := make(chan struct{}, 1)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		buf := make([]byte, 128)
+		for {
+			n, _, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if p, ok := parseARP(buf[:n]); ok && conflicts(p, addr, own) {
+				select {
+				case conflict <- struct{}{}:
+				default:
+				}
+				return
+			}
+		}
+	}()
+	defer func() {
+		c.SetReadDeadline(time.Unix(1, 0))
+		<-readerDone
+	}()
+
+	wait := func(d time.Duration) (bool, error) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-conflict:
+			return true, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-t.C:
+			return false, nil
+		}
+	}
+	if hit, err := wait(randomIn(0, cfg.Wait)); hit || err != nil {
+		return hit, err
+	}
+	probe := appendARP(nil, arpPacket{op: arpRequest, sha: own, spa: netip.IPv4Unspecified(), tpa: addr})
+	for i := range cfg.Count {
+		if _, err := c.WriteTo(probe, &packet.Addr{HardwareAddr: ethernetBroadcast}); err != nil {
+			return false, fmt.Errorf("link %s: sending ARP probe for %v: %w", ifi.Name, addr, err)
+		}
+		d := randomIn(cfg.Min, cfg.Max)
+		if i == cfg.Count-1 {
+			d = cfg.AnnounceWait
+		}
+		if hit, err := wait(d); hit || err != nil {
+			return hit, err
+		}
+	}
+	return false, nil
+}
+
+// Announce sends the ARP announcements of RFC 5227 §2.3 for addr, which
+// ifi now uses: requests with addr as both sender and target address,
+// cfg.Announcements of them cfg.AnnounceInterval apart. It returns early
+// when ctx ends.
+func Announce(ctx context.Context, ifi *net.Interface, addr netip.Addr, cfg ProbeConfig) error {
+	cfg = cfg.withDefaults()
+	c, own, err := openARP(ifi)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	a := appendARP(nil, arpPacket{op: arpRequest, sha: own, spa: addr, tpa: addr})
+	for i := range cfg.Announcements {
+		if i > 0 {
+			t := time.NewTimer(cfg.AnnounceInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if _, err := c.WriteTo(a, &packet.Addr{HardwareAddr: ethernetBroadcast}); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("link %s: ARP announcement of %v: %w", ifi.Name, addr, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package link
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/net/bpf"
+)
+
+// Ports of DHCP (RFC 2131 §4.1).
+const (
+	ServerPort = 67
+	ClientPort = 68
+)
+
+// Filter returns the classic BPF program of the DHCP socket. It runs on
+// what a SOCK_DGRAM packet socket sees, the IPv4 header at offset 0, and
+// accepts whole IPv4 datagrams that are UDP to port 68 and not fragments
+// (more-fragments flag clear, offset zero); it drops everything else.
+func Filter() []bpf.Instruction {
+	return []bpf.Instruction{
+		// Version 4.
+		bpf.LoadAbsolute{Off: 0, Size: 1},
+		bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xf0},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0x40, SkipTrue: 8},
+		// Protocol UDP.
+		bpf.LoadAbsolute{Off: 9, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 17, SkipTrue: 6},
+		// Not a fragment: MF and the offset are zero.
+		bpf.LoadAbsolute{Off: 6, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: 0x3fff, SkipTrue: 4},
+		// X = the IPv4 header length; the UDP destination port follows.
+		bpf.LoadMemShift{Off: 0},
+		bpf.LoadIndirect{Off: 2, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: ClientPort, SkipTrue: 1},
+		bpf.RetConstant{Val: 0x40000},
+		bpf.RetConstant{Val: 0},
+	}
+}
+
+// Errors of parseUDP4.
+var (
+	errNotIPv4   = errors.New("not an IPv4 header")
+	errTruncated = errors.New("truncated datagram")
+	errChecksum  = errors.New("bad checksum")
+	errNotUDP    = errors.New("not unfragmented UDP")
+)
+
+// parseUDP4 checks the IPv4 and UDP headers of datagram b (as a SOCK_DGRAM
+// packet socket delivers it, possibly with link padding after it) and
+// returns the UDP payload, which aliases b, and the source and destination.
+// The IPv4 header checksum is always checked; the UDP checksum only when
+// verifyUDP is set and the sender computed one (non-zero, RFC 768).
+func parseUDP4(b []byte, verifyUDP bool) (payload []byte, src, dst netip.AddrPort, err error) {
+	if len(b) < 20 || b[0]>>4 != 4 {
+		return nil, src, dst, errNotIPv4
+	}
+	ihl := int(b[0]&0x0f) * 4
+	total := int(binary.BigEndian.Uint16(b[2:4]))
+	if ihl < 20 || total < ihl+8 || total > len(b) {
+		return nil, src, dst, fmt.Errorf("%w: header %d, total %d, have %d", errTruncated, ihl, total, len(b))
+	}
+	b = b[:total]
+	if onesSum(0, b[:ihl]) != 0xffff {
+		return nil, src, dst, fmt.Errorf("%w: IPv4 header", errChecksum)
+	}
+	if b[9] != 17 || binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
+		return nil, src, dst, errNotUDP
+	}
+	srcIP := netip.AddrFrom4([4]byte(b[12:16]))
+	dstIP := netip.AddrFrom4([4]byte(b[16:20]))
+	u := b[ihl:]
+	ulen := int(binary.BigEndian.Uint16(u[4:6]))
+	if ulen < 8 || ulen > len(u) {
+		return nil, src, dst, fmt.Errorf("%w: UDP length %d, have %d", errTruncated, ulen, len(u))
+	}
+	u = u[:ulen]
+	if sum := binary.BigEndian.Uint16(u[6:8]); verifyUDP && sum != 0 {
+		var pseudo [12]byte
+		copy(pseudo[0:8], b[12:20])
+		pseudo[9] = 17
+		binary.BigEndian.PutUint16(pseudo[10:12], uint16(ulen))
+		if onesSum(onesSum(0, pseudo[:]), u) != 0xffff {
+			return nil, src, dst, fmt.Errorf("%w: UDP", errChecksum)
+		}
+	}
+	src = netip.AddrPortFrom(srcIP, binary.BigEndian.Uint16(u[0:2]))
+	dst = netip.AddrPortFrom(dstIP, binary.BigEndian.Uint16(u[2:4]))
+	return u[8:], src, dst, nil
+}
+
+// onesSum adds b to the 16-bit one's complement sum acc (RFC 1071).
+func onesSum(acc uint16, b []byte) uint16 {
+	s := uint32(acc)
+	for len(b) >= 2 {
+		s += uint32(b[0])<<8 | uint32(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		s += uint32(b[0]) << 8
+	}
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	return uint16(s)
+}
+
+// ARP operations (RFC 826).
+const (
+	arpRequest = 1
+	arpReply   = 2
+)
+
+// arpLen is the length of an ARP packet for IPv4 over Ethernet.
+const arpLen = 28
+
+// arpPacket is an ARP packet for IPv4 over Ethernet (RFC 826).
+type arpPacket struct {
+	op       uint16
+	sha, tha [6]byte
+	spa, tpa netip.Addr
+}
+
+// appendARP encodes p and appends it to dst.
+func appendARP(dst []byte, p arpPacket) []byte {
+	var b [arpLen]byte
+	binary.BigEndian.PutUint16(b[0:2], 1)      // hardware type: Ethernet
+	binary.BigEndian.PutUint16(b[2:4], 0x0800) // protocol type: IPv4
+	b[4], b[5] = 6, 4
+	binary.BigEndian.PutUint16(b[6:8], p.op)
+	copy(b[8:14], p.sha[:])
+	spa, tpa := as4(p.spa), as4(p.tpa)
+	copy(b[14:18], spa[:])
+	copy(b[18:24], p.tha[:])
+	copy(b[24:28], tpa[:])
+	return append(dst, b[:]...)
+}
+
+func as4(a netip.Addr) [4]byte {
+	if a.Is4() {
+		return a.As4()
+	}
+	return [4]byte{}
+}
+
+// parseARP decodes an ARP packet for IPv4 over Ethernet; it reports false
+// for anything else.
+func parseARP(b []byte) (arpPacket, bool) {
+	if len(b) < arpLen || binary.BigEndian.Uint16(b[0:2]) != 1 || binary.BigEndian.Uint16(b[2:4]) != 0x0800 || b[4] != 6 || b[5] != 4 {
+		return arpPacket{}, false
+	}
+	p := arpPacket{op: binary.BigEndian.Uint16(b[6:8])}
+	copy(p.sha[:], b[8:14])
+	p.spa = netip.AddrFrom4([4]byte(b[14:18]))
+	copy(p.tha[:], b[18:24])
+	p.tpa = netip.AddrFrom4([4]byte(b[24:28]))
+	return p, true
+}
+
+// conflicts reports whether ARP packet p, received while probing for addr
+// from hardware address own, shows another host using or wanting addr
+// (RFC 5227 §2.1.1): any packet whose sender address is addr, or a probe
+// (sender address 0.0.0.0) for addr, from a hardware address not ours.
+func conflicts(p arpPacket, addr netip.Addr, own [6]byte) bool {
+	if p.sha == own {
+		return false
+	}
+	if p.spa == addr {
+		return true
+	}
+	return p.op == arpRequest && p.spa.IsUnspecified() && p.tpa == addr
+}
