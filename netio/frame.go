@@ -2,6 +2,8 @@ package netio
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net/netip"
 )
 
@@ -66,3 +68,58 @@ func onesSum(acc uint16, b []byte) uint16 {
 	}
 	return uint16(s)
 }
+
+// Errors of ParseUDP4.
+var (
+	ErrNotIPv4   = errors.New("not an IPv4 header")
+	ErrTruncated = errors.New("truncated datagram")
+	ErrChecksum  = errors.New("bad checksum")
+	ErrNotUDP    = errors.New("not unfragmented UDP")
+)
+
+// ParseUDP4 checks the IPv4 and UDP headers of datagram b (as a SOCK_DGRAM
+// packet socket delivers it, possibly with link padding after it) and
+// returns the UDP payload, which aliases b, and the source and destination.
+// The IPv4 header checksum is always checked; the UDP checksum only when
+// verifyUDP is set and the sender computed one (non-zero, RFC 768).
+func ParseUDP4(b []byte, verifyUDP bool) (payload []byte, src, dst netip.AddrPort, err error) {
+	if len(b) < 20 || b[0]>>4 != 4 {
+		return nil, src, dst, ErrNotIPv4
+	}
+	ihl := int(b[0]&0x0f) * 4
+	total := int(binary.BigEndian.Uint16(b[2:4]))
+	if ihl < 20 || total < ihl+8 || total > len(b) {
+		return nil, src, dst, fmt.Errorf("%w: header %d, total %d, have %d", ErrTruncated, ihl, total, len(b))
+	}
+	b = b[:total]
+	if onesSum(0, b[:ihl]) != 0xffff {
+		return nil, src, dst, fmt.Errorf("%w: IPv4 header", ErrChecksum)
+	}
+	if b[9] != 17 || binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
+		return nil, src, dst, ErrNotUDP
+	}
+	srcIP := netip.AddrFrom4([4]byte(b[12:16]))
+	dstIP := netip.AddrFrom4([4]byte(b[16:20]))
+	u := b[ihl:]
+	ulen := int(binary.BigEndian.Uint16(u[4:6]))
+	if ulen < 8 || ulen > len(u) {
+		return nil, src, dst, fmt.Errorf("%w: UDP length %d, have %d", ErrTruncated, ulen, len(u))
+	}
+	u = u[:ulen]
+	if sum := binary.BigEndian.Uint16(u[6:8]); verifyUDP && sum != 0 {
+		var pseudo [12]byte
+		copy(pseudo[0:8], b[12:20])
+		pseudo[9] = 17
+		binary.BigEndian.PutUint16(pseudo[10:12], uint16(ulen))
+		if onesSum(onesSum(0, pseudo[:]), u) != 0xffff {
+			return nil, src, dst, fmt.Errorf("%w: UDP", ErrChecksum)
+		}
+	}
+	src = netip.AddrPortFrom(srcIP, binary.BigEndian.Uint16(u[0:2]))
+	dst = netip.AddrPortFrom(dstIP, binary.BigEndian.Uint16(u[2:4]))
+	return u[8:], src, dst, nil
+}
+
+// InternetChecksum returns the checksum of b as IPv4 and UDP headers carry
+// it: the one's complement of the one's complement sum (RFC 1071).
+func InternetChecksum(b []byte) uint16 { return ^onesSum(0, b) }

@@ -31,7 +31,7 @@ func datagram(src, dst netip.AddrPort, payload []byte, edit func([]byte)) []byte
 func fixIPChecksum(b []byte) {
 	b[10], b[11] = 0, 0
 	ihl := int(b[0]&0x0f) * 4
-	binary.BigEndian.PutUint16(b[10:12], ^onesSum(0, b[:ihl]))
+	binary.BigEndian.PutUint16(b[10:12], netio.InternetChecksum(b[:ihl]))
 }
 
 func TestFilter(t *testing.T) {
@@ -94,19 +94,19 @@ func TestParseUDP4(t *testing.T) {
 		{"well formed", good, true, nil},
 		{"link padding after the datagram ignored", append(append([]byte(nil), good...), 0, 0, 0, 0), true, nil},
 		{"IPv4 options skipped", withOptions(good), true, nil},
-		{"bad IPv4 header checksum", datagram(server, bcast, payload, func(b []byte) { b[10] ^= 0xff }), true, errChecksum},
-		{"bad UDP checksum", datagram(server, bcast, payload, func(b []byte) { b[27] ^= 0xff }), true, errChecksum},
+		{"bad IPv4 header checksum", datagram(server, bcast, payload, func(b []byte) { b[10] ^= 0xff }), true, netio.ErrChecksum},
+		{"bad UDP checksum", datagram(server, bcast, payload, func(b []byte) { b[27] ^= 0xff }), true, netio.ErrChecksum},
 		{"bad UDP checksum not verified when the kernel says it is not filled in", datagram(server, bcast, payload, func(b []byte) { b[27] ^= 0xff }), false, nil},
 		{"zero UDP checksum means none (RFC 768)", datagram(server, bcast, payload, func(b []byte) { b[26], b[27] = 0, 0 }), true, nil},
-		{"truncated: total length past the end", good[:len(good)-1], true, errTruncated},
-		{"truncated: UDP length past the end", datagram(server, bcast, payload, func(b []byte) { binary.BigEndian.PutUint16(b[24:26], 2000) }), false, errTruncated},
-		{"not IPv4", datagram(server, bcast, payload, func(b []byte) { b[0] = 0x60 }), true, errNotIPv4},
-		{"too short", good[:19], true, errNotIPv4},
-		{"not UDP", datagram(server, bcast, payload, func(b []byte) { b[9] = 6; fixIPChecksum(b) }), true, errNotUDP},
-		{"fragment", datagram(server, bcast, payload, func(b []byte) { b[6] |= 0x20; fixIPChecksum(b) }), true, errNotUDP},
+		{"truncated: total length past the end", good[:len(good)-1], true, netio.ErrTruncated},
+		{"truncated: UDP length past the end", datagram(server, bcast, payload, func(b []byte) { binary.BigEndian.PutUint16(b[24:26], 2000) }), false, netio.ErrTruncated},
+		{"not IPv4", datagram(server, bcast, payload, func(b []byte) { b[0] = 0x60 }), true, netio.ErrNotIPv4},
+		{"too short", good[:19], true, netio.ErrNotIPv4},
+		{"not UDP", datagram(server, bcast, payload, func(b []byte) { b[9] = 6; fixIPChecksum(b) }), true, netio.ErrNotUDP},
+		{"fragment", datagram(server, bcast, payload, func(b []byte) { b[6] |= 0x20; fixIPChecksum(b) }), true, netio.ErrNotUDP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, src, dst, err := parseUDP4(tc.b, tc.verifyUDP)
+			got, src, dst, err := netio.ParseUDP4(tc.b, tc.verifyUDP)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err %v, want %v", err, tc.wantErr)
@@ -127,7 +127,7 @@ func FuzzParseUDP4(f *testing.F) {
 	f.Add(datagram(server, bcast, []byte("payload"), nil))
 	f.Add(withOptions(datagram(server, bcast, []byte("payload"), nil)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		payload, _, _, err := parseUDP4(b, true)
+		payload, _, _, err := netio.ParseUDP4(b, true)
 		if err == nil && len(payload) > len(b)-28 {
 			t.Fatalf("payload of %d bytes from a datagram of %d", len(payload), len(b))
 		}
@@ -201,7 +201,7 @@ func BenchmarkParseUDP4(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(d)))
 	for b.Loop() {
-		if _, _, _, err := parseUDP4(d, true); err != nil {
+		if _, _, _, err := netio.ParseUDP4(d, true); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -115,7 +115,7 @@ func (s *Socket) Receive(ctx context.Context, msg *dhcpv4.Packet) error {
 		if from != nil && from.Pkttype == unix.PACKET_OUTGOING {
 			continue
 		}
-		payload, src, dst, err := parseUDP4(s.rbuf[:n], !csumUnverified)
+		payload, src, dst, err := netio.ParseUDP4(s.rbuf[:n], !csumUnverified)
 		if err != nil || dst.Port() != ClientPort {
 			continue
 		}
