@@ -1,6 +1,10 @@
-// Package integration tests "leased server" end to end, against real DHCP
-// clients and a second real DHCP server, on virtual Ethernet links in
-// network namespaces.
+// Package integration tests leased end to end, on virtual Ethernet links in
+// network namespaces: "leased server" against real DHCP clients and a
+// second real DHCP server; "leased client" (client_test.go) against leased
+// server, dnsmasq and ISC Kea (kea-dhcp4-server, run in the foreground
+// with its own configuration); "leased relay" (relay_test.go) between real
+// clients and leased server or Kea, and leased server behind ISC dhcrelay;
+// and the control API and metrics (control_test.go).
 //
 // The package holds tests only. Each test builds its own network: a
 // namespace holding a bridge (the "link"), and one namespace per host (a
@@ -47,7 +51,8 @@
 // too, except when the environment variable CI is "true", where a missing
 // command is a failure, because continuous integration must run them all:
 //
-//	sudo apt-get install iproute2 isc-dhcp-client udhcpc busybox dnsmasq-base
+//	sudo apt-get install iproute2 isc-dhcp-client udhcpc busybox dnsmasq-base \
+//		isc-dhcp-relay kea-dhcp4-server
 //	sudo go test -count=1 ./integration/
 //
 // Not here: tests of the protocol engine's decisions one by one (package
