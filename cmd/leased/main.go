@@ -37,7 +37,12 @@ commands:
   server    serve DHCP leases on the configured interfaces
   client    obtain and keep a lease for an interface
   relay     relay DHCP between networks
-  leases    inspect and manage the lease database
+  leases    inspect and manage the leases (list, show, release)
+  reservations
+            list, add and remove reservations of the running server
+  pools     pool utilisation of the running server
+  status    the running server's version, uptime, configuration and store
+  reload    make the running server reload its configuration file
   version   print the version
 
 Run "leased <command> -h" for the flags of a command.
@@ -59,13 +64,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "leases":
 		return leasesCommand(ctx, rest, stdout, stderr)
+	case "reservations":
+		return reservationsCommand(ctx, rest, stdout, stderr)
+	case "pools":
+		return poolsCommand(ctx, rest, stdout, stderr)
+	case "status":
+		return statusCommand(ctx, rest, stdout, stderr)
+	case "reload":
+		return reloadCommand(ctx, rest, stdout, stderr)
 	case "server":
 		return serverCommand(ctx, rest, stdout, stderr)
 	case "relay":
 		return relayCommand(ctx, rest, stdout, stderr)
 	case "client":
-		fmt.Fprintf(stderr, "leased %s: not built yet\n", cmd)
-		return 2
+		return clientCommand(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "leased: unknown command %q\n\n%s", cmd, usage)
 		return 2
