@@ -43,6 +43,7 @@ commands:
   pools     pool utilisation of the running server
   status    the running server's version, uptime, configuration and store
   reload    make the running server reload its configuration file
+  bench     load-test a DHCP server (DORA from many simulated clients)
   version   print the version
 
 Run "leased <command> -h" for the flags of a command.
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serverCommand(ctx, rest, stdout, stderr)
 	case "relay":
 		return relayCommand(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, rest, stdout, stderr)
 	case "client":
 		return clientCommand(ctx, rest, stdout, stderr)
 	default:
