@@ -256,8 +256,6 @@ const maxReply = 1500 - ipv4HeaderLen - udpHeaderLen
 // worker owns its buffers and packets; it reads batches and handles each
 // datagram in turn.
 type worker struct {
-	msgs  []ipv4.Message
-	cm    ipv4.ControlMessage
 	req   dhcpv4.Packet
 	reply dhcpv4.Packet
 	frame []byte
@@ -275,7 +273,6 @@ type worker struct {
 func (s *Server) newWorker() *worker {
 	b := s.opts.Batch
 	w := &worker{
-		msgs:    make([]ipv4.Message, b),
 		frame:   make([]byte, 0, 1600),
 		outq:    make([]ipv4.Message, b),
 		outBufs: make([][]byte, b),
@@ -284,8 +281,6 @@ func (s *Server) newWorker() *worker {
 		oobByIf: make(map[int][]byte),
 	}
 	for i := range b {
-		w.msgs[i].Buffers = [][]byte{make([]byte, 4096)}
-		w.msgs[i].OOB = ipv4.NewControlMessage(ipv4.FlagInterface | ipv4.FlagDst)
 		w.outBufs[i] = make([]byte, 0, 1500)
 		w.outAddr[i].IP = make(net.IP, 4)
 		w.outq[i].Buffers = make([][]byte, 1)
@@ -297,8 +292,13 @@ func (s *Server) newWorker() *worker {
 // and queues the others for the committers.
 func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 	w := s.newWorker()
+	r, err := newBatchReader(s.conn, s.opts.Batch, 4096)
+	if err != nil {
+		s.log.Error("cannot read the socket", "err", err)
+		return
+	}
 	for {
-		n, err := s.pc.ReadBatch(w.msgs, 0)
+		got, err := r.read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				s.flush(w)
@@ -308,9 +308,9 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 			runtime.Gosched()
 			continue
 		}
-		for i := range n {
-			m := &w.msgs[i]
-			in, ok := s.accept(ctx, w, m)
+		for i := range got {
+			d := &got[i]
+			in, ok := s.accept(ctx, w, d)
 			if !ok {
 				continue
 			}
@@ -319,7 +319,7 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 				// all are busy and the queue is full.
 				select {
 				case j := <-q.free:
-					j.n = copy(j.buf[:], m.Buffers[0][:m.N])
+					j.n = copy(j.buf[:], d.b)
 					j.in = in
 					q.jobs <- j
 					continue
@@ -348,22 +348,14 @@ func (s *Server) committer(ctx context.Context, h Handler, q *jobQueue) {
 // accept parses a datagram into w.req and works out where it arrived. It
 // reports false for a datagram that is dropped: malformed, or a direct
 // request on an interface not served.
-func (s *Server) accept(ctx context.Context, w *worker, m *ipv4.Message) (server.Arrival, bool) {
+func (s *Server) accept(ctx context.Context, w *worker, d *datagram) (server.Arrival, bool) {
 	s.received.Add(1)
-	if err := dhcpv4.Parse(m.Buffers[0][:m.N], &w.req); err != nil {
-		s.dropMalformed(m, err)
+	if err := dhcpv4.Parse(d.b, &w.req); err != nil {
+		s.dropMalformed(d, err)
 		return server.Arrival{}, false
 	}
-	w.cm = ipv4.ControlMessage{}
-	_ = w.cm.Parse(m.OOB[:m.NN])
-	in := server.Arrival{IfIndex: w.cm.IfIndex}
-	if ua, ok := m.Addr.(*net.UDPAddr); ok {
-		in.Src = ua.AddrPort()
-	}
-	if d, ok := netip.AddrFromSlice(w.cm.Dst); ok {
-		in.Dst = d.Unmap()
-	}
-	if info := s.ifaces.lookup(w.cm.IfIndex); info != nil {
+	in := server.Arrival{IfIndex: d.ifIndex, Src: d.src, Dst: d.dst}
+	if info := s.ifaces.lookup(d.ifIndex); info != nil {
 		in.IfName, in.IfAddrs = info.name, info.addrs
 	}
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
@@ -508,7 +500,7 @@ func (s *Server) sourceFor(w *worker, in *server.Arrival) netip.Addr {
 
 // dropMalformed counts a datagram that is not DHCP and logs it, at most
 // once a second with the number suppressed meanwhile.
-func (s *Server) dropMalformed(m *ipv4.Message, err error) {
+func (s *Server) dropMalformed(d *datagram, err error) {
 	s.malformed.Add(1)
 	now := s.opts.Clock().UnixNano()
 	last := s.lastMalformedLog.Load()
@@ -516,11 +508,7 @@ func (s *Server) dropMalformed(m *ipv4.Message, err error) {
 		s.suppressedLogs.Add(1)
 		return
 	}
-	src := ""
-	if m.Addr != nil {
-		src = m.Addr.String()
-	}
-	s.log.Warn("dropped malformed packet", "src", src, "len", m.N, "err", err,
+	s.log.Warn("dropped malformed packet", "src", d.src.String(), "len", len(d.b), "err", err,
 		"suppressed", s.suppressedLogs.Swap(0))
 }
 
