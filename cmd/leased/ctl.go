@@ -366,24 +366,11 @@ or --control-tcp ADDR and --token-file FILE, and --json.
 
 // reservationsCommand runs "leased reservations".
 func reservationsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, reservationsUsage)
-		return 2
-	}
-	switch sub, rest := args[0], args[1:]; sub {
-	case "list":
-		return reservationsList(ctx, rest, stdout, stderr)
-	case "add":
-		return reservationsAdd(ctx, rest, stdout, stderr)
-	case "remove":
-		return reservationsRemove(ctx, rest, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, reservationsUsage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "leased reservations: unknown subcommand %q\n\n%s", sub, reservationsUsage)
-		return 2
-	}
+	return dispatch(ctx, "reservations", reservationsUsage, map[string]subcommand{
+		"list":   reservationsList,
+		"add":    reservationsAdd,
+		"remove": reservationsRemove,
+	}, args, stdout, stderr)
 }
 
 func reservationsList(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -52,24 +52,34 @@ flags of list:
 // leasesCommand runs "leased leases": 0 on success, 1 on failure, 2 on a
 // usage error.
 func leasesCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return dispatch(ctx, "leases", leasesUsage, map[string]subcommand{
+		"list":    leasesList,
+		"show":    leasesShow,
+		"release": leasesRelease,
+	}, args, stdout, stderr)
+}
+
+// subcommand is one "leased NOUN VERB" command.
+type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// dispatch runs the subcommand args[0] of command name, or prints usage:
+// exit code 2 for a missing or unknown subcommand, 0 for help.
+func dispatch(ctx context.Context, name, usage string, subs map[string]subcommand, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, leasesUsage)
+		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch sub, rest := args[0], args[1:]; sub {
-	case "list":
-		return leasesList(ctx, rest, stdout, stderr)
-	case "show":
-		return leasesShow(ctx, rest, stdout, stderr)
-	case "release":
-		return leasesRelease(ctx, rest, stdout, stderr)
+	sub, rest := args[0], args[1:]
+	if run, ok := subs[sub]; ok {
+		return run(ctx, rest, stdout, stderr)
+	}
+	switch sub {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, leasesUsage)
+		fmt.Fprint(stdout, usage)
 		return 0
-	default:
-		fmt.Fprintf(stderr, "leased leases: unknown subcommand %q\n\n%s", sub, leasesUsage)
-		return 2
 	}
+	fmt.Fprintf(stderr, "leased %s: unknown subcommand %q\n\n%s", name, sub, usage)
+	return 2
 }
 
 // leasesList runs "leased leases list".
