@@ -23,6 +23,11 @@ type batchReader struct {
 	bufs  [][]byte
 	oobs  [][]byte
 	got   []datagram
+
+	// The outcome of the last recvmmsg; see recv.
+	n      int
+	errno  syscall.Errno
+	readFn func(fd uintptr) bool
 }
 
 // mmsghdr is struct mmsghdr of <sys/socket.h>.
@@ -64,6 +69,7 @@ func newBatchReader(conn *net.UDPConn, batch, size int) (*batchReader, error) {
 		r.iovs[i].Base = &r.bufs[i][0]
 		r.iovs[i].SetLen(size)
 	}
+	r.readFn = r.recv // made once: a method value passed on allocates
 	return r, nil
 }
 
@@ -81,24 +87,13 @@ func (r *batchReader) read() ([]datagram, error) {
 		h.Flags = 0
 		r.hdrs[i].n = 0
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		r1, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
-			uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
-		if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
-			return false // wait for the socket to be readable
-		}
-		n, errno = int(r1), e
-		return true
-	})
-	if err != nil {
+	if err := r.rc.Read(r.readFn); err != nil {
 		return nil, err
 	}
-	if errno != 0 {
-		return nil, errno
+	if r.errno != 0 {
+		return nil, r.errno
 	}
-	for i := range n {
+	for i := range r.n {
 		m := &r.hdrs[i]
 		d := &r.got[i]
 		d.b = r.bufs[i][:min(int(m.n), len(r.bufs[i]))]
@@ -106,7 +101,20 @@ func (r *batchReader) read() ([]datagram, error) {
 		d.src = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:]))
 		d.ifIndex, d.dst = parsePktinfo(r.oobs[i][:min(int(m.hdr.Controllen), oobSize)])
 	}
-	return r.got[:n], nil
+	return r.got[:r.n], nil
+}
+
+// recv is the reader's recvmmsg(2), called by RawConn.Read; it records in
+// r.n and r.errno what happened, and reports false to wait for the socket
+// to be readable.
+func (r *batchReader) recv(fd uintptr) bool {
+	r1, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+		uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
+		return false
+	}
+	r.n, r.errno = int(r1), e
+	return true
 }
 
 // parsePktinfo returns the interface index and the header destination

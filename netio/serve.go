@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -80,7 +81,7 @@ type Stats struct {
 type Server struct {
 	opts   Options
 	conn   *net.UDPConn
-	pc     *ipv4.PacketConn
+	rc     syscall.RawConn
 	raw    *LinkSender
 	ifaces *ifaceTable
 	served map[string]bool
@@ -130,8 +131,13 @@ func Listen(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, pc, err := ListenUDP4(opts.Addr, ipv4.FlagInterface|ipv4.FlagDst)
+	conn, _, err := ListenUDP4(opts.Addr, ipv4.FlagInterface|ipv4.FlagDst)
 	if err != nil {
+		return nil, fmt.Errorf("netio: %w", err)
+	}
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("netio: %w", err)
 	}
 	if err := setReceiveBuffer(conn, opts.ReceiveBuffer); err != nil {
@@ -147,7 +153,7 @@ func Listen(opts Options) (*Server, error) {
 	s := &Server{
 		opts:   opts,
 		conn:   conn,
-		pc:     pc,
+		rc:     rc,
 		raw:    raw,
 		ifaces: newIfaceTable(opts.Clock),
 		log:    log,
@@ -189,12 +195,20 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	for range s.opts.Queue {
 		q.free <- new(job)
 	}
+	// The committers' replies leave through one sender, so that the
+	// DHCPACKs released by one group commit share a sendmmsg.
+	out := newOutbox(outboxSize)
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		s.sender(out)
+	}()
 	var readers, committers sync.WaitGroup
 	for range s.opts.Committers {
 		committers.Add(1)
 		go func() {
 			defer committers.Done()
-			s.committer(work, h, q)
+			s.committer(work, h, q, out)
 		}()
 	}
 	for range s.opts.Readers {
@@ -207,6 +221,8 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	readers.Wait()
 	close(q.jobs) // the committers finish what is queued, then stop
 	committers.Wait()
+	out.close() // the sender sends what was posted, then stops
+	<-sent
 	return nil
 }
 
@@ -259,34 +275,19 @@ type worker struct {
 	req   dhcpv4.Packet
 	reply dhcpv4.Packet
 	frame []byte
-
-	// The replies of one batch, sent together with sendmmsg: outq[:n]
-	// refer to the buffers, addresses and types of the same slots.
-	outq    []ipv4.Message
-	outBufs [][]byte
-	outAddr []net.UDPAddr
-	outType []dhcpv4.MessageType
-	n       int
-	oobByIf map[int][]byte // IP_PKTINFO control messages, by interface
+	out   *sendBatch // replies not sent yet
 }
 
 func (s *Server) newWorker() *worker {
-	b := s.opts.Batch
-	w := &worker{
-		frame:   make([]byte, 0, 1600),
-		outq:    make([]ipv4.Message, b),
-		outBufs: make([][]byte, b),
-		outAddr: make([]net.UDPAddr, b),
-		outType: make([]dhcpv4.MessageType, b),
-		oobByIf: make(map[int][]byte),
+	return &worker{
+		frame: make([]byte, 0, 1600),
+		out:   newSendBatch(s.opts.Batch),
 	}
-	for i := range b {
-		w.outBufs[i] = make([]byte, 0, 1500)
-		w.outAddr[i].IP = make(net.IP, 4)
-		w.outq[i].Buffers = make([][]byte, 1)
-	}
-	return w
 }
+
+// outboxSize is how many replies the committers may have waiting for the
+// sender; a committer that finds the outbox full sends its reply itself.
+const outboxSize = 256
 
 // reader reads batches of datagrams, answers those that need no commit
 // and queues the others for the committers.
@@ -333,16 +334,36 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 	}
 }
 
-// committer handles the queued requests.
-func (s *Server) committer(ctx context.Context, h Handler, q *jobQueue) {
+// committer handles the queued requests and posts its replies to the
+// sender.
+func (s *Server) committer(ctx context.Context, h Handler, q *jobQueue, out *outbox) {
 	w := s.newWorker()
+	// A request has at most one reply, posted at once: room for one more
+	// keeps send from flushing it itself.
+	w.out = newSendBatch(2)
 	for j := range q.jobs {
 		if err := dhcpv4.Parse(j.buf[:j.n], &w.req); err == nil {
 			s.handle(ctx, h, w, &j.in)
-			s.flush(w)
+			if w.out.n > 0 && !out.post(w.out) {
+				s.flush(w)
+			}
 		}
 		q.free <- j
 	}
+}
+
+// sender sends the replies posted to out until it is closed.
+func (s *Server) sender(out *outbox) {
+	spare := newSendBatch(outboxSize)
+	for range out.kick {
+		// The committers woken by the same commit are runnable now: let
+		// them post their replies first, so that they leave together.
+		runtime.Gosched()
+		b := out.take(spare)
+		s.flushBatch(b)
+		spare = b
+	}
+	s.flushBatch(out.take(spare))
 }
 
 // accept parses a datagram into w.req and works out where it arrived. It
@@ -388,21 +409,19 @@ func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Ar
 // send builds the reply and sends it where RFC 2131 §4.1 says: frames to a
 // hardware address at once, datagrams queued for the worker's next flush.
 func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
-	slot := w.n
-	buf, err := w.reply.Append(w.outBufs[slot][:0], min(w.req.MaxMessageSize(), maxReply))
+	buf, err := w.reply.Append(w.out.buf(), min(w.req.MaxMessageSize(), maxReply))
 	if err != nil {
 		s.sendErrors.Add(1)
 		s.log.Warn("reply too large", "client", clientString(&w.req), "err", err)
 		return
 	}
-	w.outBufs[slot] = buf
 	how, to := server.Destination(&w.req, &w.reply)
 	if how == server.ToRelay {
 		to = netip.AddrPortFrom(to.Addr(), s.opts.RelayPort)
 	} else {
 		to = netip.AddrPortFrom(to.Addr(), s.opts.ClientPort)
 	}
-	var oob []byte
+	ifIndex := 0
 	switch how {
 	case server.ToHardware:
 		if s.raw != nil && w.req.HType == 1 && w.req.HLen == 6 && in.IfIndex > 0 {
@@ -416,59 +435,42 @@ func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
 			s.log.Debug("unicast to hardware address failed, broadcasting", "err", err)
 		}
 		to = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), to.Port())
-		oob = w.pktinfo(in.IfIndex)
+		ifIndex = in.IfIndex
 	case server.ToBroadcast:
-		oob = w.pktinfo(in.IfIndex)
+		ifIndex = in.IfIndex
 	}
-	m := &w.outq[slot]
-	m.Buffers[0] = buf
-	m.OOB = oob
-	a := &w.outAddr[slot]
-	v := to.Addr().As4()
-	copy(a.IP, v[:])
-	a.Port = int(to.Port())
-	m.Addr = a
-	w.outType[slot] = out.Reply
-	w.n++
-	if w.n == len(w.outq) {
+	w.out.push(buf, to, ifIndex, out.Reply)
+	if w.out.full() {
 		s.flush(w)
 	}
 }
 
-// pktinfo returns the control message that sends a datagram out of
-// interface ifIndex (IP_PKTINFO), or nil for none.
-func (w *worker) pktinfo(ifIndex int) []byte {
-	if ifIndex <= 0 {
-		return nil
-	}
-	oob, ok := w.oobByIf[ifIndex]
-	if !ok {
-		cm := ipv4.ControlMessage{IfIndex: ifIndex}
-		oob = cm.Marshal()
-		w.oobByIf[ifIndex] = oob
-	}
-	return oob
-}
+// flush sends the worker's queued replies.
+func (s *Server) flush(w *worker) { s.flushBatch(w.out) }
 
-// flush sends the queued replies with as few system calls as the kernel
-// allows (sendmmsg).
-func (s *Server) flush(w *worker) {
-	for i := 0; i < w.n; {
-		k, err := s.pc.WriteBatch(w.outq[i:w.n], 0)
-		if err != nil {
-			// The first message of the rest failed: count it and go on.
+// flushBatch sends the replies of b with as few system calls as the kernel
+// allows (sendmmsg), counts them, and empties b.
+func (s *Server) flushBatch(b *sendBatch) {
+	for b.off = 0; b.off < b.n; {
+		if err := s.rc.Write(b.writeFn); err != nil {
+			// The socket is closed: these replies are not sent.
+			s.sendErrors.Add(uint64(b.n - b.off))
+			break
+		}
+		if b.errno != 0 {
+			// sendmmsg fails only when its first message fails: count
+			// that one and go on with the rest.
 			s.sendErrors.Add(1)
-			s.log.Warn("send failed", "to", w.outq[i+k].Addr, "err", err)
-			k++
+			s.log.Warn("send failed", "to", b.dest(b.off).String(), "err", b.errno)
+			b.off++
+			continue
 		}
-		for j := i; j < i+k && j < w.n; j++ {
-			if err == nil || j < i+k-1 {
-				s.sent(w.outType[j])
-			}
+		for i := b.off; i < b.off+b.sent; i++ {
+			s.sent(b.types[i])
 		}
-		i += k
+		b.off += b.sent
 	}
-	w.n = 0
+	b.n, b.off = 0, 0
 }
 
 // sent counts a reply sent.
