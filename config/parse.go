@@ -33,7 +33,7 @@ const maxAliasExpansion = 100_000
 // documentation.
 var (
 	topKeys = []string{
-		"interfaces", "server-id", "lease-store", "lease-time", "renewal-time",
+		"interfaces", "server-id", "lease-store", "commit-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "authoritative",
 		"options", "subnets",
 	}
@@ -564,6 +564,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		case "lease-store":
 			if s, ok := d.text(v, p, "a directory path"); ok {
 				c.LeaseStore = s
+			}
+		case "commit-delay":
+			if t, ok := d.duration(v, p, false); ok {
+				c.CommitDelay = t
 			}
 		case "lease-time":
 			if t, ok := d.duration(v, p, true); ok {

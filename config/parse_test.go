@@ -386,6 +386,12 @@ func TestParseValidationErrors(t *testing.T) {
 		{"lease-store empty", validHead + lines(
 			`lease-store: ""`,
 		), []string{"t.yaml:5: lease-store: a directory is required"}},
+		{"commit-delay too long", validHead + lines(
+			"commit-delay: 1s",
+		), []string{"t.yaml:5: commit-delay: must be from 0 to 100ms, got 1s"}},
+		{"commit-delay negative", validHead + lines(
+			"commit-delay: -1ms",
+		), []string{"t.yaml:5: commit-delay: must be from 0 to 100ms, got -1ms"}},
 		{"offer-hold must be positive", validHead + lines(
 			"offer-hold: 0",
 		), []string{"t.yaml:5: offer-hold: must be positive, got 0s"}},
@@ -622,11 +628,19 @@ func TestParseAccepts(t *testing.T) {
 		input string
 		check func(t *testing.T, c *Config)
 	}{
+		{"commit-delay", validHead + "commit-delay: 2ms\n", func(t *testing.T, c *Config) {
+			if c.CommitDelay != 2*time.Millisecond {
+				t.Errorf("CommitDelay = %v, want 2ms", c.CommitDelay)
+			}
+		}},
 		{"defaults for keys left out", validHead, func(t *testing.T, c *Config) {
 			if c.OfferHold != DefaultOfferHold || c.DeclineProbation != DefaultDeclineProbation ||
 				c.LeaseStore != DefaultLeaseStore || c.Defaults.LeaseTime != DefaultLeaseTime {
 				t.Errorf("defaults: offer-hold %v, decline-probation %v, lease-store %q, lease-time %v",
 					c.OfferHold, c.DeclineProbation, c.LeaseStore, c.Defaults.LeaseTime)
+			}
+			if c.CommitDelay != 0 {
+				t.Errorf("commit-delay default %v, want 0", c.CommitDelay)
 			}
 			if c.DeclineProbation != 10*time.Minute {
 				t.Errorf("decline probation default %v, want 10m", c.DeclineProbation)

@@ -81,6 +81,9 @@ func (c *Config) validate() []*Error {
 	case strings.ContainsRune(c.LeaseStore, 0):
 		v.add("lease-store", "%q contains a NUL character", clip(c.LeaseStore))
 	}
+	if c.CommitDelay < 0 || c.CommitDelay > MaxCommitDelay {
+		v.add("commit-delay", "must be from 0 to %s, got %s", formatDuration(MaxCommitDelay), formatDuration(c.CommitDelay))
+	}
 	if c.OfferHold <= 0 {
 		v.add("offer-hold", "must be positive, got %s", formatDuration(c.OfferHold))
 	}

@@ -430,6 +430,8 @@ func TestServerOperatorFlags(t *testing.T) {
 		{"TCP control on all addresses without a token", []string{"--control-tcp", "0.0.0.0:0"}, "refusing to listen on 0.0.0.0:0"},
 		{"token file without TCP", []string{"--control-token-file", short}, "--control-token-file goes with --control-tcp"},
 		{"token too short", []string{"--control-tcp", "127.0.0.1:0", "--control-token-file", short}, "at least 16"},
+		{"commit delay too long", []string{"--commit-delay", "1s"}, "--commit-delay \"1s\": want a duration from 0 to 100ms"},
+		{"commit delay not a duration", []string{"--commit-delay", "soon"}, "--commit-delay \"soon\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,6 +65,7 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		domain    = fs.String("domain", "", "quick mode: domain `name`")
 		leaseTime = fs.Duration("lease-time", time.Hour, "quick mode: lease `time`")
 		store     = fs.String("store", "", "lease store `directory` (overrides the file's lease-store)")
+		delay     = fs.String("commit-delay", "", "wait up to this `time` for more leases before each sync to disk (overrides the file's commit-delay; see docs/configuration.md)")
 		listen    = fs.String("listen", "0.0.0.0:67", "UDP `address:port` to listen on")
 		readers   = fs.Int("readers", 2, "goroutines reading the socket and answering DISCOVER and INFORM")
 		commits   = fs.Int("committers", 256, "goroutines handling requests that wait for their lease to be stored")
@@ -110,6 +111,13 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if *store != "" {
 			cfg.LeaseStore = *store
+		}
+		if *delay != "" {
+			d, err := time.ParseDuration(*delay)
+			if err != nil || d < 0 || d > config.MaxCommitDelay {
+				return nil, "", fmt.Errorf("--commit-delay %q: want a duration from 0 to %v", *delay, config.MaxCommitDelay)
+			}
+			cfg.CommitDelay = d
 		}
 		return cfg, sum, nil
 	}
@@ -168,7 +176,7 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "leased server: lease store: %v\n", err)
 		return 1
 	}
-	st, err := journal.Open(cfg.LeaseStore, journal.Options{Logger: log, Salvage: *salvage})
+	st, err := journal.Open(cfg.LeaseStore, journal.Options{Logger: log, Salvage: *salvage, CommitDelay: cfg.CommitDelay})
 	if err != nil {
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 1
@@ -220,6 +228,9 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if next.LeaseStore != cfg.LeaseStore {
 			log.Warn("lease-store changed in the file; it takes effect at the next start", "running", cfg.LeaseStore)
+		}
+		if next.CommitDelay != cfg.CommitDelay && *delay == "" {
+			log.Warn("commit-delay changed in the file; it takes effect at the next start", "running", cfg.CommitDelay)
 		}
 		return cfgStatus, nil
 	}

@@ -35,6 +35,9 @@ const (
 	DefaultCompactMinBytes = 8 << 20
 	DefaultCompactRatio    = 1.0
 	DefaultRetryInterval   = 100 * time.Millisecond
+	// DefaultCommitDelayRecords is the batch size that ends a commit
+	// delay early.
+	DefaultCommitDelayRecords = 256
 )
 
 const (
@@ -83,7 +86,21 @@ type Options struct {
 	// DefaultRetryInterval.
 	RetryInterval time.Duration
 
-	// Now is the clock used for the retry pause; nil means time.Now.
+	// CommitDelay lets the writer, when commits come in concurrently, wait
+	// up to this long after the first record of a batch for more records
+	// before it writes and syncs the batch: fewer, larger syncs, each
+	// commit waiting up to CommitDelay longer. The wait is skipped while
+	// commits come one at a time (the last batch held one record) and
+	// ends early once a batch holds CommitDelayRecords records. 0 (the
+	// default) syncs as soon as the previous sync ends.
+	CommitDelay time.Duration
+
+	// CommitDelayRecords ends a CommitDelay wait early; 0 means
+	// DefaultCommitDelayRecords.
+	CommitDelayRecords int
+
+	// Now is the clock used for the retry pause and the commit delay; nil
+	// means time.Now.
 	Now func() time.Time
 
 	// openFile opens every file the store reads or writes; tests replace
@@ -163,6 +180,7 @@ type batch struct {
 	buf     []byte // batch header, then record frames
 	count   int
 	waiters []*waiter
+	first   time.Time // when the first record came, with a commit delay
 }
 
 func (b *batch) reset() {
@@ -217,6 +235,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if s.opts.RetryInterval <= 0 {
 		s.opts.RetryInterval = DefaultRetryInterval
+	}
+	if s.opts.CommitDelayRecords <= 0 {
+		s.opts.CommitDelayRecords = DefaultCommitDelayRecords
 	}
 	s.waiters.New = func() any { return &waiter{done: make(chan error, 1)} }
 	if s.readOnly {
@@ -403,6 +424,9 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 		s.mu.Unlock()
 		s.waiters.Put(w)
 		return ErrBusy
+	}
+	if b.count == 0 && s.opts.CommitDelay > 0 {
+		b.first = s.now()
 	}
 	for i := range leases {
 		b.buf = appendRecord(b.buf, &leases[i])

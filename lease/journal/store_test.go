@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"leased/lease"
 )
@@ -371,5 +372,76 @@ func TestReadOnlyBesideBusyServer(t *testing.T) {
 	wg.Wait()
 	if n := s.Stats().Compactions; n < 3 {
 		t.Errorf("the server compacted %d times: the test exercised too little", n)
+	}
+}
+
+func TestCommitDelayGathersConcurrentCommits(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{CommitDelay: 20 * time.Millisecond})
+	const committers, each = 32, 10
+	var wg sync.WaitGroup
+	for g := range committers {
+		wg.Go(func() {
+			for i := range each {
+				commitT(t, s, testLease(g*100+i, "c", i))
+			}
+		})
+	}
+	wg.Wait()
+	st := s.Stats()
+	if st.Commits != committers*each {
+		t.Fatalf("Commits = %d, want %d", st.Commits, committers*each)
+	}
+	// Each wait gathers the commits of every committer woken by the last
+	// sync (they commit again at once); a few batches start alone.
+	if max := uint64(committers * each / 8); st.Batches > max {
+		t.Errorf("%d batches for %d commits from %d committers with a commit delay; want at most %d",
+			st.Batches, st.Commits, committers, max)
+	}
+	checkContents(t, "after delayed commits", s, contents(s))
+}
+
+func TestCommitDelaySkipsLoneCommits(t *testing.T) {
+	// A delay far beyond the test's time: a lone committer must not wait
+	// for it, nor a batch that reached CommitDelayRecords.
+	s := openT(t, t.TempDir(), Options{CommitDelay: time.Hour, CommitDelayRecords: 4})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			commitT(t, s, testLease(i, "lone", i))
+		}
+		// A batch of 4 at once: it ends any delay by its size.
+		commitT(t, s, testLease(100, "a", 0), testLease(101, "a", 0), testLease(102, "a", 0), testLease(103, "a", 0))
+		commitT(t, s, testLease(104, "a", 0), testLease(105, "a", 0), testLease(106, "a", 0), testLease(107, "a", 0))
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("commits waited for the commit delay although they came one at a time")
+	}
+	if st := s.Stats(); st.Commits != 22 || st.Batches != 22 {
+		t.Errorf("Commits, Batches = %d, %d; want 22, 22", st.Commits, st.Batches)
+	}
+}
+
+func TestCloseEndsCommitDelay(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{CommitDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitT(t, s, testLease(1, "a", 0), testLease(2, "a", 0)) // the next batch waits
+	errc := make(chan error, 1)
+	go func() { errc <- s.Commit(context.Background(), testLease(3, "b", 0)) }()
+	for s.pendingCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	go s.Close()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("a commit waiting for the delay when the store closed: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not end the commit delay")
 	}
 }

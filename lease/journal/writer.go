@@ -21,6 +21,9 @@ type writer struct {
 	alloc  int64  // size of the log file: zeros from logOff on
 	zeros  []byte // a block of zeros to fill ahead with
 
+	lastCount int         // records in the last batch written
+	delay     *time.Timer // the commit delay's timer, made once
+
 	snapGen uint64 // generation of the installed snapshot, 0 if none
 	maxGen  uint64 // highest generation ever used in the directory
 	replay  int64  // bytes of the logs at or after snapGen
@@ -73,9 +76,15 @@ func (s *Store) run() {
 			}
 			continue
 		}
+		if wait := s.commitDelay(b); wait > 0 {
+			s.mu.Unlock()
+			s.delayCommit(wait)
+			continue
+		}
 		s.pending, s.w.free = s.w.free, nil
 		s.mu.Unlock()
 		woken := len(b.waiters)
+		s.w.lastCount = b.count
 		s.flush(b)
 		b.reset()
 		s.w.free = b
@@ -97,6 +106,33 @@ func (s *Store) run() {
 	s.waitCompaction()
 	for _, reply := range s.w.queue {
 		reply <- lease.ErrClosed
+	}
+}
+
+// commitDelay returns how much longer the pending batch b should wait for
+// more records (Options.CommitDelay), or 0 to write it now. s.mu is held.
+func (s *Store) commitDelay(b *batch) time.Duration {
+	if s.opts.CommitDelay <= 0 || s.closed || s.w.lastCount <= 1 || b.count >= s.opts.CommitDelayRecords {
+		return 0
+	}
+	return b.first.Add(s.opts.CommitDelay).Sub(s.now())
+}
+
+// delayCommit waits until d has passed or a commit comes; compaction
+// results are taken meanwhile.
+func (s *Store) delayCommit(d time.Duration) {
+	if s.w.delay == nil {
+		s.w.delay = time.NewTimer(d)
+	} else {
+		s.w.delay.Reset(d)
+	}
+	select {
+	case <-s.w.delay.C:
+	case <-s.kick:
+		s.w.delay.Stop()
+	case r := <-s.compactRes:
+		s.w.delay.Stop()
+		s.finishCompaction(r)
 	}
 }
 
