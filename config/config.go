@@ -27,6 +27,9 @@ const (
 	DefaultDeclineProbation = 10 * time.Minute
 	// DefaultLeaseStore is the directory of the durable lease store.
 	DefaultLeaseStore = "/var/lib/leased"
+	// DefaultCommitDelay is the lease store's commit delay: see
+	// Config.CommitDelay.
+	DefaultCommitDelay = 2 * time.Millisecond
 	// MaxCommitDelay bounds commit-delay: every DHCPACK may wait this
 	// long, and clients retransmit after about 4 s.
 	MaxCommitDelay = 100 * time.Millisecond
@@ -62,9 +65,10 @@ type Config struct {
 
 	// CommitDelay lets the lease store, when DHCPREQUESTs come in
 	// concurrently, wait up to this long for more leases before it syncs a
-	// batch to disk: fewer, larger syncs for longer DHCPACK latency. 0,
-	// the default, syncs as soon as the disk is free. At most
-	// MaxCommitDelay.
+	// batch to disk: fewer, larger syncs for a longer average DHCPACK
+	// latency. It applies only while DHCPREQUESTs come more often than
+	// the delay. 0 syncs as soon as the disk is free. At most
+	// MaxCommitDelay; DefaultCommitDelay by default.
 	CommitDelay time.Duration
 
 	// OfferHold is how long an address offered in a DHCPOFFER stays

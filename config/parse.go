@@ -544,6 +544,7 @@ func (d *decoder) prefix(n *yaml.Node, path string) (netip.Prefix, bool) {
 func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
 		LeaseStore:       DefaultLeaseStore,
+		CommitDelay:      DefaultCommitDelay,
 		OfferHold:        DefaultOfferHold,
 		DeclineProbation: DefaultDeclineProbation,
 		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},

@@ -639,8 +639,8 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("defaults: offer-hold %v, decline-probation %v, lease-store %q, lease-time %v",
 					c.OfferHold, c.DeclineProbation, c.LeaseStore, c.Defaults.LeaseTime)
 			}
-			if c.CommitDelay != 0 {
-				t.Errorf("commit-delay default %v, want 0", c.CommitDelay)
+			if c.CommitDelay != 2*time.Millisecond {
+				t.Errorf("commit-delay default %v, want 2ms", c.CommitDelay)
 			}
 			if c.DeclineProbation != 10*time.Minute {
 				t.Errorf("decline probation default %v, want 10m", c.DeclineProbation)

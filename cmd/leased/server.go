@@ -382,6 +382,7 @@ func quickConfig(iface, rng, router, dns, domain string, leaseTime time.Duration
 	cfg := &config.Config{
 		Interfaces:       []string{iface},
 		LeaseStore:       config.DefaultLeaseStore,
+		CommitDelay:      config.DefaultCommitDelay,
 		OfferHold:        config.DefaultOfferHold,
 		DeclineProbation: config.DefaultDeclineProbation,
 		Defaults:         config.SubnetDefaults{LeaseTime: leaseTime},

@@ -252,10 +252,3 @@ var (
 	errDiskFull = fmt.Errorf("injected: %w", syscall.ENOSPC)
 	errIO       = fmt.Errorf("injected: %w", syscall.EIO)
 )
-
-// pendingCount is the number of records waiting for the writer.
-func (s *Store) pendingCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pending.count
-}

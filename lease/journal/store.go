@@ -86,13 +86,14 @@ type Options struct {
 	// DefaultRetryInterval.
 	RetryInterval time.Duration
 
-	// CommitDelay lets the writer, when commits come in concurrently, wait
-	// up to this long after the first record of a batch for more records
-	// before it writes and syncs the batch: fewer, larger syncs, each
-	// commit waiting up to CommitDelay longer. The wait is skipped while
-	// commits come one at a time (the last batch held one record) and
-	// ends early once a batch holds CommitDelayRecords records. 0 (the
-	// default) syncs as soon as the previous sync ends.
+	// CommitDelay lets the writer wait up to this long after the first
+	// record of a batch for more records before it writes and syncs the
+	// batch: fewer, larger syncs, each commit waiting up to CommitDelay
+	// longer. The writer waits only when commits come often enough that
+	// another is expected within the delay (the mean gap between recent
+	// commits is shorter than it), so a lone commit is not delayed, and
+	// it stops waiting once a batch holds CommitDelayRecords records. 0
+	// (the default) syncs as soon as the previous sync ends.
 	CommitDelay time.Duration
 
 	// CommitDelayRecords ends a CommitDelay wait early; 0 means
@@ -133,6 +134,7 @@ type Stats struct {
 	Records          uint64 // records made durable
 	Batches          uint64 // log writes, each one write(2) and one fdatasync(2)
 	Fsyncs           uint64 // fdatasync and fsync calls on logs, snapshots and the directory
+	Delayed          uint64 // batches held back for Options.CommitDelay
 	WriteErrors      uint64 // failed log writes and syncs, and failed attempts to repair them
 	Compactions      uint64 // snapshots installed, by compaction or repair
 	CompactionErrors uint64 // compactions that failed (commits went on)
@@ -154,9 +156,10 @@ type Store struct {
 	lockFile *os.File
 	readOnly bool
 
-	mu      sync.Mutex // guards closed and pending
+	mu      sync.Mutex // guards closed, pending and gaps
 	closed  bool
 	pending *batch
+	gaps    gapMean // between commits, for CommitDelay
 
 	stateMu sync.Mutex // guards st for readers; only the writer changes it
 	st      state
@@ -169,10 +172,10 @@ type Store struct {
 
 	w writer // owned by the writer goroutine
 
-	commits, failedCommits, records, batches, fsyncs atomic.Uint64
-	writeErrors, compactions, compactionErrors       atomic.Uint64
-	logBytes, liveRecords, liveBytes                 atomic.Int64
-	broken                                           atomic.Bool
+	commits, failedCommits, records, batches, fsyncs, delayed atomic.Uint64
+	writeErrors, compactions, compactionErrors                atomic.Uint64
+	logBytes, liveRecords, liveBytes                          atomic.Int64
+	broken                                                    atomic.Bool
 }
 
 // batch is the records of many commits, written with one write(2).
@@ -181,17 +184,40 @@ type batch struct {
 	count   int
 	waiters []*waiter
 	first   time.Time // when the first record came, with a commit delay
+	delayed bool      // held back for the commit delay
 }
 
 func (b *batch) reset() {
 	b.buf = b.buf[:batchHeaderSize]
 	b.count = 0
+	b.delayed = false
 	clear(b.waiters)
 	b.waiters = b.waiters[:0]
 }
 
 func newBatch() *batch {
 	return &batch{buf: make([]byte, batchHeaderSize, 64<<10)}
+}
+
+// gapMean follows the mean time between events: an exponentially
+// weighted moving average, each gap weighing 1/8.
+type gapMean struct {
+	last time.Time
+	mean time.Duration
+}
+
+// maxGap caps one gap's weight: after a quiet spell, the first commits do
+// not pull the mean up for long.
+const maxGap = time.Second
+
+func (g *gapMean) observe(now time.Time) {
+	if g.last.IsZero() {
+		g.last, g.mean = now, maxGap
+		return
+	}
+	gap := min(max(now.Sub(g.last), 0), maxGap)
+	g.last = now
+	g.mean += (gap - g.mean) / 8
 }
 
 // waiter is a Commit waiting for its batch.
@@ -425,8 +451,12 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 		s.waiters.Put(w)
 		return ErrBusy
 	}
-	if b.count == 0 && s.opts.CommitDelay > 0 {
-		b.first = s.now()
+	if s.opts.CommitDelay > 0 {
+		now := s.now()
+		if b.count == 0 {
+			b.first = now
+		}
+		s.gaps.observe(now)
 	}
 	for i := range leases {
 		b.buf = appendRecord(b.buf, &leases[i])
@@ -500,6 +530,7 @@ func (s *Store) Stats() Stats {
 		Records:          s.records.Load(),
 		Batches:          s.batches.Load(),
 		Fsyncs:           s.fsyncs.Load(),
+		Delayed:          s.delayed.Load(),
 		WriteErrors:      s.writeErrors.Load(),
 		Compactions:      s.compactions.Load(),
 		CompactionErrors: s.compactionErrors.Load(),

@@ -397,30 +397,44 @@ func TestCommitDelayGathersConcurrentCommits(t *testing.T) {
 		t.Errorf("%d batches for %d commits from %d committers with a commit delay; want at most %d",
 			st.Batches, st.Commits, committers, max)
 	}
-	checkContents(t, "after delayed commits", s, contents(s))
+	if st.Delayed == 0 {
+		t.Error("no batch was held back for the commit delay")
+	}
 }
 
 func TestCommitDelaySkipsLoneCommits(t *testing.T) {
-	// A delay far beyond the test's time: a lone committer must not wait
-	// for it, nor a batch that reached CommitDelayRecords.
+	// Commits a second apart by the store's clock: no other is expected
+	// within the delay, so none waits for it.
+	clock := &fakeClock{}
+	clock.advance(time.Hour)
+	s := openT(t, t.TempDir(), Options{CommitDelay: 500 * time.Millisecond, Now: clock.now})
+	for i := range 20 {
+		clock.advance(time.Second)
+		commitT(t, s, testLease(i, "lone", i))
+	}
+	if st := s.Stats(); st.Commits != 20 || st.Batches != 20 || st.Delayed != 0 {
+		t.Errorf("Commits, Batches, Delayed = %d, %d, %d; want 20, 20, 0", st.Commits, st.Batches, st.Delayed)
+	}
+}
+
+func TestCommitDelayEndsAtRecordLimit(t *testing.T) {
+	// Commits come often (the clock stands still) but each fills a batch:
+	// none waits for a delay far beyond the test's time.
 	s := openT(t, t.TempDir(), Options{CommitDelay: time.Hour, CommitDelayRecords: 4})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for i := range 20 {
-			commitT(t, s, testLease(i, "lone", i))
+		for i := range 10 {
+			commitT(t, s, testLease(10*i, "a", 0), testLease(10*i+1, "a", 0), testLease(10*i+2, "a", 0), testLease(10*i+3, "a", 0))
 		}
-		// A batch of 4 at once: it ends any delay by its size.
-		commitT(t, s, testLease(100, "a", 0), testLease(101, "a", 0), testLease(102, "a", 0), testLease(103, "a", 0))
-		commitT(t, s, testLease(104, "a", 0), testLease(105, "a", 0), testLease(106, "a", 0), testLease(107, "a", 0))
 	}()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		t.Fatal("commits waited for the commit delay although they came one at a time")
+		t.Fatal("full batches waited for the commit delay")
 	}
-	if st := s.Stats(); st.Commits != 22 || st.Batches != 22 {
-		t.Errorf("Commits, Batches = %d, %d; want 22, 22", st.Commits, st.Batches)
+	if st := s.Stats(); st.Commits != 10 || st.Delayed != 0 {
+		t.Errorf("Commits, Delayed = %d, %d; want 10, 0", st.Commits, st.Delayed)
 	}
 }
 
@@ -429,11 +443,10 @@ func TestCloseEndsCommitDelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commitT(t, s, testLease(1, "a", 0), testLease(2, "a", 0)) // the next batch waits
 	errc := make(chan error, 1)
 	go func() { errc <- s.Commit(context.Background(), testLease(3, "b", 0)) }()
-	for s.pendingCount() == 0 {
-		time.Sleep(time.Millisecond)
+	for s.Stats().Delayed == 0 {
+		time.Sleep(time.Millisecond) // until the writer holds the batch back
 	}
 	go s.Close()
 	select {

@@ -21,8 +21,7 @@ type writer struct {
 	alloc  int64  // size of the log file: zeros from logOff on
 	zeros  []byte // a block of zeros to fill ahead with
 
-	lastCount int         // records in the last batch written
-	delay     *time.Timer // the commit delay's timer, made once
+	delay *time.Timer // the commit delay's timer, made once
 
 	snapGen uint64 // generation of the installed snapshot, 0 if none
 	maxGen  uint64 // highest generation ever used in the directory
@@ -78,13 +77,16 @@ func (s *Store) run() {
 		}
 		if wait := s.commitDelay(b); wait > 0 {
 			s.mu.Unlock()
+			if !b.delayed {
+				b.delayed = true
+				s.delayed.Add(1)
+			}
 			s.delayCommit(wait)
 			continue
 		}
 		s.pending, s.w.free = s.w.free, nil
 		s.mu.Unlock()
 		woken := len(b.waiters)
-		s.w.lastCount = b.count
 		s.flush(b)
 		b.reset()
 		s.w.free = b
@@ -112,7 +114,7 @@ func (s *Store) run() {
 // commitDelay returns how much longer the pending batch b should wait for
 // more records (Options.CommitDelay), or 0 to write it now. s.mu is held.
 func (s *Store) commitDelay(b *batch) time.Duration {
-	if s.opts.CommitDelay <= 0 || s.closed || s.w.lastCount <= 1 || b.count >= s.opts.CommitDelayRecords {
+	if s.opts.CommitDelay <= 0 || s.closed || s.gaps.mean >= s.opts.CommitDelay || b.count >= s.opts.CommitDelayRecords {
 		return 0
 	}
 	return b.first.Add(s.opts.CommitDelay).Sub(s.now())
