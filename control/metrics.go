@@ -92,6 +92,7 @@ type liveCollector struct {
 	leases, poolSize, poolUsed, poolFree, reservations     *prometheus.Desc
 	storeLogBytes, storeLive, storeCommits, storeFailed    *prometheus.Desc
 	storeRecords, storeBatches, storeFsyncs, storeWriteErr *prometheus.Desc
+	storeDelayed                                           *prometheus.Desc
 	storeCompactions, storeCompactionErrs, storeWritable   *prometheus.Desc
 	buildInfo, startTime                                   *prometheus.Desc
 }
@@ -120,6 +121,7 @@ func newLiveCollector(src MetricsSources) *liveCollector {
 		storeRecords:        d("leased_store_records_total", "Lease records made durable.", nil, nil),
 		storeBatches:        d("leased_store_batches_total", "Log writes, each one write and one fdatasync for many commits (group commit).", nil, nil),
 		storeFsyncs:         d("leased_store_fsyncs_total", "fdatasync and fsync calls of the lease store.", nil, nil),
+		storeDelayed:        d("leased_store_delayed_batches_total", "Log writes held back for commit-delay to gather more leases.", nil, nil),
 		storeWriteErr:       d("leased_store_write_errors_total", "Failed writes and syncs of the lease store, and failed attempts to repair it.", nil, nil),
 		storeCompactions:    d("leased_store_compactions_total", "Snapshots installed by compaction or repair.", nil, nil),
 		storeCompactionErrs: d("leased_store_compaction_errors_total", "Compactions that failed.", nil, nil),
@@ -136,7 +138,7 @@ func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.received, c.sent, c.datagrams, c.sendErrors, c.drops, c.outcomes,
 		c.leases, c.poolSize, c.poolUsed, c.poolFree, c.reservations,
 		c.storeLogBytes, c.storeLive, c.storeCommits, c.storeFailed, c.storeRecords, c.storeBatches,
-		c.storeFsyncs, c.storeWriteErr, c.storeCompactions, c.storeCompactionErrs, c.storeWritable,
+		c.storeFsyncs, c.storeDelayed, c.storeWriteErr, c.storeCompactions, c.storeCompactionErrs, c.storeWritable,
 		c.buildInfo, c.startTime,
 	} {
 		ch <- d
@@ -198,6 +200,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.storeRecords, st.Records)
 		counter(c.storeBatches, st.Batches)
 		counter(c.storeFsyncs, st.Fsyncs)
+		counter(c.storeDelayed, st.Delayed)
 		counter(c.storeWriteErr, st.WriteErrors)
 		counter(c.storeCompactions, st.Compactions)
 		counter(c.storeCompactionErrs, st.CompactionErrors)

@@ -61,7 +61,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	packets.SentByType[dhcpv4.Offer] = 3
 	packets.SentByType[dhcpv4.Ack] = 1
 	packets.Outcomes = map[string]uint64{"offer": 3, "ack": 1, "malformed": 1, "pool-exhausted": 2, "not-for-us": 1, "released": 1}
-	store := journal.Stats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, WriteErrors: 1,
+	store := journal.Stats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, Delayed: 3, WriteErrors: 1,
 		Compactions: 2, CompactionErrors: 0, LogBytes: 1234, LiveRecords: 4, Writable: true}
 	started := time.Unix(1700000000, 500_000_000)
 	reg, err := NewRegistry(MetricsSources{
@@ -111,6 +111,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 		`leased_store_records_total`:           6,
 		`leased_store_batches_total`:           4,
 		`leased_store_fsyncs_total`:            9,
+		`leased_store_delayed_batches_total`:   3,
 		`leased_store_write_errors_total`:      1,
 		`leased_store_compactions_total`:       2,
 		`leased_store_compaction_errors_total`: 0,
