@@ -92,7 +92,8 @@ type Options struct {
 	// longer. The writer waits only when commits come often enough that
 	// another is expected within the delay (the mean gap between recent
 	// commits is shorter than it), so a lone commit is not delayed, and
-	// it stops waiting once a batch holds CommitDelayRecords records. 0
+	// it stops waiting once a batch holds CommitDelayRecords records or
+	// commits stop coming for four mean gaps. 0
 	// (the default) syncs as soon as the previous sync ends.
 	CommitDelay time.Duration
 

@@ -458,3 +458,33 @@ func TestCloseEndsCommitDelay(t *testing.T) {
 		t.Fatal("Close did not end the commit delay")
 	}
 }
+
+func TestCommitDelayWait(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	us := time.Microsecond
+	tests := []struct {
+		name      string
+		mean, age time.Duration // mean gap between commits; time since the last
+		count     int
+		want      time.Duration
+	}{
+		{"commits keep coming: wait for the delay's end", 100 * us, 10 * us, 3, 390 * us},
+		{"commits come fast: wait at most lullGaps gaps", 10 * us, 10 * us, 3, 30 * us},
+		{"a lull: write now", 10 * us, 100 * us, 3, 0},
+		{"delay's end is nearer than a lull", 600 * us, 0, 3, 2*time.Millisecond - 50*us},
+		{"commits rarer than the delay: write now", 3 * time.Millisecond, 0, 3, 0},
+		{"a full batch: write now", 10 * us, 0, 256, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := t0.Add(tt.age)
+			s := &Store{opts: Options{CommitDelay: 2 * time.Millisecond, CommitDelayRecords: 256}, now: func() time.Time { return now }}
+			s.gaps = gapMean{last: t0, mean: tt.mean}
+			b := &batch{count: tt.count, first: t0.Add(-50 * us)}
+			got := max(s.commitDelay(b), 0)
+			if got != tt.want {
+				t.Errorf("commitDelay = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -113,12 +113,23 @@ func (s *Store) run() {
 
 // commitDelay returns how much longer the pending batch b should wait for
 // more records (Options.CommitDelay), or 0 to write it now. s.mu is held.
+//
+// It stops waiting, besides at the delay's end, when commits stop coming:
+// after a lull of lullGaps mean gaps. Committers that all wait for this
+// batch (a closed loop: each client's next request waits for its ACK)
+// send nothing more until it is written, and waiting longer would only
+// idle the disk.
 func (s *Store) commitDelay(b *batch) time.Duration {
 	if s.opts.CommitDelay <= 0 || s.closed || s.gaps.mean >= s.opts.CommitDelay || b.count >= s.opts.CommitDelayRecords {
 		return 0
 	}
-	return b.first.Add(s.opts.CommitDelay).Sub(s.now())
+	now := s.now()
+	lull := lullGaps*s.gaps.mean - now.Sub(s.gaps.last)
+	return min(b.first.Add(s.opts.CommitDelay).Sub(now), lull)
 }
+
+// lullGaps is how many mean gaps without a commit end a commit delay.
+const lullGaps = 4
 
 // delayCommit waits until d has passed or a commit comes; compaction
 // results are taken meanwhile.
