@@ -26,6 +26,7 @@ type sendBatch struct {
 
 	// The state of a send in progress; see write.
 	off     int
+	end     int
 	sent    int
 	errno   syscall.Errno
 	writeFn func(fd uintptr) bool
@@ -129,11 +130,11 @@ func putPktinfo(oob []byte, ifIndex int) {
 }
 
 // write is the batch's sendmmsg(2), called by RawConn.Write: it sends the
-// replies from b.off on and records in b.sent and b.errno what happened.
+// replies from b.off to b.end and records in b.sent and b.errno what happened.
 // It reports false to wait when the socket cannot take more.
 func (b *sendBatch) write(fd uintptr) bool {
 	r1, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])),
-		uintptr(b.n-b.off), unix.MSG_DONTWAIT, 0, 0)
+		uintptr(b.end-b.off), unix.MSG_DONTWAIT, 0, 0)
 	if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
 		return false
 	}

@@ -204,3 +204,31 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("replies received: %v", seen)
 	}
 }
+
+func TestFlushPacedSendsABurstInOrder(t *testing.T) {
+	s, rx := udpPair(t)
+	if err := rx.SetReadBuffer(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	const n = 2*paceBurst + 7 // three parts
+	b := newSendBatch(n)
+	for i := range n {
+		b.push([]byte{byte(i)}, to, 0, dhcpv4.Ack)
+	}
+	s.flushPaced(b)
+	if b.n != 0 {
+		t.Fatalf("flushPaced left %d replies", b.n)
+	}
+	if st := s.Stats(); st.Replies != n || st.SendErrors != 0 {
+		t.Fatalf("stats: %d replies, %d errors; want %d, 0", st.Replies, st.SendErrors, n)
+	}
+	rx.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 8)
+	for i := range n {
+		k, err := rx.Read(buf)
+		if err != nil || k != 1 || buf[0] != byte(i) {
+			t.Fatalf("reply %d: got % x, %v", i, buf[:k], err)
+		}
+	}
+}

@@ -360,7 +360,7 @@ func (s *Server) sender(out *outbox) {
 		// them post their replies first, so that they leave together.
 		runtime.Gosched()
 		b := out.take(spare)
-		s.flushBatch(b)
+		s.flushPaced(b)
 		spare = b
 	}
 	s.flushBatch(out.take(spare))
@@ -451,10 +451,42 @@ func (s *Server) flush(w *worker) { s.flushBatch(w.out) }
 // flushBatch sends the replies of b with as few system calls as the kernel
 // allows (sendmmsg), counts them, and empties b.
 func (s *Server) flushBatch(b *sendBatch) {
-	for b.off = 0; b.off < b.n; {
+	s.sendRange(b, 0, b.n)
+	b.n = 0
+}
+
+// flushPaced sends the replies of b as flushBatch does, but a burst of
+// more than paceBurst replies in paceBurst-sized parts, paceGap apart: a
+// group commit after a slow sync releases hundreds of DHCPACKs at once,
+// most of them often to one relay agent, whose socket (208 KiB by default
+// on Linux, about 160 replies) would drop the rest.
+func (s *Server) flushPaced(b *sendBatch) {
+	for from := 0; from < b.n; from += paceBurst {
+		if from > 0 {
+			time.Sleep(paceGap)
+		}
+		s.sendRange(b, from, min(from+paceBurst, b.n))
+	}
+	b.n = 0
+}
+
+// Pacing of bursts: at most paceBurst replies back to back, which fit a
+// default socket receive buffer, then a pause. A pause lasts at least a
+// millisecond (the runtime's poller sleeps in whole milliseconds), so a
+// burst drains at 64,000 replies a second or more.
+const (
+	paceBurst = 64
+	paceGap   = 500 * time.Microsecond
+)
+
+// sendRange sends the replies of b from index from to index to and counts
+// them.
+func (s *Server) sendRange(b *sendBatch, from, to int) {
+	b.end = to
+	for b.off = from; b.off < to; {
 		if err := s.rc.Write(b.writeFn); err != nil {
 			// The socket is closed: these replies are not sent.
-			s.sendErrors.Add(uint64(b.n - b.off))
+			s.sendErrors.Add(uint64(to - b.off))
 			break
 		}
 		if b.errno != 0 {
@@ -470,7 +502,7 @@ func (s *Server) flushBatch(b *sendBatch) {
 		}
 		b.off += b.sent
 	}
-	b.n, b.off = 0, 0
+	b.off, b.end = 0, 0
 }
 
 // sent counts a reply sent.
