@@ -278,10 +278,11 @@ type worker struct {
 	out   *sendBatch // replies not sent yet
 }
 
-func (s *Server) newWorker() *worker {
+// newWorker returns a worker that queues up to batch replies.
+func newWorker(batch int) *worker {
 	return &worker{
 		frame: make([]byte, 0, 1600),
-		out:   newSendBatch(s.opts.Batch),
+		out:   newSendBatch(batch),
 	}
 }
 
@@ -292,7 +293,7 @@ const outboxSize = 256
 // reader reads batches of datagrams, answers those that need no commit
 // and queues the others for the committers.
 func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
-	w := s.newWorker()
+	w := newWorker(s.opts.Batch)
 	r, err := newBatchReader(s.conn, s.opts.Batch, 4096)
 	if err != nil {
 		s.log.Error("cannot read the socket", "err", err)
@@ -337,10 +338,9 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 // committer handles the queued requests and posts its replies to the
 // sender.
 func (s *Server) committer(ctx context.Context, h Handler, q *jobQueue, out *outbox) {
-	w := s.newWorker()
 	// A request has at most one reply, posted at once: room for one more
 	// keeps send from flushing it itself.
-	w.out = newSendBatch(2)
+	w := newWorker(2)
 	for j := range q.jobs {
 		if err := dhcpv4.Parse(j.buf[:j.n], &w.req); err == nil {
 			s.handle(ctx, h, w, &j.in)
