@@ -33,7 +33,7 @@ const maxAliasExpansion = 100_000
 // documentation.
 var (
 	topKeys = []string{
-		"interfaces", "server-id", "lease-store", "commit-delay", "lease-time", "renewal-time",
+		"interfaces", "server-id", "lease-store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "authoritative",
 		"options", "subnets",
 	}
@@ -545,6 +545,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
 		LeaseStore:       DefaultLeaseStore,
 		CommitDelay:      DefaultCommitDelay,
+		ReceiveDelay:     DefaultReceiveDelay,
 		OfferHold:        DefaultOfferHold,
 		DeclineProbation: DefaultDeclineProbation,
 		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},
@@ -569,6 +570,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		case "commit-delay":
 			if t, ok := d.duration(v, p, false); ok {
 				c.CommitDelay = t
+			}
+		case "receive-delay":
+			if t, ok := d.duration(v, p, false); ok {
+				c.ReceiveDelay = t
 			}
 		case "lease-time":
 			if t, ok := d.duration(v, p, true); ok {

@@ -392,6 +392,12 @@ func TestParseValidationErrors(t *testing.T) {
 		{"commit-delay negative", validHead + lines(
 			"commit-delay: -1ms",
 		), []string{"t.yaml:5: commit-delay: must be from 0 to 100ms, got -1ms"}},
+		{"receive-delay too long", validHead + lines(
+			"receive-delay: 5ms",
+		), []string{"t.yaml:5: receive-delay: must be from 0 to 1ms, got 5ms"}},
+		{"receive-delay negative", validHead + lines(
+			"receive-delay: -100us",
+		), []string{"t.yaml:5: receive-delay: must be from 0 to 1ms, got -100µs"}},
 		{"offer-hold must be positive", validHead + lines(
 			"offer-hold: 0",
 		), []string{"t.yaml:5: offer-hold: must be positive, got 0s"}},
@@ -633,6 +639,16 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("CommitDelay = %v, want 2ms", c.CommitDelay)
 			}
 		}},
+		{"receive-delay", validHead + "receive-delay: 250us\n", func(t *testing.T, c *Config) {
+			if c.ReceiveDelay != 250*time.Microsecond {
+				t.Errorf("ReceiveDelay = %v, want 250µs", c.ReceiveDelay)
+			}
+		}},
+		{"receive-delay off", validHead + "receive-delay: 0\n", func(t *testing.T, c *Config) {
+			if c.ReceiveDelay != 0 {
+				t.Errorf("ReceiveDelay = %v, want 0", c.ReceiveDelay)
+			}
+		}},
 		{"defaults for keys left out", validHead, func(t *testing.T, c *Config) {
 			if c.OfferHold != DefaultOfferHold || c.DeclineProbation != DefaultDeclineProbation ||
 				c.LeaseStore != DefaultLeaseStore || c.Defaults.LeaseTime != DefaultLeaseTime {
@@ -641,6 +657,9 @@ func TestParseAccepts(t *testing.T) {
 			}
 			if c.CommitDelay != 2*time.Millisecond {
 				t.Errorf("commit-delay default %v, want 2ms", c.CommitDelay)
+			}
+			if c.ReceiveDelay != 100*time.Microsecond {
+				t.Errorf("receive-delay default %v, want 100µs", c.ReceiveDelay)
 			}
 			if c.DeclineProbation != 10*time.Minute {
 				t.Errorf("decline probation default %v, want 10m", c.DeclineProbation)

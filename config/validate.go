@@ -84,6 +84,9 @@ func (c *Config) validate() []*Error {
 	if c.CommitDelay < 0 || c.CommitDelay > MaxCommitDelay {
 		v.add("commit-delay", "must be from 0 to %s, got %s", formatDuration(MaxCommitDelay), formatDuration(c.CommitDelay))
 	}
+	if c.ReceiveDelay < 0 || c.ReceiveDelay > MaxReceiveDelay {
+		v.add("receive-delay", "must be from 0 to %s, got %s", formatDuration(MaxReceiveDelay), formatDuration(c.ReceiveDelay))
+	}
 	if c.OfferHold <= 0 {
 		v.add("offer-hold", "must be positive, got %s", formatDuration(c.OfferHold))
 	}

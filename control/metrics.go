@@ -89,6 +89,7 @@ type liveCollector struct {
 	src MetricsSources
 
 	received, sent, datagrams, sendErrors, drops, outcomes *prometheus.Desc
+	pauses                                                 *prometheus.Desc
 	leases, poolSize, poolUsed, poolFree, reservations     *prometheus.Desc
 	storeLogBytes, storeLive, storeCommits, storeFailed    *prometheus.Desc
 	storeRecords, storeBatches, storeFsyncs, storeWriteErr *prometheus.Desc
@@ -105,6 +106,7 @@ func newLiveCollector(src MetricsSources) *liveCollector {
 		sent:       d("leased_packets_sent_total", "DHCP replies sent, by message type.", []string{"type"}, nil),
 		datagrams:  d("leased_datagrams_received_total", "UDP datagrams read on the DHCP socket, parseable or not.", nil, nil),
 		sendErrors: d("leased_send_errors_total", "Replies that could not be sent.", nil, nil),
+		pauses:     d("leased_receive_pauses_total", "Reads of the DHCP socket put off for receive-delay, to read several requests at once under load.", nil, nil),
 		drops:      d("leased_drops_total", "Requests answered with silence, by reason.", []string{"reason"}, nil),
 		outcomes:   d("leased_outcomes_total", "Decisions of the engine, by reason (offer, ack, nak-address, released, pool-exhausted, ...).", []string{"reason"}, nil),
 
@@ -135,7 +137,7 @@ func newLiveCollector(src MetricsSources) *liveCollector {
 // Describe implements prometheus.Collector.
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.received, c.sent, c.datagrams, c.sendErrors, c.drops, c.outcomes,
+		c.received, c.sent, c.datagrams, c.sendErrors, c.drops, c.outcomes, c.pauses,
 		c.leases, c.poolSize, c.poolUsed, c.poolFree, c.reservations,
 		c.storeLogBytes, c.storeLive, c.storeCommits, c.storeFailed, c.storeRecords, c.storeBatches,
 		c.storeFsyncs, c.storeDelayed, c.storeWriteErr, c.storeCompactions, c.storeCompactionErrs, c.storeWritable,
@@ -161,6 +163,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(c.datagrams, st.Received)
 		counter(c.sendErrors, st.SendErrors)
+		counter(c.pauses, st.Pauses)
 		counter(c.drops, st.Foreign, "foreign-interface")
 		for _, r := range dropReasons {
 			n := st.Outcomes[r.String()]

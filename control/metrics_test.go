@@ -55,6 +55,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	packets.Foreign = 1
 	packets.Replies = 4
 	packets.SendErrors = 1
+	packets.Pauses = 7
 	packets.ReceivedByType[dhcpv4.Discover] = 3
 	packets.ReceivedByType[dhcpv4.Request] = 2
 	packets.ReceivedByType[dhcpv4.Release] = 1
@@ -85,6 +86,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 		`leased_packets_sent_total{type="nak"}`:          0,
 		`leased_datagrams_received_total`:                11,
 		`leased_send_errors_total`:                       1,
+		`leased_receive_pauses_total`:                    7,
 		`leased_drops_total{reason="malformed"}`:         3, // 2 unparseable + 1 the engine refused
 		`leased_drops_total{reason="foreign-interface"}`: 1,
 		`leased_drops_total{reason="pool-exhausted"}`:    2,

@@ -106,9 +106,10 @@ func (r *batchReader) read() ([]datagram, error) {
 
 // recv is the reader's recvmmsg(2), called by RawConn.Read; it records in
 // r.n and r.errno what happened, and reports false to wait for the socket
-// to be readable.
+// to be readable. The call never blocks (MSG_DONTWAIT), so it is made raw,
+// without the runtime's bookkeeping for system calls that may block.
 func (r *batchReader) recv(fd uintptr) bool {
-	r1, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
+	r1, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])),
 		uintptr(len(r.hdrs)), unix.MSG_DONTWAIT, 0, 0)
 	if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
 		return false

@@ -132,8 +132,14 @@ func putPktinfo(oob []byte, ifIndex int) {
 // write is the batch's sendmmsg(2), called by RawConn.Write: it sends the
 // replies from b.off to b.end and records in b.sent and b.errno what happened.
 // It reports false to wait when the socket cannot take more.
+//
+// The call never blocks (MSG_DONTWAIT) and is made raw: delivering a burst
+// of 64 replies can take the kernel a few hundred microseconds, and the
+// runtime, seeing a system call that long, would hand the scheduler's P
+// to another thread, waking it for nothing (the CPU is busy sending) and
+// keeping its monitor thread polling every 20 µs.
 func (b *sendBatch) write(fd uintptr) bool {
-	r1, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])),
+	r1, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])),
 		uintptr(b.end-b.off), unix.MSG_DONTWAIT, 0, 0)
 	if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
 		return false

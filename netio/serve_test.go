@@ -19,6 +19,12 @@ import (
 // relay agent. Replies to relays go to relayPort.
 func loopbackServer(t *testing.T, relayPort uint16) (*Server, *lease.Memory) {
 	t.Helper()
+	return loopbackServerWith(t, relayPort, nil)
+}
+
+// loopbackServerWith is loopbackServer with options changed by set.
+func loopbackServerWith(t *testing.T, relayPort uint16, set func(*Options)) (*Server, *lease.Memory) {
+	t.Helper()
 	cfg := &config.Config{
 		OfferHold:        30 * time.Second,
 		DeclineProbation: time.Minute,
@@ -33,7 +39,11 @@ func loopbackServer(t *testing.T, relayPort uint16) (*Server, *lease.Memory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := Listen(Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Readers: 2, Committers: 4, RelayPort: relayPort})
+	opts := Options{Addr: netip.MustParseAddrPort("127.0.0.1:0"), Readers: 2, Committers: 4, RelayPort: relayPort}
+	if set != nil {
+		set(&opts)
+	}
+	srv, err := Listen(opts)
 	if err != nil {
 		t.Skipf("cannot listen on loopback: %v", err)
 	}

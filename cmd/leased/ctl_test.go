@@ -432,6 +432,8 @@ func TestServerOperatorFlags(t *testing.T) {
 		{"token too short", []string{"--control-tcp", "127.0.0.1:0", "--control-token-file", short}, "at least 16"},
 		{"commit delay too long", []string{"--commit-delay", "1s"}, "--commit-delay \"1s\": want a duration from 0 to 100ms"},
 		{"commit delay not a duration", []string{"--commit-delay", "soon"}, "--commit-delay \"soon\""},
+		{"receive delay too long", []string{"--receive-delay", "2ms"}, "--receive-delay \"2ms\": want a duration from 0 to 1ms"},
+		{"receive delay negative", []string{"--receive-delay", "-1us"}, "--receive-delay \"-1us\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,6 +66,7 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		leaseTime = fs.Duration("lease-time", time.Hour, "quick mode: lease `time`")
 		store     = fs.String("store", "", "lease store `directory` (overrides the file's lease-store)")
 		delay     = fs.String("commit-delay", "", "wait up to this `time` for more leases before each sync to disk (overrides the file's commit-delay; see docs/configuration.md)")
+		rdelay    = fs.String("receive-delay", "", "under load, pause this `time` after each read of the socket to read several requests at once (overrides the file's receive-delay; see docs/configuration.md)")
 		listen    = fs.String("listen", "0.0.0.0:67", "UDP `address:port` to listen on")
 		readers   = fs.Int("readers", 2, "goroutines reading the socket and answering DISCOVER and INFORM")
 		commits   = fs.Int("committers", 256, "goroutines handling requests that wait for their lease to be stored")
@@ -112,12 +113,11 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *store != "" {
 			cfg.LeaseStore = *store
 		}
-		if *delay != "" {
-			d, err := time.ParseDuration(*delay)
-			if err != nil || d < 0 || d > config.MaxCommitDelay {
-				return nil, "", fmt.Errorf("--commit-delay %q: want a duration from 0 to %v", *delay, config.MaxCommitDelay)
-			}
-			cfg.CommitDelay = d
+		if err := delayFlag("commit-delay", *delay, config.MaxCommitDelay, &cfg.CommitDelay); err != nil {
+			return nil, "", err
+		}
+		if err := delayFlag("receive-delay", *rdelay, config.MaxReceiveDelay, &cfg.ReceiveDelay); err != nil {
+			return nil, "", err
 		}
 		return cfg, sum, nil
 	}
@@ -159,7 +159,7 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer lns.close()
 
-	srv, err := netio.Listen(netio.Options{Addr: addr, Interfaces: cfg.Interfaces, Readers: *readers, Committers: *commits, Logger: log})
+	srv, err := netio.Listen(netio.Options{Addr: addr, Interfaces: cfg.Interfaces, Readers: *readers, Committers: *commits, ReceiveDelay: cfg.ReceiveDelay, Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 1
@@ -231,6 +231,9 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if next.CommitDelay != cfg.CommitDelay && *delay == "" {
 			log.Warn("commit-delay changed in the file; it takes effect at the next start", "running", cfg.CommitDelay)
+		}
+		if next.ReceiveDelay != cfg.ReceiveDelay && *rdelay == "" {
+			log.Warn("receive-delay changed in the file; it takes effect at the next start", "running", cfg.ReceiveDelay)
 		}
 		return cfgStatus, nil
 	}
@@ -383,6 +386,7 @@ func quickConfig(iface, rng, router, dns, domain string, leaseTime time.Duration
 		Interfaces:       []string{iface},
 		LeaseStore:       config.DefaultLeaseStore,
 		CommitDelay:      config.DefaultCommitDelay,
+		ReceiveDelay:     config.DefaultReceiveDelay,
 		OfferHold:        config.DefaultOfferHold,
 		DeclineProbation: config.DefaultDeclineProbation,
 		Defaults:         config.SubnetDefaults{LeaseTime: leaseTime},
@@ -566,4 +570,18 @@ func (l *operatorListeners) close() {
 			ln.Close()
 		}
 	}
+}
+
+// delayFlag sets *d from the value s of flag --name when s is not empty:
+// a duration from 0 to most.
+func delayFlag(name, s string, most time.Duration, d *time.Duration) error {
+	if s == "" {
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 || v > most {
+		return fmt.Errorf("--%s %q: want a duration from 0 to %v", name, s, most)
+	}
+	*d = v
+	return nil
 }
