@@ -22,12 +22,6 @@ type file interface {
 	Close() error
 }
 
-// heldSyncer is a file that can also sync its data without yielding the
-// calling thread to the Go scheduler: see Store.syncLog.
-type heldSyncer interface {
-	DatasyncHeld() error
-}
-
 // openFunc opens a file the way os.OpenFile does.
 type openFunc func(name string, flag int, perm fs.FileMode) (file, error)
 
@@ -35,8 +29,6 @@ type openFunc func(name string, flag int, perm fs.FileMode) (file, error)
 type osFile struct{ *os.File }
 
 func (f osFile) Datasync() error { return datasync(f.File) }
-
-func (f osFile) DatasyncHeld() error { return datasyncHeld(f.File) }
 
 // openOS is the default openFunc.
 func openOS(name string, flag int, perm fs.FileMode) (file, error) {

@@ -23,8 +23,6 @@ type writer struct {
 
 	delay *time.Timer // the commit delay's timer, made once
 
-	yieldUntil time.Time // log syncs yield their thread until then (syncLog)
-
 	snapGen uint64 // generation of the installed snapshot, 0 if none
 	maxGen  uint64 // highest generation ever used in the directory
 	replay  int64  // bytes of the logs at or after snapGen
@@ -176,7 +174,7 @@ func (s *Store) flush(b *batch) {
 		s.fail(b, s.w.broken)
 		return
 	}
-	if err := s.syncLog(); err != nil {
+	if err := s.datasync(s.w.log); err != nil {
 		s.breakLog(fmt.Errorf("journal: sync %s after writing at offset %d: %w", s.logPath(), s.w.logOff, err))
 		s.fail(b, s.w.broken)
 		return
@@ -521,39 +519,6 @@ func (s *Store) createLog(gen uint64) (file, error) {
 	s.step(stepLogCreated)
 	return f, nil
 }
-
-// syncLog syncs the log after a batch was written to it.
-//
-// While syncs are quick it syncs without yielding its thread to the Go
-// scheduler (heldSyncer): a system call the runtime knows of makes its
-// monitor hand the scheduler's P to another thread after 20 µs, then poll
-// every 20 µs for a millisecond, and on a server whose every lease waits
-// for a sync, those wake-ups cost more CPU than the syncs. Meanwhile the
-// requests that arrive wait in the socket and are read together after the
-// sync. A sync slower than heldSyncMax (a slow or stalling disk) turns
-// this off for heldSyncRest: the other goroutines then run during syncs,
-// and the server goes on answering DHCPDISCOVERs while the disk stalls.
-func (s *Store) syncLog() error {
-	hs, ok := s.w.log.(heldSyncer)
-	if !ok || s.now().Before(s.w.yieldUntil) {
-		return s.datasync(s.w.log)
-	}
-	s.fsyncs.Add(1)
-	start := s.now()
-	err := hs.DatasyncHeld()
-	if took := s.now().Sub(start); took > heldSyncMax {
-		s.w.yieldUntil = s.now().Add(heldSyncRest)
-		s.logger.Warn("lease journal: slow sync to disk; syncs yield their thread for a while", "took", took, "for", heldSyncRest)
-	}
-	return err
-}
-
-// A held log sync taking longer than heldSyncMax makes the log syncs of
-// the next heldSyncRest yield their thread.
-const (
-	heldSyncMax  = 5 * time.Millisecond
-	heldSyncRest = time.Minute
-)
 
 // datasync syncs f's data and counts it.
 func (s *Store) datasync(f file) error {
