@@ -38,6 +38,7 @@ const (
 	DefaultReceiveDelay = 100 * time.Microsecond
 	// MaxReceiveDelay bounds receive-delay: a pausing reader holds its
 	// thread, and the server's other work on it waits as long.
+	// Equal to netio.MaxReceiveDelay.
 	MaxReceiveDelay = time.Millisecond
 )
 
