@@ -348,7 +348,7 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 			s.handle(ctx, h, w, &in)
 		}
 		s.flush(w)
-		if pacer.read(s.opts.Clock(), len(got)) {
+		if s.opts.ReceiveDelay > 0 && pacer.read(s.opts.Clock(), len(got)) {
 			s.pauses.Add(1)
 			pause(s.opts.ReceiveDelay)
 		}
