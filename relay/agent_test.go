@@ -14,7 +14,7 @@ import (
 // interface, relaying to a UDP socket standing for the server. It returns
 // the client's socket, whose port is the agent's client port, the server's
 // socket and the agent's address.
-func loopbackAgent(t testing.TB) (client, srv *net.UDPConn, agent netip.AddrPort) {
+func loopbackAgent(t testing.TB) (client, srv *net.UDPConn, a *Agent) {
 	t.Helper()
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
@@ -34,7 +34,7 @@ func loopbackAgent(t testing.TB) (client, srv *net.UDPConn, agent netip.AddrPort
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Listen(Options{
+	a, err = Listen(Options{
 		Addr:       netip.AddrPortFrom(local, 0),
 		Servers:    []netip.AddrPort{srv.LocalAddr().(*net.UDPAddr).AddrPort()},
 		Workers:    1,
@@ -53,13 +53,14 @@ func loopbackAgent(t testing.TB) (client, srv *net.UDPConn, agent netip.AddrPort
 		cancel()
 		<-done
 	})
-	return client, srv, a.LocalAddr()
+	return client, srv, a
 }
 
 // TestAgentLoopback relays a request from a client to the server and the
 // server's reply, to ciaddr, back to the client, through a real Agent.
 func TestAgentLoopback(t *testing.T) {
-	client, srv, agent := loopbackAgent(t)
+	client, srv, a := loopbackAgent(t)
+	agent := a.LocalAddr()
 	ciaddr := netip.MustParseAddr("127.0.0.1")
 	req := request(t, func(p *dhcpv4.Packet) { p.CIAddr = ciaddr })
 	reply := message(t, dhcpv4.BootReply, dhcpv4.Ack, func(p *dhcpv4.Packet) {
@@ -96,6 +97,14 @@ func TestAgentLoopback(t *testing.T) {
 	if got.Op != dhcpv4.BootReply || got.MessageType() != dhcpv4.Ack || got.XID != 0xc6120001 {
 		t.Errorf("delivered %v, want the server's ACK", got)
 	}
+	// The agent counts a reply after sending it: wait for the count.
+	st := a.Stats()
+	for deadline := time.Now().Add(5 * time.Second); st.Sent < 2 && time.Now().Before(deadline); st = a.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	if st.Received != 2 || st.Sent != 2 || st.SendErrors != 0 || st.Reasons["forwarded"] != 1 || st.Reasons["delivered"] != 1 {
+		t.Errorf("stats %+v, want 2 received, 2 sent, one forwarded and one delivered", st)
+	}
 }
 
 // BenchmarkAgentLoopback measures the agent's datagram path over
@@ -104,7 +113,8 @@ func TestAgentLoopback(t *testing.T) {
 // which the agent delivers back to the client. The allocations are the
 // whole process's: the agent's, and the client's and server's sockets'.
 func BenchmarkAgentLoopback(b *testing.B) {
-	client, srv, agent := loopbackAgent(b)
+	client, srv, a := loopbackAgent(b)
+	agent := a.LocalAddr()
 	ciaddr := netip.MustParseAddr("127.0.0.1")
 	req := request(b, func(p *dhcpv4.Packet) { p.CIAddr = ciaddr })
 	reply := message(b, dhcpv4.BootReply, dhcpv4.Ack, func(p *dhcpv4.Packet) {
