@@ -172,9 +172,9 @@ func (a *Agent) Stats() Stats {
 // fail the framing checks.
 const maxDatagram = 4096
 
-// worker owns its buffers: a batch of receive buffers, the datagrams it
-// sends (a request relayed to each server, or a reply) and the frame it
-// builds.
+// worker owns the buffers of what a worker sends: the datagrams (a
+// request relayed to each server, or a reply) and the frame it builds.
+// Its receive buffers are its udp4.Reader's.
 type worker struct {
 	out   *udp4.Batch
 	frame []byte
@@ -291,8 +291,9 @@ func (a *Agent) deliver(ctx context.Context, w *worker, msg []byte, d *Destinati
 	}
 }
 
-// write sends the datagrams of w.out from index i on until one fails. It returns the index of the one that failed and why, or
-// w.out.Len() and nil.
+// write sends the datagrams of w.out from index i on until one fails. It
+// returns the index of the one that failed and why, or w.out.Len() and
+// nil.
 func (a *Agent) write(w *worker, i int) (int, error) {
 	for i < w.out.Len() {
 		n, err := a.writer.Write(w.out, i, w.out.Len())
