@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"leased/udp4"
 )
 
 // Defaults of Config fields left zero.
@@ -17,8 +19,6 @@ const (
 	DefaultBatch       = 64
 	DefaultBuffer      = 8 << 20
 	DefaultInterval    = time.Second
-	// DefaultPort is the DHCP server and relay agent port (RFC 2131 §4.1).
-	DefaultPort = 67
 )
 
 // maxClients bounds Config.Clients: each client costs a few dozen bytes.
@@ -92,10 +92,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.Server = netip.AddrPortFrom(c.Server.Addr().Unmap(), c.Server.Port())
 	if c.Server.Port() == 0 {
-		c.Server = netip.AddrPortFrom(c.Server.Addr(), DefaultPort)
+		c.Server = netip.AddrPortFrom(c.Server.Addr(), udp4.ServerPort)
 	}
 	if !c.Local.IsValid() {
-		c.Local = netip.AddrPortFrom(netip.IPv4Unspecified(), DefaultPort)
+		c.Local = netip.AddrPortFrom(netip.IPv4Unspecified(), udp4.ServerPort)
 	}
 	if !c.Local.Addr().Unmap().Is4() {
 		return c, fmt.Errorf("loadgen: Config.Local %v is not an IPv4 address", c.Local)

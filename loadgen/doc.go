@@ -22,10 +22,10 @@
 // clients at once.
 //
 // To outrun the server it measures, the generator sends and receives in
-// batches (sendmmsg and recvmmsg through golang.org/x/net/ipv4), builds
-// messages by patching pre-encoded templates, and keeps its state in flat
-// tables, so that an exchange costs no encoding and almost no allocation
-// (the batch reads allocate the sender's address of each datagram).
+// batches (sendmmsg and recvmmsg, through package udp4), builds messages by
+// patching pre-encoded templates, and keeps its state in flat tables, so
+// that an exchange costs no encoding and no allocation. The batches are
+// Linux's: on other systems New returns udp4's error.
 //
 // Not here: the client state machine of a real client (package client),
 // which renews, rebinds and configures interfaces; and the server's own

@@ -9,13 +9,10 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
-
 	"leased/dhcpv4"
+	"leased/udp4"
 )
 
 // maxWait is the longest the sender sleeps, so that timeouts are noticed
@@ -27,8 +24,8 @@ const maxWait = 5 * time.Millisecond
 type Generator struct {
 	cfg       Config
 	conn      *net.UDPConn
-	pc        *ipv4.PacketConn
-	server    *net.UDPAddr
+	reader    *udp4.Reader
+	writer    *udp4.Writer
 	base      [macLen]byte
 	discover  template
 	request   template
@@ -105,7 +102,6 @@ func New(cfg Config) (*Generator, error) {
 	}
 	g := &Generator{
 		cfg:       cfg,
-		server:    net.UDPAddrFromAddrPort(cfg.Server),
 		timeoutNs: int64(cfg.Timeout),
 		wake:      make(chan struct{}, 1),
 	}
@@ -122,28 +118,28 @@ func New(cfg Config) (*Generator, error) {
 	if g.conn, err = listen(cfg.Local, cfg.Buffer); err != nil {
 		return nil, err
 	}
-	g.pc = ipv4.NewPacketConn(g.conn)
+	if g.reader, err = udp4.NewReader(g.conn, cfg.Batch, 1500); err != nil {
+		g.conn.Close()
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	if g.writer, err = udp4.NewWriter(g.conn); err != nil {
+		g.conn.Close()
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
 	return g, nil
 }
 
 // listen opens the UDP socket with big buffers: forced past the system
 // limit where privileged, else as big as the system allows.
 func listen(local netip.AddrPort, size int) (*net.UDPConn, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) {
-			for _, o := range [][2]int{{unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}, {unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}} {
-				if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[0], size) != nil {
-					// Unprivileged: the kernel caps the size silently.
-					_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[1], size)
-				}
-			}
-		})
-	}}
-	pc, err := lc.ListenPacket(context.Background(), "udp4", local.String())
+	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(local))
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: listen on %v: %w", local, err)
 	}
-	return pc.(*net.UDPConn), nil
+	// Unprivileged, the kernel caps the sizes silently.
+	_ = udp4.SetReceiveBuffer(conn, size)
+	_ = udp4.SetSendBuffer(conn, size)
+	return conn, nil
 }
 
 // LocalAddr returns the address the generator receives replies on.
@@ -230,7 +226,7 @@ func (g *Generator) Run(ctx context.Context) (*Result, error) {
 // the start.
 func (g *Generator) send(ctx context.Context) int64 {
 	cfg := &g.cfg
-	msgs := newMessages(cfg.Batch, len(g.discover.msg), g.server)
+	out := udp4.NewBatch(cfg.Batch, len(g.discover.msg))
 	idx := make([]uint32, cfg.Batch)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -259,7 +255,7 @@ func (g *Generator) send(ctx context.Context) int64 {
 		if want > 0 {
 			n := int(min(want, int64(cfg.Batch)))
 			attempted += int64(n)
-			g.startBatch(msgs[:n], idx)
+			g.startBatch(out, n, idx)
 			continue
 		}
 		wait := maxWait
@@ -303,29 +299,19 @@ func (g *Generator) drain(stoppedAt int64) {
 	}
 }
 
-// newMessages returns n messages of one buffer of size bytes each, sent
-// to dst.
-func newMessages(n, size int, dst net.Addr) []ipv4.Message {
-	ms := make([]ipv4.Message, n)
-	for i := range ms {
-		ms[i].Buffers = [][]byte{make([]byte, size)}
-		ms[i].Addr = dst
-	}
-	return ms
-}
-
-// startBatch starts one exchange per message of msgs, for the next idle
-// clients, and sends the DISCOVERs in one go. idx is scratch space as long
-// as msgs.
-func (g *Generator) startBatch(msgs []ipv4.Message, idx []uint32) {
+// startBatch starts n exchanges, at most out's capacity, for the next idle
+// clients, and sends the DISCOVERs in one go through out. idx is scratch
+// space as long as out.
+func (g *Generator) startBatch(out *udp4.Batch, n int, idx []uint32) {
+	out.Reset()
 	g.mu.Lock()
 	st := &g.st
 	now := g.since()
 	k := 0
-	for k < len(msgs) {
+	for k < n {
 		i, ok := st.nextIdle()
 		if !ok {
-			st.c.skipped += uint64(len(msgs) - k)
+			st.c.skipped += uint64(n - k)
 			break
 		}
 		c := &st.clients[i]
@@ -335,12 +321,14 @@ func (g *Generator) startBatch(msgs []ipv4.Message, idx []uint32) {
 		st.c.started++
 		st.pending.push(deadline{at: now + g.timeoutNs, client: i, xid: c.xid, phase: discovering})
 		mac := macOf(g.base, i)
-		g.discover.fill(msgs[k].Buffers[0], c.xid, &mac, netip.Addr{}, netip.Addr{})
+		buf := out.Buf()[:len(g.discover.msg)]
+		g.discover.fill(buf, c.xid, &mac, netip.Addr{}, netip.Addr{})
+		out.Push(buf, g.cfg.Server, 0)
 		idx[k] = i
 		k++
 	}
 	g.mu.Unlock()
-	if sent := g.writeAll(msgs[:k]); sent < k {
+	if sent := g.writeAll(out); sent < k {
 		g.abandon(idx[sent:k], discovering)
 	}
 }
@@ -362,15 +350,16 @@ func (st *state) nextIdle() (uint32, bool) {
 	return 0, false
 }
 
-// writeAll sends msgs and returns how many went out.
-func (g *Generator) writeAll(msgs []ipv4.Message) int {
+// writeAll sends the messages of out and returns how many went out, the
+// first ones: it stops at the first that fails.
+func (g *Generator) writeAll(out *udp4.Batch) int {
 	sent := 0
-	for sent < len(msgs) {
-		n, err := g.pc.WriteBatch(msgs[sent:], 0)
-		sent += max(n, 0)
+	for sent < out.Len() {
+		n, err := g.writer.Write(out, sent, out.Len())
 		if err != nil {
 			return sent
 		}
+		sent += n
 	}
 	return sent
 }
@@ -435,24 +424,23 @@ func (g *Generator) sweep(now int64) {
 // each OFFER with a REQUEST, sent in batches too.
 func (g *Generator) receive() {
 	batch := g.cfg.Batch
-	in := newMessages(batch, 1500, nil)
-	out := newMessages(batch, len(g.request.msg), g.server)
+	out := udp4.NewBatch(batch, len(g.request.msg))
 	idx := make([]uint32, batch)
 	var p dhcpv4.Packet
 	for {
-		n, err := g.pc.ReadBatch(in, 0)
+		in, err := g.reader.Read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
+		out.Reset()
 		g.mu.Lock()
 		now := g.since()
 		k, done := 0, false
-		for i := range n {
-			m := &in[i]
-			req, end := g.handleReply(m.Buffers[0][:m.N], &p, now)
+		for i := range in {
+			req, end := g.handleReply(in[i].Data, &p, now)
 			done = done || end
 			if req >= 0 {
 				c := &g.st.clients[req]
@@ -461,7 +449,9 @@ func (g *Generator) receive() {
 				if !ok {
 					sid = g.cfg.Server.Addr()
 				}
-				g.request.fill(out[k].Buffers[0], c.xid, &mac, sid, p.YIAddr)
+				buf := out.Buf()[:len(g.request.msg)]
+				g.request.fill(buf, c.xid, &mac, sid, p.YIAddr)
+				out.Push(buf, g.cfg.Server, 0)
 				idx[k] = uint32(req)
 				k++
 			}
@@ -478,7 +468,7 @@ func (g *Generator) receive() {
 		}
 		g.mu.Unlock()
 		if k > 0 {
-			if sent := g.writeAll(out[:k]); sent < k {
+			if sent := g.writeAll(out); sent < k {
 				g.abandon(idx[sent:k], requesting)
 			}
 		}

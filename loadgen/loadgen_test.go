@@ -12,6 +12,7 @@ import (
 	"leased/lease"
 	"leased/netio"
 	"leased/server"
+	"leased/udp4"
 )
 
 // testTimeout is long, so that a slow shared machine cannot turn a late
@@ -69,7 +70,6 @@ func newLoopback(t testing.TB, cfg Config, store lease.Store, pool config.Range)
 	}
 	t.Cleanup(func() { g.Close() })
 	g.cfg.Server = loopbackServer(t, store, pool, g.LocalAddr().Port())
-	g.server = net.UDPAddrFromAddrPort(g.cfg.Server)
 	return g
 }
 
@@ -385,7 +385,7 @@ func TestConfigValidation(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("error %v, want ok=%v", err, tt.ok)
 			}
-			if err == nil && (got.Server.Port() != DefaultPort || got.Clients == 0 || got.Outstanding == 0 || got.Timeout != DefaultTimeout || got.Batch != DefaultBatch) {
+			if err == nil && (got.Server.Port() != udp4.ServerPort || got.Clients == 0 || got.Outstanding == 0 || got.Timeout != DefaultTimeout || got.Batch != DefaultBatch) {
 				t.Errorf("defaults not applied: %+v", got)
 			}
 		})

@@ -9,42 +9,30 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"leased/dhcpv4"
+	"leased/udp4"
 )
-
-func TestPktinfoSpace(t *testing.T) {
-	if want := unix.CmsgSpace(unix.SizeofInet4Pktinfo); pktinfoSpace != want {
-		t.Fatalf("pktinfoSpace = %d, CMSG_SPACE = %d", pktinfoSpace, want)
-	}
-	var oob [pktinfoSpace]byte
-	putPktinfo(oob[:], 7)
-	if ifIndex, _ := parsePktinfo(oob[:]); ifIndex != 7 {
-		t.Fatalf("parsePktinfo of putPktinfo(7) = %d", ifIndex)
-	}
-}
 
 func TestSendBatchQueue(t *testing.T) {
 	b := newSendBatch(2)
 	to := netip.MustParseAddrPort("198.18.0.9:68")
-	buf := append(b.buf(), "first"...)
+	buf := append(b.Buf(), "first"...)
 	b.push(buf, to, 3, dhcpv4.Offer)
 	b.push([]byte("second"), netip.MustParseAddrPort("198.18.0.10:67"), 0, dhcpv4.Ack)
-	if !b.full() {
+	if !b.Full() {
 		t.Fatal("a batch of 2 holding 2 replies is not full")
 	}
-	if got := b.dest(0); got != to {
+	if got := b.Dest(0); got != to {
 		t.Errorf("dest(0) = %v, want %v", got, to)
 	}
-	if got := b.ifIndex(0); got != 3 {
+	if got := b.IfIndex(0); got != 3 {
 		t.Errorf("ifIndex(0) = %d, want 3", got)
 	}
-	if got := b.ifIndex(1); got != 0 {
+	if got := b.IfIndex(1); got != 0 {
 		t.Errorf("ifIndex(1) = %d, want 0 (routed)", got)
 	}
-	if !bytes.Equal(b.bufs[1], []byte("second")) {
-		t.Errorf("second reply = %q", b.bufs[1])
+	if !bytes.Equal(b.Bytes(1), []byte("second")) {
+		t.Errorf("second reply = %q", b.Bytes(1))
 	}
 
 	dst := newSendBatch(3)
@@ -52,15 +40,15 @@ func TestSendBatchQueue(t *testing.T) {
 	if !dst.moveFrom(b) {
 		t.Fatal("moveFrom refused 2 replies with room for 2")
 	}
-	if b.n != 0 || dst.n != 3 {
-		t.Fatalf("after moveFrom: source holds %d, destination %d", b.n, dst.n)
+	if b.Len() != 0 || dst.Len() != 3 {
+		t.Fatalf("after moveFrom: source holds %d, destination %d", b.Len(), dst.Len())
 	}
-	if !bytes.Equal(dst.bufs[1], []byte("first")) || dst.ifIndex(1) != 3 || dst.types[2] != dhcpv4.Ack ||
-		dst.dest(2) != netip.MustParseAddrPort("198.18.0.10:67") {
-		t.Errorf("moved replies differ: %q %d %v %v", dst.bufs[1], dst.ifIndex(1), dst.types[2], dst.dest(2))
+	if !bytes.Equal(dst.Bytes(1), []byte("first")) || dst.IfIndex(1) != 3 || dst.types[2] != dhcpv4.Ack ||
+		dst.Dest(2) != netip.MustParseAddrPort("198.18.0.10:67") {
+		t.Errorf("moved replies differ: %q %d %v %v", dst.Bytes(1), dst.IfIndex(1), dst.types[2], dst.Dest(2))
 	}
 	b.push([]byte("more"), to, 0, dhcpv4.Ack)
-	if dst.moveFrom(b) || b.n != 1 {
+	if dst.moveFrom(b) || b.Len() != 1 {
 		t.Fatal("moveFrom into a full batch must refuse and leave the source as it was")
 	}
 }
@@ -78,11 +66,11 @@ func udpPair(t *testing.T) (*Server, *net.UDPConn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rx.Close(); tx.Close() })
-	rc, err := tx.SyscallConn()
+	w, err := udp4.NewWriter(tx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Server{conn: tx, rc: rc, log: slog.New(slog.DiscardHandler)}, rx
+	return &Server{conn: tx, writer: w, log: slog.New(slog.DiscardHandler)}, rx
 }
 
 func TestFlushBatchSendsEveryReply(t *testing.T) {
@@ -93,8 +81,8 @@ func TestFlushBatchSendsEveryReply(t *testing.T) {
 		b.push([]byte{byte(i), 'x'}, to, 0, dhcpv4.Ack)
 	}
 	s.flushBatch(b)
-	if b.n != 0 {
-		t.Fatalf("flushBatch left %d replies", b.n)
+	if b.Len() != 0 {
+		t.Fatalf("flushBatch left %d replies", b.Len())
 	}
 	rx.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 64)
@@ -184,7 +172,7 @@ func TestOutbox(t *testing.T) {
 	<-done
 	b := newSendBatch(1)
 	b.push([]byte("late"), to, 0, dhcpv4.Ack)
-	if o.post(b) || b.n != 1 {
+	if o.post(b) || b.Len() != 1 {
 		t.Fatal("a closed outbox took a reply")
 	}
 	if st := s.Stats(); st.Replies != 3 {
@@ -217,8 +205,8 @@ func TestFlushPacedSendsABurstInOrder(t *testing.T) {
 		b.push([]byte{byte(i)}, to, 0, dhcpv4.Ack)
 	}
 	s.flushPaced(b)
-	if b.n != 0 {
-		t.Fatalf("flushPaced left %d replies", b.n)
+	if b.Len() != 0 {
+		t.Fatalf("flushPaced left %d replies", b.Len())
 	}
 	if st := s.Stats(); st.Replies != n || st.SendErrors != 0 {
 		t.Fatalf("stats: %d replies, %d errors; want %d, 0", st.Replies, st.SendErrors, n)

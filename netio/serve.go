@@ -13,10 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/net/ipv4"
-
+	"leased/config"
 	"leased/dhcpv4"
 	"leased/server"
+	"leased/udp4"
 )
 
 // Handler decides replies; *server.Engine is one.
@@ -53,7 +53,7 @@ type Options struct {
 	// after each read before the next, so that it reads several at once
 	// rather than wake for each: less CPU per lease under load for up to
 	// this much more latency. At a lower rate it never pauses. At most
-	// MaxReceiveDelay; 0, the default, never pauses.
+	// config.MaxReceiveDelay; 0, the default, never pauses.
 	ReceiveDelay time.Duration
 	// ReceiveBuffer is the socket receive buffer to ask for, in bytes, so
 	// that bursts are not dropped by the kernel; default 4 MiB.
@@ -69,10 +69,6 @@ type Options struct {
 	// load generators that cannot bind privileged ports change them.
 	ClientPort, RelayPort uint16
 }
-
-// MaxReceiveDelay bounds Options.ReceiveDelay: a pausing reader holds
-// its thread, and other work on it waits as long.
-const MaxReceiveDelay = time.Millisecond
 
 // Stats are a Server's counters since it started.
 type Stats struct {
@@ -93,8 +89,8 @@ type Stats struct {
 type Server struct {
 	opts   Options
 	conn   *net.UDPConn
-	rc     syscall.RawConn
-	raw    *LinkSender
+	writer *udp4.Writer
+	raw    *udp4.LinkSender
 	ifaces *ifaceTable
 	served map[string]bool
 	log    *slog.Logger
@@ -114,7 +110,7 @@ type Server struct {
 // port 67 and CAP_NET_RAW for the packet socket.
 func Listen(opts Options) (*Server, error) {
 	if !opts.Addr.IsValid() {
-		opts.Addr = netip.AddrPortFrom(netip.IPv4Unspecified(), 67)
+		opts.Addr = netip.AddrPortFrom(netip.IPv4Unspecified(), udp4.ServerPort)
 	}
 	if opts.Readers <= 0 {
 		opts.Readers = 2
@@ -131,33 +127,35 @@ func Listen(opts Options) (*Server, error) {
 	if opts.ReceiveBuffer <= 0 {
 		opts.ReceiveBuffer = 4 << 20
 	}
-	opts.ReceiveDelay = min(max(opts.ReceiveDelay, 0), MaxReceiveDelay)
+	// A pausing reader holds its thread, and other work on it waits as
+	// long.
+	opts.ReceiveDelay = min(max(opts.ReceiveDelay, 0), config.MaxReceiveDelay)
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
 	if opts.ClientPort == 0 {
-		opts.ClientPort = 68
+		opts.ClientPort = udp4.ClientPort
 	}
 	if opts.RelayPort == 0 {
-		opts.RelayPort = 67
+		opts.RelayPort = udp4.ServerPort
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, _, err := ListenUDP4(opts.Addr, ipv4.FlagInterface|ipv4.FlagDst)
+	conn, err := udp4.Listen(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("netio: %w", err)
 	}
-	rc, err := conn.SyscallConn()
+	writer, err := udp4.NewWriter(conn)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("netio: %w", err)
 	}
-	if err := setReceiveBuffer(conn, opts.ReceiveBuffer); err != nil {
+	if err := udp4.SetReceiveBuffer(conn, opts.ReceiveBuffer); err != nil {
 		log.Warn("could not enlarge the socket receive buffer; bursts may be dropped", "err", err)
 	}
-	raw, err := OpenLinkSender()
+	raw, err := udp4.OpenLinkSender()
 	if err != nil {
 		// Without CAP_NET_RAW, replies that should go to a hardware
 		// address are broadcast instead.
@@ -167,7 +165,7 @@ func Listen(opts Options) (*Server, error) {
 	s := &Server{
 		opts:   opts,
 		conn:   conn,
-		rc:     rc,
+		writer: writer,
 		raw:    raw,
 		ifaces: newIfaceTable(opts.Clock),
 		log:    log,
@@ -282,7 +280,7 @@ func (s *Server) Stats() Stats {
 
 // maxReply is the largest reply sent: an Ethernet MTU less IP and UDP
 // headers, whatever larger size a client allows.
-const maxReply = 1500 - ipv4HeaderLen - udpHeaderLen
+const maxReply = 1500 - udp4.HeaderLen
 
 // worker owns its buffers and packets; it reads batches and handles each
 // datagram in turn.
@@ -309,14 +307,14 @@ const outboxSize = 256
 // and queues the others for the committers.
 func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 	w := newWorker(s.opts.Batch)
-	r, err := newBatchReader(s.conn, s.opts.Batch, 4096)
+	r, err := udp4.NewReader(s.conn, s.opts.Batch, 4096)
 	if err != nil {
 		s.log.Error("cannot read the socket", "err", err)
 		return
 	}
-	pacer := newReceivePacer(s.opts.ReceiveDelay, s.opts.Batch)
+	pacer := udp4.NewPacer(s.opts.ReceiveDelay, s.opts.Batch)
 	for {
-		got, err := r.read()
+		got, err := r.Read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				s.flush(w)
@@ -337,7 +335,7 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 				// all are busy and the queue is full.
 				select {
 				case j := <-q.free:
-					j.n = copy(j.buf[:], d.b)
+					j.n = copy(j.buf[:], d.Data)
 					j.in = in
 					q.jobs <- j
 					continue
@@ -348,9 +346,9 @@ func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 			s.handle(ctx, h, w, &in)
 		}
 		s.flush(w)
-		if s.opts.ReceiveDelay > 0 && pacer.read(s.opts.Clock(), len(got)) {
+		if s.opts.ReceiveDelay > 0 && pacer.Read(s.opts.Clock(), len(got)) {
 			s.pauses.Add(1)
-			pause(s.opts.ReceiveDelay)
+			udp4.Pause(s.opts.ReceiveDelay)
 		}
 	}
 }
@@ -364,7 +362,7 @@ func (s *Server) committer(ctx context.Context, h Handler, q *jobQueue, out *out
 	for j := range q.jobs {
 		if err := dhcpv4.Parse(j.buf[:j.n], &w.req); err == nil {
 			s.handle(ctx, h, w, &j.in)
-			if w.out.n > 0 && !out.post(w.out) {
+			if w.out.Len() > 0 && !out.post(w.out) {
 				s.flush(w)
 			}
 		}
@@ -389,14 +387,14 @@ func (s *Server) sender(out *outbox) {
 // accept parses a datagram into w.req and works out where it arrived. It
 // reports false for a datagram that is dropped: malformed, or a direct
 // request on an interface not served.
-func (s *Server) accept(ctx context.Context, w *worker, d *datagram) (server.Arrival, bool) {
+func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (server.Arrival, bool) {
 	s.received.Add(1)
-	if err := dhcpv4.Parse(d.b, &w.req); err != nil {
+	if err := dhcpv4.Parse(d.Data, &w.req); err != nil {
 		s.dropMalformed(d, err)
 		return server.Arrival{}, false
 	}
-	in := server.Arrival{IfIndex: d.ifIndex, Src: d.src, Dst: d.dst}
-	if info := s.ifaces.lookup(d.ifIndex); info != nil {
+	in := server.Arrival{IfIndex: d.IfIndex, Src: d.Src, Dst: d.Dst}
+	if info := s.ifaces.lookup(d.IfIndex); info != nil {
 		in.IfName, in.IfAddrs = info.name, info.addrs
 	}
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
@@ -429,38 +427,38 @@ func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Ar
 // send builds the reply and sends it where RFC 2131 §4.1 says: frames to a
 // hardware address at once, datagrams queued for the worker's next flush.
 func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
-	buf, err := w.reply.Append(w.out.buf(), min(w.req.MaxMessageSize(), maxReply))
+	buf, err := w.reply.Append(w.out.Buf(), min(w.req.MaxMessageSize(), maxReply))
 	if err != nil {
 		s.sendErrors.Add(1)
 		s.log.Warn("reply too large", "client", clientString(&w.req), "err", err)
 		return
 	}
 	how, to := server.Destination(&w.req, &w.reply)
-	if how == server.ToRelay {
+	if how == dhcpv4.ToRelay {
 		to = netip.AddrPortFrom(to.Addr(), s.opts.RelayPort)
 	} else {
 		to = netip.AddrPortFrom(to.Addr(), s.opts.ClientPort)
 	}
 	ifIndex := 0
 	switch how {
-	case server.ToHardware:
-		if s.raw != nil && w.req.HType == 1 && w.req.HLen == 6 && in.IfIndex > 0 {
-			src := netip.AddrPortFrom(s.sourceFor(w, in), 67)
-			w.frame = AppendUDP4(w.frame[:0], src, to, buf)
-			err := s.raw.Send(in.IfIndex, w.req.HardwareAddr(), w.frame)
-			if err == nil {
-				s.sent(out.Reply)
-				return
-			}
+	case dhcpv4.ToHardware:
+		hw := udp4.Hardware{IfIndex: in.IfIndex, Type: w.req.HType, Addr: w.req.HardwareAddr()}
+		src := netip.AddrPortFrom(s.sourceFor(w, in), udp4.ServerPort)
+		var bcast netip.AddrPort
+		w.frame, bcast, err = s.raw.SendToHardware(w.frame, hw, src, to, buf)
+		if !bcast.IsValid() {
+			s.sent(out.Reply)
+			return
+		}
+		if err != nil {
 			s.log.Debug("unicast to hardware address failed, broadcasting", "err", err)
 		}
-		to = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), to.Port())
-		ifIndex = in.IfIndex
-	case server.ToBroadcast:
+		to, ifIndex = bcast, in.IfIndex
+	case dhcpv4.ToBroadcast:
 		ifIndex = in.IfIndex
 	}
 	w.out.push(buf, to, ifIndex, out.Reply)
-	if w.out.full() {
+	if w.out.Full() {
 		s.flush(w)
 	}
 }
@@ -471,8 +469,8 @@ func (s *Server) flush(w *worker) { s.flushBatch(w.out) }
 // flushBatch sends the replies of b with as few system calls as the kernel
 // allows (sendmmsg), counts them, and empties b.
 func (s *Server) flushBatch(b *sendBatch) {
-	s.sendRange(b, 0, b.n)
-	b.n = 0
+	s.sendRange(b, 0, b.Len())
+	b.Reset()
 }
 
 // flushPaced sends the replies of b as flushBatch does, but a burst of
@@ -481,13 +479,13 @@ func (s *Server) flushBatch(b *sendBatch) {
 // most of them often to one relay agent, whose socket (208 KiB by default
 // on Linux, about 160 replies) would drop the rest.
 func (s *Server) flushPaced(b *sendBatch) {
-	for from := 0; from < b.n; from += paceBurst {
+	for from := 0; from < b.Len(); from += paceBurst {
 		if from > 0 {
 			time.Sleep(paceGap)
 		}
-		s.sendRange(b, from, min(from+paceBurst, b.n))
+		s.sendRange(b, from, min(from+paceBurst, b.Len()))
 	}
-	b.n = 0
+	b.Reset()
 }
 
 // Pacing of bursts: at most paceBurst replies back to back, which fit a
@@ -502,27 +500,26 @@ const (
 // sendRange sends the replies of b from index from to index to and counts
 // them.
 func (s *Server) sendRange(b *sendBatch, from, to int) {
-	b.end = to
-	for b.off = from; b.off < to; {
-		if err := s.rc.Write(b.writeFn); err != nil {
-			// The socket is closed: these replies are not sent.
-			s.sendErrors.Add(uint64(to - b.off))
-			break
-		}
-		if b.errno != 0 {
+	for off := from; off < to; {
+		n, err := s.writer.Write(b.Batch, off, to)
+		if errno, ok := err.(syscall.Errno); ok {
 			// sendmmsg fails only when its first message fails: count
 			// that one and go on with the rest.
 			s.sendErrors.Add(1)
-			s.log.Warn("send failed", "to", b.dest(b.off).String(), "err", b.errno)
-			b.off++
+			s.log.Warn("send failed", "to", b.Dest(off).String(), "err", errno)
+			off++
 			continue
 		}
-		for i := b.off; i < b.off+b.sent; i++ {
+		if err != nil {
+			// The socket is closed: these replies are not sent.
+			s.sendErrors.Add(uint64(to - off))
+			break
+		}
+		for i := off; i < off+n; i++ {
 			s.sent(b.types[i])
 		}
-		b.off += b.sent
+		off += n
 	}
-	b.off, b.end = 0, 0
 }
 
 // sent counts a reply sent.
@@ -554,7 +551,7 @@ func (s *Server) sourceFor(w *worker, in *server.Arrival) netip.Addr {
 
 // dropMalformed counts a datagram that is not DHCP and logs it, at most
 // once a second with the number suppressed meanwhile.
-func (s *Server) dropMalformed(d *datagram, err error) {
+func (s *Server) dropMalformed(d *udp4.Datagram, err error) {
 	s.malformed.Add(1)
 	now := s.opts.Clock().UnixNano()
 	last := s.lastMalformedLog.Load()
@@ -562,7 +559,7 @@ func (s *Server) dropMalformed(d *datagram, err error) {
 		s.suppressedLogs.Add(1)
 		return
 	}
-	s.log.Warn("dropped malformed packet", "src", d.src.String(), "len", len(d.b), "err", err,
+	s.log.Warn("dropped malformed packet", "src", d.Src.String(), "len", len(d.Data), "err", err,
 		"suppressed", s.suppressedLogs.Swap(0))
 }
 

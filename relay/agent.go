@@ -12,10 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/ipv4"
-
 	"leased/dhcpv4"
-	"leased/netio"
+	"leased/udp4"
 )
 
 // Options configure an Agent. Servers is required.
@@ -24,7 +22,7 @@ type Options struct {
 	// replies; default 0.0.0.0:67.
 	Addr netip.AddrPort
 	// Servers are the DHCP servers every request is relayed to. A server
-	// without a port gets ServerPort.
+	// without a port gets udp4.ServerPort.
 	Servers []netip.AddrPort
 	// Workers is the number of goroutines reading and relaying; default 4.
 	Workers int
@@ -56,11 +54,11 @@ type Stats struct {
 // on UDP port 67, with the arrival interface of each (IP_PKTINFO), and
 // sends what its Relay makes of them. Create it with Listen.
 type Agent struct {
-	opts Options
-	conn *net.UDPConn
-	pc   *ipv4.PacketConn
-	raw  *netio.LinkSender
-	log  *slog.Logger
+	opts   Options
+	conn   *net.UDPConn
+	writer *udp4.Writer
+	raw    *udp4.LinkSender
+	log    *slog.Logger
 
 	received, sent, sendErrors atomic.Uint64
 	reasons                    [numReasons]atomic.Uint64
@@ -75,7 +73,7 @@ type Agent struct {
 // such replies are broadcast.
 func Listen(opts Options) (*Agent, error) {
 	if !opts.Addr.IsValid() {
-		opts.Addr = netip.AddrPortFrom(netip.IPv4Unspecified(), ServerPort)
+		opts.Addr = netip.AddrPortFrom(netip.IPv4Unspecified(), udp4.ServerPort)
 	}
 	if len(opts.Servers) == 0 {
 		return nil, errors.New("relay: no server to relay to")
@@ -87,7 +85,7 @@ func Listen(opts Options) (*Agent, error) {
 		}
 		servers[i] = netip.AddrPortFrom(s.Addr().Unmap(), s.Port())
 		if s.Port() == 0 {
-			servers[i] = netip.AddrPortFrom(s.Addr().Unmap(), ServerPort)
+			servers[i] = netip.AddrPortFrom(s.Addr().Unmap(), udp4.ServerPort)
 		}
 	}
 	opts.Servers = servers
@@ -101,22 +99,27 @@ func Listen(opts Options) (*Agent, error) {
 		opts.Clock = time.Now
 	}
 	if opts.ClientPort == 0 {
-		opts.ClientPort = ClientPort
+		opts.ClientPort = udp4.ClientPort
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, pc, err := netio.ListenUDP4(opts.Addr, ipv4.FlagInterface)
+	conn, err := udp4.Listen(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
-	raw, err := netio.OpenLinkSender()
+	writer, err := udp4.NewWriter(conn)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	raw, err := udp4.OpenLinkSender()
 	if err != nil {
 		log.Warn("no packet socket; replies to clients without an address will be broadcast", "err", err)
 		raw = nil
 	}
-	return &Agent{opts: opts, conn: conn, pc: pc, raw: raw, log: log}, nil
+	return &Agent{opts: opts, conn: conn, writer: writer, raw: raw, log: log}, nil
 }
 
 // LocalAddr returns the address the agent listens on.
@@ -169,28 +172,26 @@ func (a *Agent) Stats() Stats {
 // fail the framing checks.
 const maxDatagram = 4096
 
-// worker owns its buffers: a batch of receive buffers, and the message and
-// frame it builds.
+// worker owns the buffers of what a worker sends: the datagrams (a
+// request relayed to each server, or a reply) and the frame it builds.
+// Its receive buffers are its udp4.Reader's.
 type worker struct {
-	msgs  []ipv4.Message
-	cm    ipv4.ControlMessage
-	out   []byte
+	out   *udp4.Batch
 	frame []byte
-	oob   []byte
 }
 
 func (a *Agent) worker(ctx context.Context, r *Relay) {
+	rd, err := udp4.NewReader(a.conn, a.opts.Batch, maxDatagram)
+	if err != nil {
+		a.log.Error("cannot read the socket", "err", err)
+		return
+	}
 	w := &worker{
-		msgs:  make([]ipv4.Message, a.opts.Batch),
-		out:   make([]byte, 0, maxDatagram+512),
+		out:   udp4.NewBatch(len(a.opts.Servers), maxDatagram+512),
 		frame: make([]byte, 0, maxDatagram+600),
 	}
-	for i := range w.msgs {
-		w.msgs[i].Buffers = [][]byte{make([]byte, maxDatagram)}
-		w.msgs[i].OOB = ipv4.NewControlMessage(ipv4.FlagInterface)
-	}
 	for {
-		n, err := a.pc.ReadBatch(w.msgs, 0)
+		got, err := rd.Read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -199,75 +200,82 @@ func (a *Agent) worker(ctx context.Context, r *Relay) {
 			runtime.Gosched()
 			continue
 		}
-		for i := range n {
-			a.handle(ctx, r, w, &w.msgs[i])
+		for i := range got {
+			a.handle(ctx, r, w, &got[i])
 		}
 	}
 }
 
 // handle relays one datagram.
-func (a *Agent) handle(ctx context.Context, r *Relay, w *worker, m *ipv4.Message) {
+func (a *Agent) handle(ctx context.Context, r *Relay, w *worker, dg *udp4.Datagram) {
 	a.received.Add(1)
-	data := m.Buffers[0][:m.N]
-	w.cm = ipv4.ControlMessage{}
-	_ = w.cm.Parse(m.OOB[:m.NN])
+	data := dg.Data
+	w.out.Reset()
+	var out []byte
 	var reason Reason
 	if len(data) > 0 && data[offOp] == byte(dhcpv4.BootReply) {
-		var d Delivery
-		w.out, d, reason = r.Reply(w.out[:0], data)
+		var d Destination
+		out, d, reason = r.Reply(w.out.Buf(), data)
 		if !reason.Dropped() {
-			a.deliver(ctx, w, &d)
+			a.deliver(ctx, w, out, &d)
 		}
 	} else {
-		w.out, reason = r.Request(w.out[:0], data, w.cm.IfIndex)
+		out, reason = r.Request(w.out.Buf(), data, dg.IfIndex)
 		if !reason.Dropped() {
-			a.forward(ctx, r, w)
+			a.forward(ctx, r, w, out, dg.IfIndex)
 		}
 	}
 	a.reasons[reason].Add(1)
 	if reason.Dropped() && a.log.Enabled(ctx, slog.LevelDebug) {
-		a.log.Debug("dropped", "reason", reason.String(), "ifindex", w.cm.IfIndex,
-			"src", srcString(m.Addr), "type", MessageType(data).String(), "len", len(data))
+		a.log.Debug("dropped", "reason", reason.String(), "ifindex", dg.IfIndex,
+			"src", dg.Src.String(), "type", MessageType(data).String(), "len", len(data))
 	}
 }
 
-// forward sends w.out, a relayed request, to every server.
-func (a *Agent) forward(ctx context.Context, r *Relay, w *worker) {
+// forward sends msg, a relayed request that arrived on interface ifIndex,
+// to every server.
+func (a *Agent) forward(ctx context.Context, r *Relay, w *worker, msg []byte, ifIndex int) {
 	for _, s := range a.opts.Servers {
-		if _, err := a.conn.WriteToUDPAddrPort(w.out, s); err != nil {
-			a.sendErrors.Add(1)
-			a.warn("relaying to a server failed", "server", s, "err", err)
-			continue
-		}
-		a.sent.Add(1)
+		w.out.Push(msg, s, 0)
 	}
+	failed := 0
+	for i := 0; i < w.out.Len(); {
+		var err error
+		if i, err = a.write(w, i); err != nil {
+			failed++
+			a.sendErrors.Add(1)
+			a.warn("relaying to a server failed", "server", w.out.Dest(i), "err", err)
+			i++
+		}
+	}
+	a.sent.Add(uint64(w.out.Len() - failed))
 	if a.log.Enabled(ctx, slog.LevelDebug) {
 		var p dhcpv4.Packet
-		if dhcpv4.Parse(w.out, &p) == nil {
-			a.log.Debug("forwarded", "if", r.InterfaceName(w.cm.IfIndex), "servers", len(a.opts.Servers), "packet", p.String())
+		if dhcpv4.Parse(msg, &p) == nil {
+			a.log.Debug("forwarded", "if", r.InterfaceName(ifIndex), "servers", len(a.opts.Servers), "packet", p.String())
 		}
 	}
 }
 
-// deliver sends w.out, a reply, to the client as d says.
-func (a *Agent) deliver(ctx context.Context, w *worker, d *Delivery) {
+// deliver sends msg, a reply, to the client as d says.
+func (a *Agent) deliver(ctx context.Context, w *worker, msg []byte, d *Destination) {
 	to := netip.AddrPortFrom(d.Dst.Addr(), a.opts.ClientPort)
-	how := d.How
+	how := d.Delivery
 	var err error
-	switch how {
-	case ToHardware:
-		if a.raw != nil && d.HType == 1 && d.HWLen == 6 {
-			w.frame = netio.AppendUDP4(w.frame[:0], netip.AddrPortFrom(d.Src, ServerPort), to, w.out)
-			if err = a.raw.Send(d.IfIndex, d.HardwareAddr(), w.frame); err == nil {
-				break
+	if how == dhcpv4.ToHardware {
+		hw := udp4.Hardware{IfIndex: d.IfIndex, Type: d.HType, Addr: d.HardwareAddr()}
+		var bcast netip.AddrPort
+		w.frame, bcast, err = a.raw.SendToHardware(w.frame, hw, netip.AddrPortFrom(d.Src, udp4.ServerPort), to, msg)
+		if bcast.IsValid() {
+			if err != nil {
+				a.log.Debug("unicast to a hardware address failed; broadcasting", "if", d.IfName, "err", err)
 			}
-			a.log.Debug("unicast to a hardware address failed; broadcasting", "if", d.IfName, "err", err)
+			how, to = dhcpv4.ToBroadcast, bcast
 		}
-		how = Broadcast
-		to = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), a.opts.ClientPort)
-		err = a.sendOn(w, d.IfIndex, to)
-	default:
-		err = a.sendOn(w, d.IfIndex, to)
+	}
+	if how != dhcpv4.ToHardware {
+		w.out.Push(msg, to, d.IfIndex)
+		_, err = a.write(w, 0)
 	}
 	if err != nil {
 		a.sendErrors.Add(1)
@@ -277,17 +285,24 @@ func (a *Agent) deliver(ctx context.Context, w *worker, d *Delivery) {
 	a.sent.Add(1)
 	if a.log.Enabled(ctx, slog.LevelDebug) {
 		var p dhcpv4.Packet
-		if dhcpv4.Parse(w.out, &p) == nil {
+		if dhcpv4.Parse(msg, &p) == nil {
 			a.log.Debug("delivered", "if", d.IfName, "how", how.String(), "to", to, "packet", p.String())
 		}
 	}
 }
 
-// sendOn sends w.out to to out of interface ifIndex.
-func (a *Agent) sendOn(w *worker, ifIndex int, to netip.AddrPort) error {
-	var err error
-	w.oob, err = netio.WriteOnInterface(a.conn, w.out, ifIndex, to, w.oob)
-	return err
+// write sends the datagrams of w.out from index i on until one fails. It
+// returns the index of the one that failed and why, or w.out.Len() and
+// nil.
+func (a *Agent) write(w *worker, i int) (int, error) {
+	for i < w.out.Len() {
+		n, err := a.writer.Write(w.out, i, w.out.Len())
+		if err != nil {
+			return i, err
+		}
+		i += n
+	}
+	return i, nil
 }
 
 // warn logs at warn level, at most once a second.
@@ -298,13 +313,6 @@ func (a *Agent) warn(msg string, args ...any) {
 		return
 	}
 	a.log.Warn(msg, args...)
-}
-
-func srcString(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	return a.String()
 }
 
 // LookupInterface returns the downstream Interface of the named network
@@ -350,7 +358,7 @@ func LookupInterface(name string, addr netip.Addr) (Interface, error) {
 // relay's upstream address, as giaddr with link selection. No packet is
 // sent.
 func SourceFor(server netip.Addr) (netip.Addr, error) {
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(server, ServerPort)))
+	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(server, udp4.ServerPort)))
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("relay: no route to server %v: %w", server, err)
 	}

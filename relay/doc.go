@@ -11,7 +11,10 @@
 // enough, and it is tested without root. The socket half, Agent, receives on
 // UDP port 67 with the arrival interface of each datagram (IP_PKTINFO), in
 // batches, hands each datagram to the Relay, sends the results, and counts
-// every outcome by its Reason.
+// every outcome by its Reason. It reads and writes through package udp4
+// (recvmmsg, sendmmsg, and a packet socket for frames to a hardware
+// address) and allocates nothing per datagram; those are Linux's, and on
+// other systems Listen returns udp4's error.
 //
 // A relay changes as little of a message as it can: it edits the bytes it
 // received instead of decoding and re-encoding them, so that options it
@@ -31,7 +34,8 @@
 //     DHCPNAK, unicast to ciaddr when that is set, broadcast when the
 //     client asked for it (broadcast flag) or there is no yiaddr, and
 //     otherwise unicast to yiaddr at the client's hardware address, with a
-//     frame built by hand since the client cannot answer ARP yet.
+//     frame built by hand since the client cannot answer ARP yet
+//     (dhcpv4.ReplyDelivery, the rule the server follows too).
 //   - RFC 3046 (relay agent information, option 82), when enabled: the
 //     agent circuit ID (the interface name unless configured) and,
 //     optionally, the agent remote ID are added as the last option before

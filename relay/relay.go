@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"leased/dhcpv4"
+	"leased/udp4"
 )
 
 // Defaults and limits of a Config.
@@ -24,12 +25,6 @@ const (
 	// 1500 bytes less the IPv4 and UDP headers, so that adding the option
 	// never makes a datagram that needs fragmenting (RFC 3046 §2.1).
 	DefaultMaxSize = 1500 - 28
-)
-
-// Ports of the BOOTP protocol (RFC 951 §4).
-const (
-	ServerPort = 67
-	ClientPort = 68
 )
 
 // Policy says what the relay does with a request from a client (giaddr
@@ -230,34 +225,13 @@ func Reasons() []Reason {
 	return rs
 }
 
-// How says how a reply is delivered on its interface (RFC 2131 §4.1).
-type How uint8
-
-// Deliveries.
-const (
-	// Broadcast to 255.255.255.255, port 68, out of the interface.
-	Broadcast How = iota + 1
-	// ToClientAddr: unicast to the client's address (ciaddr), port 68.
-	ToClientAddr
-	// ToHardware: unicast to yiaddr, port 68, in a frame addressed to the
-	// client's hardware address, which the sender builds itself since the
-	// client cannot answer ARP before it is configured.
-	ToHardware
-)
-
-var howNames = [...]string{Broadcast: "broadcast", ToClientAddr: "unicast-ciaddr", ToHardware: "unicast-hardware"}
-
-// String returns "broadcast", "unicast-ciaddr" or "unicast-hardware".
-func (h How) String() string {
-	if int(h) < len(howNames) && howNames[h] != "" {
-		return howNames[h]
-	}
-	return fmt.Sprintf("how(%d)", h)
-}
-
-// Delivery says where a reply goes.
-type Delivery struct {
-	How How
+// Destination says where a reply goes: the downstream interface, how the
+// reply reaches the client there (RFC 2131 §4.1) and the address.
+type Destination struct {
+	// Delivery is how the reply reaches the client: ToClientAddr,
+	// ToBroadcast or ToHardware (never ToRelay: the reply has reached the
+	// relay).
+	Delivery dhcpv4.Delivery
 	// IfIndex and IfName are the downstream interface to send it on.
 	IfIndex int
 	IfName  string
@@ -274,7 +248,7 @@ type Delivery struct {
 }
 
 // HardwareAddr returns the valid part of HWAddr.
-func (d *Delivery) HardwareAddr() []byte { return d.HWAddr[:min(int(d.HWLen), len(d.HWAddr))] }
+func (d *Destination) HardwareAddr() []byte { return d.HWAddr[:min(int(d.HWLen), len(d.HWAddr))] }
 
 // Relay is the forwarding logic of a relay agent. It is immutable and safe
 // for concurrent use. Create it with New.
@@ -566,17 +540,17 @@ func (r *Relay) Request(dst, msg []byte, ifIndex int) ([]byte, Reason) {
 // unchanged and the reason to drop msg. msg is not modified. Reply
 // allocates only when dst lacks the capacity for the message, which is at
 // most max(len(msg), 300) bytes.
-func (r *Relay) Reply(dst, msg []byte) ([]byte, Delivery, Reason) {
+func (r *Relay) Reply(dst, msg []byte) ([]byte, Destination, Reason) {
 	if why := header(msg, dhcpv4.BootReply); why != 0 {
-		return dst, Delivery{}, why
+		return dst, Destination{}, why
 	}
 	var opts field
 	if !walk(msg, offOptions, len(msg), &opts) {
-		return dst, Delivery{}, DropMalformed
+		return dst, Destination{}, DropMalformed
 	}
 	giaddr := addr4(msg, offGIAddr)
 	if !isSet(giaddr) {
-		return dst, Delivery{}, DropNoGIAddr
+		return dst, Destination{}, DropNoGIAddr
 	}
 	reason := Delivered
 	var f *iface
@@ -596,12 +570,12 @@ func (r *Relay) Reply(dst, msg []byte) ([]byte, Delivery, Reason) {
 		fallthrough
 	default:
 		if r.policy != PolicyForward {
-			return dst, Delivery{}, DropForeignAgentInfo
+			return dst, Destination{}, DropForeignAgentInfo
 		}
 		f, reason = r.byAddr(giaddr), DeliveredAgentInfoKept
 	}
 	if f == nil {
-		return dst, Delivery{}, DropUnknownInterface
+		return dst, Destination{}, DropUnknownInterface
 	}
 
 	start := len(dst)
@@ -614,23 +588,12 @@ func (r *Relay) Reply(dst, msg []byte) ([]byte, Delivery, Reason) {
 	out = append(out, optEnd)
 	out = padTo(out, start+dhcpv4.BOOTPMinLen)
 
-	d := Delivery{IfIndex: f.Index, IfName: f.Name, Src: f.Addr, HType: msg[offHType], HWLen: msg[offHLen]}
+	d := Destination{IfIndex: f.Index, IfName: f.Name, Src: f.Addr, HType: msg[offHType], HWLen: msg[offHLen]}
 	copy(d.HWAddr[:], msg[offCHAddr:offCHAddr+16])
-	ciaddr, yiaddr := addr4(msg, offCIAddr), addr4(msg, offYIAddr)
+	// The reply has reached the relay: giaddr no longer counts.
 	bcast := binary.BigEndian.Uint16(msg[offFlags:])&dhcpv4.FlagBroadcast != 0
-	switch {
-	case dhcpv4.MessageType(opts.msgType) == dhcpv4.Nak:
-		d.How = Broadcast
-	case isSet(ciaddr):
-		d.How, d.Dst = ToClientAddr, netip.AddrPortFrom(ciaddr, ClientPort)
-	case bcast || !isSet(yiaddr):
-		d.How = Broadcast
-	default:
-		d.How, d.Dst = ToHardware, netip.AddrPortFrom(yiaddr, ClientPort)
-	}
-	if d.How == Broadcast {
-		d.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), ClientPort)
-	}
+	how, to := dhcpv4.ReplyDelivery(netip.Addr{}, addr4(msg, offCIAddr), addr4(msg, offYIAddr), bcast, dhcpv4.MessageType(opts.msgType))
+	d.Delivery, d.Dst = how, netip.AddrPortFrom(to, udp4.ClientPort)
 	return out, d, reason
 }
 

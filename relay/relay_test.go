@@ -552,7 +552,7 @@ func TestReply(t *testing.T) {
 	yiaddr := netip.MustParseAddrPort("198.18.1.100:68")
 	type want struct {
 		reason Reason
-		how    How
+		how    dhcpv4.Delivery
 		iface  Interface
 		dst    netip.AddrPort
 		// agent is the option 82 the client receives, nil for none.
@@ -567,19 +567,19 @@ func TestReply(t *testing.T) {
 		{
 			name: "RFC2131 4.1 broadcast flag -> broadcast on the interface of giaddr",
 			msg:  reply(t, dhcpv4.Offer, func(p *dhcpv4.Packet) { p.Flags = dhcpv4.FlagBroadcast }),
-			want: want{reason: Delivered, how: Broadcast, iface: down0, dst: bcast},
+			want: want{reason: Delivered, how: dhcpv4.ToBroadcast, iface: down0, dst: bcast},
 		},
 		{
 			name: "RFC2131 4.1 no broadcast flag -> unicast to yiaddr at chaddr",
 			msg:  reply(t, dhcpv4.Offer, nil),
-			want: want{reason: Delivered, how: ToHardware, iface: down0, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToHardware, iface: down0, dst: yiaddr},
 		},
 		{
 			name: "RFC2131 4.1 ciaddr set -> unicast to ciaddr",
 			msg: reply(t, dhcpv4.Ack, func(p *dhcpv4.Packet) {
 				p.CIAddr = netip.MustParseAddr("198.18.1.100")
 			}),
-			want: want{reason: Delivered, how: ToClientAddr, iface: down0, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToClientAddr, iface: down0, dst: yiaddr},
 		},
 		{
 			name: "RFC2131 4.1 ciaddr beats the broadcast flag",
@@ -587,7 +587,7 @@ func TestReply(t *testing.T) {
 				p.CIAddr = netip.MustParseAddr("198.18.1.100")
 				p.Flags = dhcpv4.FlagBroadcast
 			}),
-			want: want{reason: Delivered, how: ToClientAddr, iface: down0, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToClientAddr, iface: down0, dst: yiaddr},
 		},
 		{
 			name: "RFC2131 4.3.2 DHCPNAK -> broadcast",
@@ -595,29 +595,29 @@ func TestReply(t *testing.T) {
 				p.YIAddr = netip.IPv4Unspecified()
 				p.CIAddr = netip.MustParseAddr("198.18.1.100")
 			}),
-			want: want{reason: Delivered, how: Broadcast, iface: down0, dst: bcast},
+			want: want{reason: Delivered, how: dhcpv4.ToBroadcast, iface: down0, dst: bcast},
 		},
 		{
 			name: "RFC2131 4.1 no yiaddr (DHCPINFORM answer without ciaddr) -> broadcast",
 			msg:  reply(t, dhcpv4.Ack, func(p *dhcpv4.Packet) { p.YIAddr = netip.IPv4Unspecified() }),
-			want: want{reason: Delivered, how: Broadcast, iface: down0, dst: bcast},
+			want: want{reason: Delivered, how: dhcpv4.ToBroadcast, iface: down0, dst: bcast},
 		},
 		{
 			name: "RFC1542 4.1.2 giaddr names the second interface",
 			msg:  reply(t, dhcpv4.Offer, func(p *dhcpv4.Packet) { p.GIAddr = down1.Addr; p.Flags = dhcpv4.FlagBroadcast }),
-			want: want{reason: Delivered, how: Broadcast, iface: down1, dst: bcast},
+			want: want{reason: Delivered, how: dhcpv4.ToBroadcast, iface: down1, dst: bcast},
 		},
 		{
 			name: "RFC3046 2.1 our option 82 removed before delivery",
 			cfg:  Config{AgentInfo: true},
 			msg:  reply(t, dhcpv4.Offer, withAgent(ours0)),
-			want: want{reason: Delivered, how: ToHardware, iface: down0, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToHardware, iface: down0, dst: yiaddr},
 		},
 		{
 			name: "RFC3046 3.1 circuit ID selects the interface over giaddr",
 			cfg:  Config{AgentInfo: true},
 			msg:  reply(t, dhcpv4.Offer, withAgent(ours1)),
-			want: want{reason: Delivered, how: ToHardware, iface: down1, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToHardware, iface: down1, dst: yiaddr},
 		},
 		{
 			name: "RFC3527 reply to the upstream address, interface by circuit ID",
@@ -626,13 +626,13 @@ func TestReply(t *testing.T) {
 				p.GIAddr = upstream
 				withAgent(agentInfo(dhcpv4.RelayCircuitID, "port-2", dhcpv4.RelayLinkSelection, down1.Addr))(p)
 			}),
-			want: want{reason: Delivered, how: ToHardware, iface: down1, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToHardware, iface: down1, dst: yiaddr},
 		},
 		{
 			name: "RFC3046 3.2 our remote ID matches -> ours",
 			cfg:  Config{AgentInfo: true, RemoteID: []byte("relay-a")},
 			msg:  reply(t, dhcpv4.Offer, withAgent(agentInfo(dhcpv4.RelayCircuitID, "down0", dhcpv4.RelayRemoteID, "relay-a"))),
-			want: want{reason: Delivered, how: ToHardware, iface: down0, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToHardware, iface: down0, dst: yiaddr},
 		},
 		{
 			name: "RFC3046 3.2 another relay's remote ID -> not ours, dropped",
@@ -661,14 +661,14 @@ func TestReply(t *testing.T) {
 			name: "RFC3046 2.1 trusted circuit: their option 82 delivered as is, by giaddr",
 			cfg:  Config{AgentInfo: true, Policy: PolicyForward},
 			msg:  reply(t, dhcpv4.Offer, withAgent(agentInfo(dhcpv4.RelayCircuitID, "switch-port-7"))),
-			want: want{reason: DeliveredAgentInfoKept, how: ToHardware, iface: down0, dst: yiaddr,
+			want: want{reason: DeliveredAgentInfoKept, how: dhcpv4.ToHardware, iface: down0, dst: yiaddr,
 				agent: agentInfo(dhcpv4.RelayCircuitID, "switch-port-7")},
 		},
 		{
 			name: "RFC3046 2.2 server that does not echo option 82: delivered by giaddr",
 			cfg:  Config{AgentInfo: true},
 			msg:  reply(t, dhcpv4.Offer, nil),
-			want: want{reason: Delivered, how: ToHardware, iface: down0, dst: yiaddr},
+			want: want{reason: Delivered, how: dhcpv4.ToHardware, iface: down0, dst: yiaddr},
 		},
 		{
 			name: "RFC1542 4.1.2 giaddr of no downstream interface -> dropped",
@@ -712,13 +712,13 @@ func TestReply(t *testing.T) {
 				t.Fatalf("reason %v, want %v", reason, tc.want.reason)
 			}
 			if reason.Dropped() {
-				if len(out) != 0 || d != (Delivery{}) {
+				if len(out) != 0 || d != (Destination{}) {
 					t.Errorf("dropped, but %d bytes out to %+v", len(out), d)
 				}
 				return
 			}
-			if d.How != tc.want.how || d.Dst != tc.want.dst {
-				t.Errorf("delivery %v to %v, want %v to %v", d.How, d.Dst, tc.want.how, tc.want.dst)
+			if d.Delivery != tc.want.how || d.Dst != tc.want.dst {
+				t.Errorf("delivery %v to %v, want %v to %v", d.Delivery, d.Dst, tc.want.how, tc.want.dst)
 			}
 			if d.IfIndex != tc.want.iface.Index || d.IfName != tc.want.iface.Name || d.Src != tc.want.iface.Addr {
 				t.Errorf("interface %d %s from %v, want %d %s from %v", d.IfIndex, d.IfName, d.Src,
@@ -788,8 +788,8 @@ func TestRoundTrip(t *testing.T) {
 		if reason != Delivered {
 			t.Fatalf("%s: reply: %v", f.Name, reason)
 		}
-		if d.IfIndex != f.Index || d.How != Broadcast {
-			t.Errorf("%s: delivered %v on %d, want broadcast on %d", f.Name, d.How, d.IfIndex, f.Index)
+		if d.IfIndex != f.Index || d.Delivery != dhcpv4.ToBroadcast {
+			t.Errorf("%s: delivered %v on %d, want broadcast on %d", f.Name, d.Delivery, d.IfIndex, f.Index)
 		}
 		if parse(t, out).Options.Has(dhcpv4.OptRelayAgentInfo) {
 			t.Errorf("%s: option 82 reaches the client", f.Name)

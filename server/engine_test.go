@@ -235,7 +235,7 @@ func TestDiscoverOffer(t *testing.T) {
 	if _, ok := e.stored(offer.YIAddr); ok {
 		t.Error("an offer was committed to the store; only ACKs are")
 	}
-	if d, to := Destination(c.packet(dhcpv4.Discover), offer); d != ToHardware || to.Addr() != offer.YIAddr {
+	if d, to := Destination(c.packet(dhcpv4.Discover), offer); d != dhcpv4.ToHardware || to.Addr() != offer.YIAddr {
 		t.Errorf("RFC2131 4.1 unicast to yiaddr at chaddr: got %v %v", d, to)
 	}
 }
@@ -456,7 +456,7 @@ func TestRelayedService(t *testing.T) {
 	if sid, _ := offer.Options.Addr(dhcpv4.OptServerID); sid != serverAddr {
 		t.Errorf("server id %v, want the address the relay reached", sid)
 	}
-	if d, to := Destination(p, offer); d != ToRelay || to != netip.AddrPortFrom(relayAddr, 67) {
+	if d, to := Destination(p, offer); d != dhcpv4.ToRelay || to != netip.AddrPortFrom(relayAddr, 67) {
 		t.Errorf("RFC2131 4.1 reply to the relay at port 67: got %v %v", d, to)
 	}
 	if lt, _ := offer.Options.Duration(dhcpv4.OptRenewalTime); lt != 4*time.Minute {
@@ -522,7 +522,7 @@ func TestSelecting(t *testing.T) {
 	if isSet(nak.YIAddr) || nak.Options.Has(dhcpv4.OptLeaseTime) || !nak.Options.Has(dhcpv4.OptServerID) {
 		t.Errorf("RFC2131 table 3 NAK fields: %v", nak)
 	}
-	if d, _ := Destination(c2.packet(dhcpv4.Request), nak); d != ToBroadcast {
+	if d, _ := Destination(c2.packet(dhcpv4.Request), nak); d != dhcpv4.ToBroadcast {
 		t.Errorf("RFC2131 4.1 NAK is broadcast, got %v", d)
 	}
 }
@@ -599,7 +599,7 @@ func TestRenewRebind(t *testing.T) {
 	if l, _ := e.stored(a); !l.Expiry.Equal(e.now.Add(time.Hour)) {
 		t.Errorf("renewed expiry %v, want %v", l.Expiry, e.now.Add(time.Hour))
 	}
-	if d, to := Destination(p, ack); d != ToClientAddr || to.Addr() != a {
+	if d, to := Destination(p, ack); d != dhcpv4.ToClientAddr || to.Addr() != a {
 		t.Errorf("RFC2131 4.1 reply to ciaddr: %v %v", d, to)
 	}
 
@@ -735,7 +735,7 @@ func TestInform(t *testing.T) {
 	if !ack.Options.Has(dhcpv4.OptDNSServers) || ack.CIAddr != p.CIAddr {
 		t.Errorf("INFORM ACK lacks options or ciaddr: %v", ack)
 	}
-	if d, to := Destination(p, ack); d != ToClientAddr || to.Addr() != p.CIAddr {
+	if d, to := Destination(p, ack); d != dhcpv4.ToClientAddr || to.Addr() != p.CIAddr {
 		t.Errorf("INFORM reply to ciaddr: %v %v", d, to)
 	}
 	if e.store.Len() != 0 {
@@ -834,15 +834,15 @@ func TestDestination(t *testing.T) {
 		name  string
 		req   *dhcpv4.Packet
 		reply *dhcpv4.Packet
-		want  Delivery
+		want  dhcpv4.Delivery
 		to    string
 	}{
-		{"RFC2131 4.1 giaddr set -> relay port 67", mk(func(p *dhcpv4.Packet) { p.GIAddr = relayAddr }), offer, ToRelay, "198.19.0.1:67"},
-		{"RFC2131 4.1 NAK via relay -> relay", mk(func(p *dhcpv4.Packet) { p.GIAddr = relayAddr }), nak, ToRelay, "198.19.0.1:67"},
-		{"RFC2131 4.1 NAK direct -> broadcast", mk(func(p *dhcpv4.Packet) { p.CIAddr = mustAddr("198.18.0.5") }), nak, ToBroadcast, "255.255.255.255:68"},
-		{"RFC2131 4.1 ciaddr set -> unicast ciaddr", mk(func(p *dhcpv4.Packet) { p.CIAddr = mustAddr("198.18.0.5") }), offer, ToClientAddr, "198.18.0.5:68"},
-		{"RFC2131 4.1 broadcast bit -> broadcast", mk(func(p *dhcpv4.Packet) { p.Flags = dhcpv4.FlagBroadcast }), offer, ToBroadcast, "255.255.255.255:68"},
-		{"RFC2131 4.1 otherwise -> yiaddr at chaddr", mk(func(p *dhcpv4.Packet) {}), offer, ToHardware, "198.18.0.10:68"},
+		{"RFC2131 4.1 giaddr set -> relay port 67", mk(func(p *dhcpv4.Packet) { p.GIAddr = relayAddr }), offer, dhcpv4.ToRelay, "198.19.0.1:67"},
+		{"RFC2131 4.1 NAK via relay -> relay", mk(func(p *dhcpv4.Packet) { p.GIAddr = relayAddr }), nak, dhcpv4.ToRelay, "198.19.0.1:67"},
+		{"RFC2131 4.1 NAK direct -> broadcast", mk(func(p *dhcpv4.Packet) { p.CIAddr = mustAddr("198.18.0.5") }), nak, dhcpv4.ToBroadcast, "255.255.255.255:68"},
+		{"RFC2131 4.1 ciaddr set -> unicast ciaddr", mk(func(p *dhcpv4.Packet) { p.CIAddr = mustAddr("198.18.0.5") }), offer, dhcpv4.ToClientAddr, "198.18.0.5:68"},
+		{"RFC2131 4.1 broadcast bit -> broadcast", mk(func(p *dhcpv4.Packet) { p.Flags = dhcpv4.FlagBroadcast }), offer, dhcpv4.ToBroadcast, "255.255.255.255:68"},
+		{"RFC2131 4.1 otherwise -> yiaddr at chaddr", mk(func(p *dhcpv4.Packet) {}), offer, dhcpv4.ToHardware, "198.18.0.10:68"},
 	}
 	for _, tc := range tests {
 		d, to := Destination(tc.req, tc.reply)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"leased/dhcpv4"
+	"leased/udp4"
 )
 
 // fillReply writes an OFFER or ACK (typ) for req into reply, with the
@@ -150,42 +151,15 @@ func (e *Engine) nak(reply, req *dhcpv4.Packet, s *subnet, in *Arrival, msg stri
 	echoOptions(reply, req)
 }
 
-// Delivery says where a reply goes (RFC 2131 §4.1).
-type Delivery uint8
-
-// Deliveries.
-const (
-	// ToRelay: unicast to the relay agent (giaddr) at the server port 67.
-	ToRelay Delivery = iota + 1
-	// ToClientAddr: unicast to the client's configured address (ciaddr),
-	// port 68.
-	ToClientAddr
-	// ToBroadcast: to 255.255.255.255 port 68 on the arrival interface.
-	ToBroadcast
-	// ToHardware: unicast to yiaddr at the client's hardware address,
-	// port 68. The client has no address yet, so the sender must build the
-	// link-layer frame itself (the kernel cannot ARP for yiaddr); where it
-	// cannot, it broadcasts.
-	ToHardware
-)
-
-// Destination returns where reply, the answer to req, must be sent, and
-// the address to send it to (RFC 2131 §4.1): to the relay when giaddr is
-// set; a NAK otherwise to broadcast; else to ciaddr when set; else to
-// broadcast when the client asked for it (broadcast flag); else to yiaddr
-// at chaddr.
-func Destination(req, reply *dhcpv4.Packet) (Delivery, netip.AddrPort) {
-	const clientPort, serverPort = 68, 67
-	switch {
-	case isSet(req.GIAddr):
-		return ToRelay, netip.AddrPortFrom(req.GIAddr, serverPort)
-	case reply.MessageType() == dhcpv4.Nak:
-		return ToBroadcast, netip.AddrPortFrom(broadcastAll, clientPort)
-	case isSet(req.CIAddr):
-		return ToClientAddr, netip.AddrPortFrom(req.CIAddr, clientPort)
-	case req.Broadcast() || !isSet(reply.YIAddr):
-		return ToBroadcast, netip.AddrPortFrom(broadcastAll, clientPort)
-	default:
-		return ToHardware, netip.AddrPortFrom(reply.YIAddr, clientPort)
+// Destination returns how reply, the answer to req, reaches the client
+// and the address and port to send it to, by the rule of RFC 2131 §4.1
+// (dhcpv4.ReplyDelivery): giaddr, ciaddr and the broadcast flag are the
+// request's, yiaddr and the message type the reply's. A relay agent is
+// sent to at the server port, a client at the client port.
+func Destination(req, reply *dhcpv4.Packet) (dhcpv4.Delivery, netip.AddrPort) {
+	d, to := dhcpv4.ReplyDelivery(req.GIAddr, req.CIAddr, reply.YIAddr, req.Broadcast(), reply.MessageType())
+	if d == dhcpv4.ToRelay {
+		return d, netip.AddrPortFrom(to, udp4.ServerPort)
 	}
+	return d, netip.AddrPortFrom(to, udp4.ClientPort)
 }

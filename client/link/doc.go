@@ -7,8 +7,8 @@
 // before the socket is bound, lets through only unfragmented IPv4 UDP
 // datagrams for port 68 (Filter), so the process never sees the rest of the
 // traffic. The client builds the IPv4 and UDP headers of what it
-// broadcasts itself; it checks the IPv4 header checksum of what it
-// receives, and the UDP checksum too unless the kernel reports that it has
+// broadcasts itself (udp4.AppendUDP4); it checks the IPv4 header checksum
+// of what it receives (udp4.ParseUDP4), and the UDP checksum too unless the kernel reports that it has
 // not been filled in yet (PACKET_AUXDATA, TP_STATUS_CSUMNOTREADY: a
 // datagram from the same host or a virtual link with checksum offload).
 // Unicast to a server (RENEWING, DHCPRELEASE) goes through an ordinary UDP
@@ -40,8 +40,11 @@
 //
 // Link puts these together as a client.Link. Only Ethernet interfaces are
 // supported (hardware type 1, 6-byte addresses). Everything here needs
-// CAP_NET_RAW and CAP_NET_ADMIN.
+// CAP_NET_RAW and CAP_NET_ADMIN, and Linux: on other systems the package
+// builds, and Open, OpenSocket, Probe, Announce and the Configurator's
+// methods return an error saying the system is not supported.
 //
-// Not here: protocol decisions (package client) and the wire format
-// (package dhcpv4).
+// Not here: protocol decisions (package client), the wire format
+// (package dhcpv4), and IPv4/UDP framing and the DHCP ports (package
+// udp4).
 package link

@@ -5,12 +5,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/net/bpf"
-)
 
-// Ports of DHCP (RFC 2131 §4.1).
-const (
-	ServerPort = 67
-	ClientPort = 68
+	"leased/udp4"
 )
 
 // Filter returns the classic BPF program of the DHCP socket. It runs on
@@ -32,7 +28,7 @@ func Filter() []bpf.Instruction {
 		// X = the IPv4 header length; the UDP destination port follows.
 		bpf.LoadMemShift{Off: 0},
 		bpf.LoadIndirect{Off: 2, Size: 2},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: ClientPort, SkipTrue: 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: udp4.ClientPort, SkipTrue: 1},
 		bpf.RetConstant{Val: 0x40000},
 		bpf.RetConstant{Val: 0},
 	}

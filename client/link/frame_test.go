@@ -3,13 +3,12 @@ package link
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"testing"
 
 	"golang.org/x/net/bpf"
 
-	"leased/netio"
+	"leased/udp4"
 )
 
 var (
@@ -20,7 +19,7 @@ var (
 // datagram returns an IPv4/UDP datagram from src to dst with payload,
 // changed by edit (then the checksums are not recomputed).
 func datagram(src, dst netip.AddrPort, payload []byte, edit func([]byte)) []byte {
-	b := netio.AppendUDP4(nil, src, dst, payload)
+	b := udp4.AppendUDP4(nil, src, dst, payload)
 	if edit != nil {
 		edit(b)
 	}
@@ -31,7 +30,7 @@ func datagram(src, dst netip.AddrPort, payload []byte, edit func([]byte)) []byte
 func fixIPChecksum(b []byte) {
 	b[10], b[11] = 0, 0
 	ihl := int(b[0]&0x0f) * 4
-	binary.BigEndian.PutUint16(b[10:12], netio.InternetChecksum(b[:ihl]))
+	binary.BigEndian.PutUint16(b[10:12], udp4.InternetChecksum(b[:ihl]))
 }
 
 func TestFilter(t *testing.T) {
@@ -80,58 +79,6 @@ func withOptions(b []byte) []byte {
 	binary.BigEndian.PutUint16(out[2:4], uint16(len(out)))
 	fixIPChecksum(out)
 	return out
-}
-
-func TestParseUDP4(t *testing.T) {
-	payload := []byte("a DHCP message would be here")
-	good := datagram(server, bcast, payload, nil)
-	for _, tc := range []struct {
-		name      string
-		b         []byte
-		verifyUDP bool
-		wantErr   error
-	}{
-		{"well formed", good, true, nil},
-		{"link padding after the datagram ignored", append(append([]byte(nil), good...), 0, 0, 0, 0), true, nil},
-		{"IPv4 options skipped", withOptions(good), true, nil},
-		{"bad IPv4 header checksum", datagram(server, bcast, payload, func(b []byte) { b[10] ^= 0xff }), true, netio.ErrChecksum},
-		{"bad UDP checksum", datagram(server, bcast, payload, func(b []byte) { b[27] ^= 0xff }), true, netio.ErrChecksum},
-		{"bad UDP checksum not verified when the kernel says it is not filled in", datagram(server, bcast, payload, func(b []byte) { b[27] ^= 0xff }), false, nil},
-		{"zero UDP checksum means none (RFC 768)", datagram(server, bcast, payload, func(b []byte) { b[26], b[27] = 0, 0 }), true, nil},
-		{"truncated: total length past the end", good[:len(good)-1], true, netio.ErrTruncated},
-		{"truncated: UDP length past the end", datagram(server, bcast, payload, func(b []byte) { binary.BigEndian.PutUint16(b[24:26], 2000) }), false, netio.ErrTruncated},
-		{"not IPv4", datagram(server, bcast, payload, func(b []byte) { b[0] = 0x60 }), true, netio.ErrNotIPv4},
-		{"too short", good[:19], true, netio.ErrNotIPv4},
-		{"not UDP", datagram(server, bcast, payload, func(b []byte) { b[9] = 6; fixIPChecksum(b) }), true, netio.ErrNotUDP},
-		{"fragment", datagram(server, bcast, payload, func(b []byte) { b[6] |= 0x20; fixIPChecksum(b) }), true, netio.ErrNotUDP},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, src, dst, err := netio.ParseUDP4(tc.b, tc.verifyUDP)
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("err %v, want %v", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, payload) || src != server || dst != bcast {
-				t.Errorf("payload %q from %v to %v", got, src, dst)
-			}
-		})
-	}
-}
-
-func FuzzParseUDP4(f *testing.F) {
-	f.Add(datagram(server, bcast, []byte("payload"), nil))
-	f.Add(withOptions(datagram(server, bcast, []byte("payload"), nil)))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		payload, _, _, err := netio.ParseUDP4(b, true)
-		if err == nil && len(payload) > len(b)-28 {
-			t.Fatalf("payload of %d bytes from a datagram of %d", len(payload), len(b))
-		}
-	})
 }
 
 func TestARP(t *testing.T) {
@@ -192,17 +139,6 @@ func TestProbeConfig(t *testing.T) {
 	for range 100 {
 		if r := randomIn(s.Min, s.Max); r < s.Min || r > s.Max {
 			t.Fatalf("randomIn(%v, %v) = %v", s.Min, s.Max, r)
-		}
-	}
-}
-
-func BenchmarkParseUDP4(b *testing.B) {
-	d := datagram(server, bcast, bytes.Repeat([]byte{0xaa}, 548), nil)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(d)))
-	for b.Loop() {
-		if _, _, _, err := netio.ParseUDP4(d, true); err != nil {
-			b.Fatal(err)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"leased/loadgen"
+	"leased/udp4"
 )
 
 const benchUsage = `usage: leased bench --server ADDR [--local ADDR:PORT] [--rate N | --outstanding N] [--duration D | --count N] [flags]
@@ -85,10 +86,10 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		DiscoverOnly: *discoverOnly,
 	}
 	var err error
-	if cfg.Server, err = parseHostPort(*serverAddr, loadgen.DefaultPort); err != nil {
+	if cfg.Server, err = parseHostPort(*serverAddr, udp4.ServerPort); err != nil {
 		return usageErr("--server %s: %v", *serverAddr, err)
 	}
-	if cfg.Local, err = parseHostPort(*local, loadgen.DefaultPort); err != nil {
+	if cfg.Local, err = parseHostPort(*local, udp4.ServerPort); err != nil {
 		return usageErr("--local %s: %v", *local, err)
 	}
 	if *giaddr != "" {

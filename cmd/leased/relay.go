@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"leased/relay"
+	"leased/udp4"
 )
 
 const relayUsage = `usage: leased relay -i IFACE[,IFACE...] --server ADDR [--server ADDR...] [flags]
@@ -218,7 +219,7 @@ func parseServer(s string) (netip.AddrPort, error) {
 	if err != nil || !a.Is4() {
 		return netip.AddrPort{}, fmt.Errorf("not an IPv4 address or address:port")
 	}
-	return netip.AddrPortFrom(a, relay.ServerPort), nil
+	return netip.AddrPortFrom(a, udp4.ServerPort), nil
 }
 
 // logRelayStats logs the counters on one line: "stats" with received,

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"leased/dhcpv4"
-	"leased/netio"
+	"leased/udp4"
 )
 
 // sizeofTpacketAuxdata is the size of struct tpacket_auxdata, the
@@ -115,8 +115,8 @@ func (s *Socket) Receive(ctx context.Context, msg *dhcpv4.Packet) error {
 		if from != nil && from.Pkttype == unix.PACKET_OUTGOING {
 			continue
 		}
-		payload, src, dst, err := netio.ParseUDP4(s.rbuf[:n], !csumUnverified)
-		if err != nil || dst.Port() != ClientPort {
+		payload, src, dst, err := udp4.ParseUDP4(s.rbuf[:n], !csumUnverified)
+		if err != nil || dst.Port() != udp4.ClientPort {
 			continue
 		}
 		if dhcpv4.Parse(payload, msg) != nil || msg.Op != dhcpv4.BootReply {
@@ -208,7 +208,7 @@ func (s *Socket) Send(msg *dhcpv4.Packet, to netip.Addr) error {
 }
 
 func (s *Socket) sendFrame(src, dst netip.Addr, mac net.HardwareAddr, payload []byte) error {
-	s.frame = netio.AppendUDP4(s.frame[:0], netip.AddrPortFrom(src, ClientPort), netip.AddrPortFrom(dst, ServerPort), payload)
+	s.frame = udp4.AppendUDP4(s.frame[:0], netip.AddrPortFrom(src, udp4.ClientPort), netip.AddrPortFrom(dst, udp4.ServerPort), payload)
 	if _, err := s.conn.WriteTo(s.frame, &packet.Addr{HardwareAddr: mac}); err != nil {
 		return fmt.Errorf("link %s: sending to %v (%v): %w", s.ifi.Name, dst, mac, err)
 	}
@@ -248,7 +248,7 @@ func (s *Socket) sendUDP(src, dst netip.Addr, payload []byte) error {
 			}
 		}()
 	}
-	if _, err := s.udp.WriteToUDPAddrPort(payload, netip.AddrPortFrom(dst, ServerPort)); err != nil {
+	if _, err := s.udp.WriteToUDPAddrPort(payload, netip.AddrPortFrom(dst, udp4.ServerPort)); err != nil {
 		return fmt.Errorf("link %s: sending to %v: %w", s.ifi.Name, dst, err)
 	}
 	return nil
@@ -270,12 +270,12 @@ func listenUDP(iface string, src netip.Addr) (*net.UDPConn, error) {
 		}
 		return serr
 	}}
-	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(src, ClientPort).String())
+	pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(src, udp4.ClientPort).String())
 	if err != nil {
 		if errors.Is(err, unix.EADDRNOTAVAIL) {
-			return nil, fmt.Errorf("link %s: binding %v:%d: %w", iface, src, ClientPort, errNotLocal)
+			return nil, fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, errNotLocal)
 		}
-		return nil, fmt.Errorf("link %s: binding %v:%d: %w", iface, src, ClientPort, err)
+		return nil, fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, err)
 	}
 	return pc.(*net.UDPConn), nil
 }

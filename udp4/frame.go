@@ -1,4 +1,4 @@
-package netio
+package udp4
 
 import (
 	"encoding/binary"
@@ -11,6 +11,10 @@ import (
 const (
 	ipv4HeaderLen = 20
 	udpHeaderLen  = 8
+
+	// HeaderLen is the length of the IPv4 header (without options) and
+	// the UDP header that AppendUDP4 writes before the payload.
+	HeaderLen = ipv4HeaderLen + udpHeaderLen
 )
 
 // AppendUDP4 appends an IPv4 header, a UDP header and payload to dst: the

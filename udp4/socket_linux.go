@@ -1,4 +1,4 @@
-package netio
+package udp4
 
 import (
 	"context"
@@ -7,17 +7,14 @@ import (
 	"net/netip"
 	"syscall"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
-// ListenUDP4 opens the UDP socket a DHCP server or relay listens on: bound
-// to addr with SO_REUSEADDR and SO_BROADCAST, and with the control messages
-// in flags (ipv4.FlagInterface for the arrival interface, ipv4.FlagDst for
-// the destination address; IP_PKTINFO) reported with every datagram read
-// through the returned PacketConn. Both values share one socket: close
-// the UDPConn.
-func ListenUDP4(addr netip.AddrPort, flags ipv4.ControlFlags) (*net.UDPConn, *ipv4.PacketConn, error) {
+// Listen opens the UDP socket a DHCP server or relay agent listens on:
+// bound to addr with SO_REUSEADDR and SO_BROADCAST, and with IP_PKTINFO
+// enabled, so that a Reader reports the arrival interface and the
+// destination address of every datagram.
+func Listen(addr netip.AddrPort) (*net.UDPConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
@@ -33,41 +30,52 @@ func ListenUDP4(addr netip.AddrPort, flags ipv4.ControlFlags) (*net.UDPConn, *ip
 	}}
 	pconn, err := lc.ListenPacket(context.Background(), "udp4", addr.String())
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen on %v: %w", addr, err)
+		return nil, fmt.Errorf("listen on %v: %w", addr, err)
 	}
 	conn := pconn.(*net.UDPConn)
-	pc := ipv4.NewPacketConn(conn)
-	if err := pc.SetControlMessage(flags, true); err != nil {
+	if err := setsockopt(conn, unix.IPPROTO_IP, unix.IP_PKTINFO, 1); err != nil {
 		conn.Close()
-		return nil, nil, fmt.Errorf("IP_PKTINFO on %v: %w", addr, err)
+		return nil, fmt.Errorf("IP_PKTINFO on %v: %w", addr, err)
 	}
-	return conn, pc, nil
+	return conn, nil
 }
 
-// setReceiveBuffer asks for a receive buffer of n bytes: beyond the
-// system's limit with SO_RCVBUFFORCE when privileged, else up to it.
-func setReceiveBuffer(conn *net.UDPConn, n int) error {
+// setsockopt sets an integer socket option of conn.
+func setsockopt(conn *net.UDPConn, level, opt, v int) error {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var serr error
-	err = rc.Control(func(fd uintptr) {
-		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) == nil {
-			return
-		}
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
-	})
-	if err != nil {
+	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), level, opt, v) }); err != nil {
 		return err
 	}
 	return serr
 }
 
+// SetReceiveBuffer asks for a socket receive buffer of n bytes: beyond the
+// system's limit with SO_RCVBUFFORCE when privileged, else up to it.
+func SetReceiveBuffer(conn *net.UDPConn, n int) error {
+	if setsockopt(conn, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) == nil {
+		return nil
+	}
+	return setsockopt(conn, unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+}
+
+// SetSendBuffer asks for a socket send buffer of n bytes: beyond the
+// system's limit with SO_SNDBUFFORCE when privileged, else up to it.
+func SetSendBuffer(conn *net.UDPConn, n int) error {
+	if setsockopt(conn, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, n) == nil {
+		return nil
+	}
+	return setsockopt(conn, unix.SOL_SOCKET, unix.SO_SNDBUF, n)
+}
+
 // LinkSender sends IPv4 datagrams as link-layer unicast frames on a packet
 // socket (AF_PACKET), for replies to clients that have no address yet: the
 // kernel cannot ARP for an address nobody holds. The socket is opened with
-// protocol 0, so it receives nothing. It needs CAP_NET_RAW.
+// protocol 0, so it receives nothing. It needs CAP_NET_RAW. It is safe for
+// concurrent use.
 type LinkSender struct {
 	fd int
 }
@@ -97,16 +105,3 @@ func (l *LinkSender) Send(ifIndex int, hw []byte, datagram []byte) error {
 func (l *LinkSender) Close() error { return unix.Close(l.fd) }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
-// WriteOnInterface sends b to a broadcast destination out of interface
-// ifIndex (IP_PKTINFO), not wherever the routing table points. oob is
-// scratch space for the control message, returned for reuse.
-func WriteOnInterface(conn *net.UDPConn, b []byte, ifIndex int, to netip.AddrPort, oob []byte) ([]byte, error) {
-	oob = oob[:0]
-	if ifIndex > 0 {
-		cm := ipv4.ControlMessage{IfIndex: ifIndex}
-		oob = append(oob, cm.Marshal()...)
-	}
-	_, _, err := conn.WriteMsgUDPAddrPort(b, oob, to)
-	return oob, err
-}
