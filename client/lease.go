@@ -187,16 +187,16 @@ func readOptions(l *Lease, o *dhcpv4.Options) {
 	}
 	l.DNS = usableAddrs(o, dhcpv4.OptDNSServers)
 	l.NTP = usableAddrs(o, dhcpv4.OptNTPServers)
-	if v, ok := o.Get(dhcpv4.OptDomainName); ok && validName(string(v)) {
+	if v, ok := o.Get(dhcpv4.OptDomainName); ok && dhcpv4.ValidHostname(string(v)) {
 		l.Domain = trimDot(string(v))
 	}
-	if v, ok := o.Get(dhcpv4.OptHostName); ok && validName(string(v)) {
+	if v, ok := o.Get(dhcpv4.OptHostName); ok && dhcpv4.ValidHostname(string(v)) {
 		l.Hostname = trimDot(string(v))
 	}
 	if v, ok := o.Get(dhcpv4.OptDomainSearch); ok {
 		if names, err := dhcpv4.ParseDomainList(v, nil); err == nil {
 			for _, n := range names {
-				if validName(n) {
+				if dhcpv4.ValidHostname(n) {
 					l.Search = append(l.Search, n)
 				}
 			}
@@ -292,35 +292,6 @@ func classfulBits(a netip.Addr) int {
 	default:
 		return 24
 	}
-}
-
-// validName reports whether s is a host or domain name safe to hand to a
-// script: 1 to 253 characters (a trailing dot allowed) of letters, digits,
-// '-', '_' and dots, with labels of 1 to 63 characters. Names from the
-// network that fail are dropped, not passed on.
-func validName(s string) bool {
-	s = trimDot(s)
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	label := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			label++
-			if label > 63 {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return label > 0
 }
 
 func trimDot(s string) string {

@@ -535,16 +535,5 @@ func (v *validator) routers(path string, opts, global []Option, s *Subnet, netwo
 	return routers
 }
 
-// formatHex writes b as colon-separated hex bytes.
-func formatHex(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(':')
-		}
-		const digits = "0123456789abcdef"
-		sb.WriteByte(digits[c>>4])
-		sb.WriteByte(digits[c&0xf])
-	}
-	return sb.String()
-}
+// formatHex writes b as colon-separated hex bytes (dhcpv4.FormatHex).
+func formatHex(b []byte) string { return dhcpv4.FormatHex(b) }

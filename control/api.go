@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"leased/dhcpv4"
 	"leased/server"
 )
 
@@ -274,49 +275,21 @@ func lastOf(p netip.Prefix) netip.Addr {
 }
 
 // ParseHex parses bytes written in hex: pairs of digits, either all
-// separated by ':' or '-' ("01:02:0a") or not at all ("01020a").
+// separated by ':' or '-' ("01:02:0a") or not at all ("01020a"), by the
+// rule of dhcpv4.ParseHex. Unlike it, ParseHex refuses the empty string.
 func ParseHex(s string) ([]byte, error) {
 	if s == "" {
 		return nil, errors.New("no bytes")
 	}
-	if strings.ContainsAny(s, ":-") {
-		sep := ":"
-		if strings.Contains(s, "-") {
-			sep = "-"
-		}
-		parts := strings.Split(s, sep)
-		b := make([]byte, len(parts))
-		for i, p := range parts {
-			if len(p) != 2 {
-				return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
-			}
-			v, err := strconv.ParseUint(p, 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
-			}
-			b[i] = byte(v)
-		}
-		return b, nil
-	}
-	b, err := hex.DecodeString(s)
+	b, err := dhcpv4.ParseHex(s)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
 	}
 	return b, nil
 }
 
-// formatColonHex writes b as colon-separated hex bytes.
-func formatColonHex(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 3*len(b))
-	for i, c := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, digits[c>>4], digits[c&0xf])
-	}
-	return string(out)
-}
+// formatColonHex writes b as colon-separated hex bytes (dhcpv4.FormatHex).
+func formatColonHex(b []byte) string { return dhcpv4.FormatHex(b) }
 
 // Reservation is a reservation as the API shows it.
 type Reservation struct {

@@ -694,43 +694,10 @@ func checkRuntimeReservation(r *config.Reservation) error {
 		return bad("reservations by relay agent information are set in the configuration file only")
 	case len(r.Options) > 0:
 		return bad("reservations with options are set in the configuration file only")
-	case r.Hostname != "" && !validHostname(r.Hostname):
+	case r.Hostname != "" && !dhcpv4.ValidHostname(r.Hostname):
 		return bad("%q is not a valid host name (labels of letters, digits, '-' and '_', 1 to 63 characters each, 253 in all)", r.Hostname)
 	}
 	return nil
-}
-
-// validHostname reports whether s is a domain name the host name option
-// can carry: dot-separated labels of 1 to 63 letters, digits, '-' and '_',
-// not starting or ending with '-', 253 characters in all.
-func validHostname(s string) bool {
-	s = trimDot(s)
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	label := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			if label == 0 || label > 63 || s[i-1] == '-' || s[i-label] == '-' {
-				return false
-			}
-			label = 0
-			continue
-		}
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-		label++
-	}
-	return true
-}
-
-func trimDot(s string) string {
-	if len(s) > 0 && s[len(s)-1] == '.' {
-		return s[:len(s)-1]
-	}
-	return s
 }
 
 func sourceName(runtime bool) string {
