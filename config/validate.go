@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"leased/alloc"
 	"leased/dhcpv4"
 )
 
@@ -322,8 +323,8 @@ func (v *validator) subnetsApart(subnets []Subnet) {
 	var spans []span
 	for i, s := range subnets {
 		if canonical4(s.Prefix) {
-			first, last := prefixEnds(s.Prefix)
-			spans = append(spans, span{u32(first), u32(last), i})
+			r := alloc.PrefixRange(s.Prefix)
+			spans = append(spans, span{u32(r.First), u32(r.Last), i})
 		}
 	}
 	for _, pair := range overlaps(spans) {
@@ -334,14 +335,6 @@ func (v *validator) subnetsApart(subnets []Subnet) {
 
 func canonical4(p netip.Prefix) bool {
 	return p.IsValid() && p.Addr().Is4() && p.Masked() == p
-}
-
-// prefixEnds returns the first (network) and last (broadcast) addresses of
-// an IPv4 prefix.
-func prefixEnds(p netip.Prefix) (netip.Addr, netip.Addr) {
-	first := u32(p.Masked().Addr())
-	last := first | uint32(uint64(1)<<(32-p.Bits())-1)
-	return p.Masked().Addr(), netip.AddrFrom4([4]byte{byte(last >> 24), byte(last >> 16), byte(last >> 8), byte(last)})
 }
 
 // poolIndex returns the index of the pool holding a, or -1.
@@ -389,7 +382,8 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 	var network, bcast netip.Addr
 	ends := false // whether network and bcast may not be handed out
 	if prefixOK {
-		network, bcast = prefixEnds(s.Prefix)
+		r := alloc.PrefixRange(s.Prefix)
+		network, bcast = r.First, r.Last
 		ends = s.Prefix.Bits() < 31
 	}
 	var spans []span

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"leased/alloc"
 	"leased/dhcpv4"
 	"leased/server"
 )
@@ -185,7 +186,8 @@ func parseLeaseQuery(v url.Values) (leaseFilter, error) {
 			return f, fmt.Errorf("subnet=%q is not an IPv4 prefix such as 198.18.0.0/24", s)
 		}
 		p = p.Masked()
-		lo, hi := p.Addr(), lastOf(p)
+		r := alloc.PrefixRange(p)
+		lo, hi := r.First, r.Last
 		if !f.first.IsValid() || f.first.Less(lo) {
 			f.first = lo
 		}
@@ -262,16 +264,6 @@ func (f *leaseFilter) match(v *server.LeaseView) bool {
 		}
 	}
 	return true
-}
-
-// lastOf returns the last address of p.
-func lastOf(p netip.Prefix) netip.Addr {
-	a := p.Masked().Addr().As4()
-	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-	if p.Bits() < 32 {
-		v |= ^uint32(0) >> p.Bits()
-	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 // ParseHex parses bytes written in hex: pairs of digits, either all
