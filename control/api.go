@@ -13,6 +13,7 @@ import (
 
 	"leased/alloc"
 	"leased/dhcpv4"
+	"leased/lease"
 	"leased/server"
 )
 
@@ -127,7 +128,7 @@ func (q *LeaseQuery) Values() url.Values {
 // leaseFilter is a parsed LeaseQuery.
 type leaseFilter struct {
 	first, last netip.Addr // the span of addresses to visit; invalid: open
-	states      [server.LeaseDeclined + 1]bool
+	states      [lease.NumStates]bool
 	anyState    bool
 	hw          []byte
 	clientID    string
@@ -210,7 +211,7 @@ func parseLeaseQuery(v url.Values) (leaseFilter, error) {
 	if s := v.Get("state"); s != "" {
 		f.anyState = false
 		for _, name := range strings.Split(s, ",") {
-			st, err := server.ParseLeaseState(strings.TrimSpace(name))
+			st, err := lease.ParseLiveState(strings.TrimSpace(name))
 			if err != nil {
 				return f, fmt.Errorf("state=%q: %q is not offered, bound, released, expired or declined", s, name)
 			}
@@ -379,7 +380,7 @@ func subnetPoolsOf(st server.SubnetStats) SubnetPools {
 		ReservedConfig: st.ReservedConfig, ReservedRuntime: st.ReservedRuntime,
 		Pools: make([]Pool, 0, len(st.Pools)),
 	}
-	for _, s := range server.LeaseStates() {
+	for _, s := range lease.LiveStates() {
 		sp.Leases[s.String()] = st.Leases[s]
 	}
 	for _, p := range st.Pools {

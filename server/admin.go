@@ -53,45 +53,6 @@ var (
 	ErrInvalidReservation = errors.New("invalid reservation")
 )
 
-// LeaseState is the state of an address's lease as the operator sees it.
-type LeaseState uint8
-
-// The lease states. Offered and declined leases exist only until their
-// hold or probation ends; released and expired ones are the memory of a
-// client's previous address, whose address is free.
-const (
-	LeaseOffered  LeaseState = iota + 1 // held for a client after a DHCPOFFER
-	LeaseBound                          // acknowledged, until Expiry
-	LeaseReleased                       // given back by the client or the operator
-	LeaseExpired                        // ran out without renewal
-	LeaseDeclined                       // reported in use by a client; out of the pool until Expiry
-)
-
-var leaseStateNames = [...]string{"", "offered", "bound", "released", "expired", "declined"}
-
-// LeaseStates returns every lease state, in order.
-func LeaseStates() []LeaseState {
-	return []LeaseState{LeaseOffered, LeaseBound, LeaseReleased, LeaseExpired, LeaseDeclined}
-}
-
-// String returns the state's lower-case name ("bound").
-func (s LeaseState) String() string {
-	if s > 0 && int(s) < len(leaseStateNames) {
-		return leaseStateNames[s]
-	}
-	return fmt.Sprintf("state(%d)", uint8(s))
-}
-
-// ParseLeaseState is the inverse of LeaseState.String.
-func ParseLeaseState(s string) (LeaseState, error) {
-	for i, n := range leaseStateNames {
-		if i > 0 && n == s {
-			return LeaseState(i), nil
-		}
-	}
-	return 0, fmt.Errorf("server: unknown lease state %q (want offered, bound, released, expired or declined)", s)
-}
-
 // LeaseView is a copy of one address's lease. It holds no reference into
 // the engine.
 type LeaseView struct {
@@ -103,7 +64,7 @@ type LeaseView struct {
 	ClientID string
 	HW       lease.HardwareAddr
 	Hostname string
-	State    LeaseState
+	State    lease.State
 	// Start is when the lease was offered, granted or last changed state.
 	Start time.Time
 	// Expiry is when an offered, bound or declined lease ends, or when a
@@ -122,21 +83,21 @@ func (s *subnet) view(b *binding, now time.Time) (LeaseView, bool) {
 	lapsed := !now.Before(b.expiry)
 	switch b.state {
 	case stOffered:
-		v.State = LeaseOffered
+		v.State = lease.Offered
 	case stBound:
-		v.State = LeaseBound
+		v.State = lease.Bound
 		if lapsed {
-			v.State = LeaseExpired
+			v.State = lease.Expired
 		}
 		return v, true
 	case stReleased:
-		v.State = LeaseReleased
+		v.State = lease.Released
 		return v, true
 	case stExpired:
-		v.State = LeaseExpired
+		v.State = lease.Expired
 		return v, true
 	case stDeclined:
-		v.State = LeaseDeclined
+		v.State = lease.Declined
 	default:
 		return LeaseView{}, false
 	}
@@ -148,11 +109,11 @@ func (s *subnet) view(b *binding, now time.Time) (LeaseView, bool) {
 // memory of a previous address.
 func (v *LeaseView) rank() int {
 	switch v.State {
-	case LeaseBound:
+	case lease.Bound:
 		return 4
-	case LeaseOffered:
+	case lease.Offered:
 		return 3
-	case LeaseDeclined:
+	case lease.Declined:
 		return 2
 	}
 	return 1
@@ -336,7 +297,7 @@ func (e *Engine) ForceRelease(ctx context.Context, a netip.Addr) (LeaseView, err
 		rec = b.record(lease.Released)
 		v, _ = s.view(b, now)
 	}
-	v.State, v.Expiry = LeaseReleased, now
+	v.State, v.Expiry = lease.Released, now
 	s.mu.Unlock()
 	if err := e.store.Commit(ctx, rec); err != nil {
 		return v, fmt.Errorf("server: release %v: released in memory, but the lease store failed (the old record comes back after a restart): %w", a, err)
@@ -365,8 +326,8 @@ type SubnetStats struct {
 	// Size, Used and Free add up the subnet's pools.
 	Size, Used, Free int
 	// Leases counts the subnet's leases by state, reservations included;
-	// index it with a LeaseState.
-	Leases [LeaseDeclined + 1]int
+	// index it with a lease.State.
+	Leases [lease.NumStates]int
 	// ReservedConfig and ReservedRuntime count the reservations from the
 	// configuration file and those added at run time.
 	ReservedConfig, ReservedRuntime int
@@ -430,11 +391,11 @@ func (s *subnet) stats(now time.Time) SubnetStats {
 			continue
 		}
 		switch v.State {
-		case LeaseBound:
+		case lease.Bound:
 			p.Bound++
-		case LeaseOffered:
+		case lease.Offered:
 			p.Offered++
-		case LeaseDeclined:
+		case lease.Declined:
 			p.Declined++
 		default:
 			continue

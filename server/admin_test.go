@@ -100,9 +100,9 @@ func TestLeaseViews(t *testing.T) {
 	if !slices.IsSortedFunc(all, func(a, b LeaseView) int { return a.Addr.Compare(b.Addr) }) {
 		t.Errorf("Leases not in address order: %v", leaseStates(all))
 	}
-	want := map[netip.Addr]LeaseState{
-		got["bound"]: LeaseBound, got["released"]: LeaseReleased, got["declined"]: LeaseDeclined,
-		got["offered"]: LeaseOffered, got["expired"]: LeaseExpired, got["other subnet"]: LeaseBound,
+	want := map[netip.Addr]lease.State{
+		got["bound"]: lease.Bound, got["released"]: lease.Released, got["declined"]: lease.Declined,
+		got["offered"]: lease.Offered, got["expired"]: lease.Expired, got["other subnet"]: lease.Bound,
 	}
 	if len(all) != len(want) {
 		t.Fatalf("Leases gave %v, want %d leases", leaseStates(all), len(want))
@@ -117,20 +117,20 @@ func TestLeaseViews(t *testing.T) {
 		name  string
 		view  func() (LeaseView, bool)
 		addr  netip.Addr
-		state LeaseState
+		state lease.State
 		ok    bool
 	}{
-		{"by address, bound", func() (LeaseView, bool) { return e.eng.LeaseByAddr(got["bound"]) }, got["bound"], LeaseBound, true},
-		{"by address, a bound lease past its expiry shows expired", func() (LeaseView, bool) { return e.eng.LeaseByAddr(got["expired"]) }, got["expired"], LeaseExpired, true},
+		{"by address, bound", func() (LeaseView, bool) { return e.eng.LeaseByAddr(got["bound"]) }, got["bound"], lease.Bound, true},
+		{"by address, a bound lease past its expiry shows expired", func() (LeaseView, bool) { return e.eng.LeaseByAddr(got["expired"]) }, got["expired"], lease.Expired, true},
 		{"by address, free address has none", func() (LeaseView, bool) { return e.eng.LeaseByAddr(mustAddr("198.18.0.19")) }, netip.Addr{}, 0, false},
 		{"by address, no subnet has none", func() (LeaseView, bool) { return e.eng.LeaseByAddr(mustAddr("203.0.113.1")) }, netip.Addr{}, 0, false},
-		{"by client identity", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(1).key())) }, got["bound"], LeaseBound, true},
-		{"by client identity, released lease remembered", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(2).key())) }, got["released"], LeaseReleased, true},
-		{"by client identity, offer", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(4).key())) }, got["offered"], LeaseOffered, true},
-		{"by client identity, other subnet", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(6).key())) }, got["other subnet"], LeaseBound, true},
+		{"by client identity", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(1).key())) }, got["bound"], lease.Bound, true},
+		{"by client identity, released lease remembered", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(2).key())) }, got["released"], lease.Released, true},
+		{"by client identity, offer", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(4).key())) }, got["offered"], lease.Offered, true},
+		{"by client identity, other subnet", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(6).key())) }, got["other subnet"], lease.Bound, true},
 		{"by client identity, unknown", func() (LeaseView, bool) { return e.eng.LeaseOfClient([]byte(newClient(99).key())) }, netip.Addr{}, 0, false},
-		{"by hardware address", func() (LeaseView, bool) { return e.eng.LeaseOfHardwareAddr(newClient(1).mac) }, got["bound"], LeaseBound, true},
-		{"by hardware address, declined", func() (LeaseView, bool) { return e.eng.LeaseOfHardwareAddr(newClient(3).mac) }, got["declined"], LeaseDeclined, true},
+		{"by hardware address", func() (LeaseView, bool) { return e.eng.LeaseOfHardwareAddr(newClient(1).mac) }, got["bound"], lease.Bound, true},
+		{"by hardware address, declined", func() (LeaseView, bool) { return e.eng.LeaseOfHardwareAddr(newClient(3).mac) }, got["declined"], lease.Declined, true},
 		{"by hardware address, empty", func() (LeaseView, bool) { return e.eng.LeaseOfHardwareAddr(nil) }, netip.Addr{}, 0, false},
 	}
 	for _, tt := range tests {
@@ -219,7 +219,7 @@ func TestForceRelease(t *testing.T) {
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("ForceRelease(%v) = %v, want %v", a, err, tt.err)
 			}
-			if err == nil && (v.State != LeaseReleased || v.Addr != a || !v.Expiry.Equal(e.now)) {
+			if err == nil && (v.State != lease.Released || v.Addr != a || !v.Expiry.Equal(e.now)) {
 				t.Errorf("returned view %v %v expiry %v, want released now", v.Addr, v.State, v.Expiry)
 			}
 			l, ok := e.stored(a)
@@ -257,7 +257,7 @@ func TestForceRelease(t *testing.T) {
 		if _, err := e.eng.ForceRelease(context.Background(), a); err == nil || !errors.Is(err, e.store.Fail) {
 			t.Fatalf("ForceRelease with a failing store: %v, want the store's error", err)
 		}
-		if v, _ := e.eng.LeaseByAddr(a); v.State != LeaseReleased {
+		if v, _ := e.eng.LeaseByAddr(a); v.State != lease.Released {
 			t.Errorf("after the failed commit: %v, want released in memory", v.State)
 		}
 	})
@@ -289,11 +289,11 @@ func TestPoolStats(t *testing.T) {
 		{"subnet size is the pool's", s0.Size, 10},
 		{"used: bound, offered and declined", s0.Used, 3},
 		{"free", s0.Free, 7},
-		{"bound leases", s0.Leases[LeaseBound], 1},
-		{"offered leases", s0.Leases[LeaseOffered], 1},
-		{"declined leases", s0.Leases[LeaseDeclined], 1},
-		{"released leases", s0.Leases[LeaseReleased], 1},
-		{"expired leases", s0.Leases[LeaseExpired], 1},
+		{"bound leases", s0.Leases[lease.Bound], 1},
+		{"offered leases", s0.Leases[lease.Offered], 1},
+		{"declined leases", s0.Leases[lease.Declined], 1},
+		{"released leases", s0.Leases[lease.Released], 1},
+		{"expired leases", s0.Leases[lease.Expired], 1},
 		{"reservations of the file", s0.ReservedConfig, 2},
 		{"no run-time reservation", s0.ReservedRuntime, 0},
 		{"one pool", len(s0.Pools), 1},
@@ -492,7 +492,7 @@ func TestRuntimeReservation(t *testing.T) {
 		if _, err := e.eng.RemoveReservation(a); err != nil {
 			t.Fatal(err)
 		}
-		if v, ok := e.eng.LeaseByAddr(a); !ok || v.State != LeaseBound {
+		if v, ok := e.eng.LeaseByAddr(a); !ok || v.State != lease.Bound {
 			t.Errorf("lease after removal: %v %v, want bound", v.State, ok)
 		}
 		if e.eng.subnets[0].pool.IsFree(a) {
@@ -565,21 +565,6 @@ func TestReloadKeepsRuntimeReservations(t *testing.T) {
 	}
 }
 
-func TestLeaseStateNames(t *testing.T) {
-	for _, s := range LeaseStates() {
-		got, err := ParseLeaseState(s.String())
-		if err != nil || got != s {
-			t.Errorf("ParseLeaseState(%q) = %v, %v", s.String(), got, err)
-		}
-	}
-	if _, err := ParseLeaseState("free"); err == nil {
-		t.Error(`ParseLeaseState("free") succeeded`)
-	}
-	if s := LeaseState(9).String(); s != "state(9)" {
-		t.Errorf("LeaseState(9) = %q", s)
-	}
-}
-
 // TestAdminConcurrentWithRequests runs reservations and views against
 // DISCOVERs and REQUESTs: under -race it checks the locking, and after it
 // no address is both reserved and bound to another client.
@@ -623,7 +608,7 @@ func TestAdminConcurrentWithRequests(t *testing.T) {
 		reserved[r.Addr] = "\x01" + string(r.HWAddr)
 	}
 	for _, v := range allLeases(e.eng, netip.Addr{}, netip.Addr{}) {
-		if id, ok := reserved[v.Addr]; ok && (v.State == LeaseBound || v.State == LeaseOffered) && v.ClientID != id {
+		if id, ok := reserved[v.Addr]; ok && (v.State == lease.Bound || v.State == lease.Offered) && v.ClientID != id {
 			t.Errorf("%v is reserved and %v to another client", v.Addr, v.State)
 		}
 	}
