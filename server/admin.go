@@ -510,8 +510,8 @@ func (e *Engine) RuntimeReservations() []config.Reservation {
 // declined). The engine keeps run-time reservations in memory only: the
 // caller persists them (see RuntimeReservations).
 func (e *Engine) AddReservation(r config.Reservation) error {
-	if err := checkRuntimeReservation(&r); err != nil {
-		return err
+	if err := config.CheckRuntimeReservation(&r); err != nil {
+		return fmt.Errorf("server: reserve %v: %w: %v", r.Addr, ErrInvalidReservation, err)
 	}
 	a := r.Addr
 	s := e.subnetContaining(a)
@@ -630,33 +630,6 @@ func (e *Engine) adoptReservations(old *Engine) error {
 		if err := e.AddReservation(r); err != nil {
 			return fmt.Errorf("the new configuration conflicts with a run-time reservation (remove it first): %w", err)
 		}
-	}
-	return nil
-}
-
-// checkRuntimeReservation checks what AddReservation can check without
-// the engine.
-func checkRuntimeReservation(r *config.Reservation) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("server: reserve %v: %w: %s", r.Addr, ErrInvalidReservation, fmt.Sprintf(format, args...))
-	}
-	switch {
-	case !r.Addr.Is4():
-		return bad("an IPv4 address is required")
-	case len(r.HWAddr) > 0 && len(r.ClientID) > 0:
-		return bad("name the client by hardware address or by client identifier, not both")
-	case len(r.HWAddr) == 0 && len(r.ClientID) == 0:
-		return bad("a hardware address or a client identifier is required")
-	case len(r.HWAddr) > 16:
-		return bad("hardware address of %d bytes; chaddr holds 16 at most", len(r.HWAddr))
-	case len(r.ClientID) > 0 && (len(r.ClientID) < 2 || len(r.ClientID) > 255):
-		return bad("client identifier of %d bytes; it is 2 to 255 bytes (RFC 2132 §9.14)", len(r.ClientID))
-	case !r.Relay.IsZero():
-		return bad("reservations by relay agent information are set in the configuration file only")
-	case len(r.Options) > 0:
-		return bad("reservations with options are set in the configuration file only")
-	case r.Hostname != "" && !dhcpv4.ValidHostname(r.Hostname):
-		return bad("%q is not a valid host name (labels of letters, digits, '-' and '_', 1 to 63 characters each, 253 in all)", r.Hostname)
 	}
 	return nil
 }
