@@ -8,10 +8,6 @@
 // back; Next takes a free address chosen by the policy below. The pool does
 // not know why an address is taken.
 //
-// PrefixRange gives the Range a prefix spans, network and broadcast
-// addresses included; it is the one definition of a prefix's last address
-// that the configuration, the engine and the control API share.
-//
 // # Not here
 //
 // Reservations, offers, leases, probation of declined addresses and the

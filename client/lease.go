@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"leased/dhcpv4"
+	"leased/prefix"
 )
 
 // Lease is an address lease and the configuration that came with it, as
@@ -124,10 +125,7 @@ func (l *Lease) BroadcastAddr() netip.Addr {
 	if !l.Addr.IsValid() || l.Addr.Bits() >= 31 {
 		return netip.Addr{}
 	}
-	b := l.Addr.Addr().As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	v |= ^uint32(0) >> l.Addr.Bits()
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	return prefix.Last(l.Addr)
 }
 
 // ErrLease is wrapped by the errors of leaseFromAck and of decoding a lease.

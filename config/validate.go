@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"leased/alloc"
 	"leased/dhcpv4"
+	"leased/prefix"
 )
 
 // Validate checks that c is a configuration the server can run with, and
@@ -323,8 +323,7 @@ func (v *validator) subnetsApart(subnets []Subnet) {
 	var spans []span
 	for i, s := range subnets {
 		if canonical4(s.Prefix) {
-			r := alloc.PrefixRange(s.Prefix)
-			spans = append(spans, span{u32(r.First), u32(r.Last), i})
+			spans = append(spans, span{u32(s.Prefix.Masked().Addr()), u32(prefix.Last(s.Prefix)), i})
 		}
 	}
 	for _, pair := range overlaps(spans) {
@@ -382,8 +381,7 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 	var network, bcast netip.Addr
 	ends := false // whether network and bcast may not be handed out
 	if prefixOK {
-		r := alloc.PrefixRange(s.Prefix)
-		network, bcast = r.First, r.Last
+		network, bcast = s.Prefix.Masked().Addr(), prefix.Last(s.Prefix)
 		ends = s.Prefix.Bits() < 31
 	}
 	var spans []span

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"leased/alloc"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/prefix"
 	"leased/server"
 )
 
@@ -187,8 +187,7 @@ func parseLeaseQuery(v url.Values) (leaseFilter, error) {
 			return f, fmt.Errorf("subnet=%q is not an IPv4 prefix such as 198.18.0.0/24", s)
 		}
 		p = p.Masked()
-		r := alloc.PrefixRange(p)
-		lo, hi := r.First, r.Last
+		lo, hi := p.Addr(), prefix.Last(p)
 		if !f.first.IsValid() || f.first.Less(lo) {
 			f.first = lo
 		}

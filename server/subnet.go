@@ -5,10 +5,10 @@ import (
 	"sync"
 	"time"
 
-	"leased/alloc"
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/prefix"
 )
 
 // bindState is the engine's view of an address bound to a client.
@@ -131,7 +131,7 @@ func prefixMask(p netip.Prefix) netip.Addr {
 }
 
 // lastAddr returns the last (broadcast) address of p.
-func lastAddr(p netip.Prefix) netip.Addr { return alloc.PrefixRange(p).Last }
+func lastAddr(p netip.Prefix) netip.Addr { return prefix.Last(p) }
 
 // reservationFor returns the client's reservation in s, or nil. A client is
 // matched by its client identifier, then by its hardware address even when
