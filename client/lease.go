@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"leased/dhcpv4"
+	"leased/prefix"
 )
 
 // Lease is an address lease and the configuration that came with it, as
@@ -124,10 +125,7 @@ func (l *Lease) BroadcastAddr() netip.Addr {
 	if !l.Addr.IsValid() || l.Addr.Bits() >= 31 {
 		return netip.Addr{}
 	}
-	b := l.Addr.Addr().As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	v |= ^uint32(0) >> l.Addr.Bits()
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	return prefix.Last(l.Addr)
 }
 
 // ErrLease is wrapped by the errors of leaseFromAck and of decoding a lease.
@@ -187,16 +185,16 @@ func readOptions(l *Lease, o *dhcpv4.Options) {
 	}
 	l.DNS = usableAddrs(o, dhcpv4.OptDNSServers)
 	l.NTP = usableAddrs(o, dhcpv4.OptNTPServers)
-	if v, ok := o.Get(dhcpv4.OptDomainName); ok && validName(string(v)) {
+	if v, ok := o.Get(dhcpv4.OptDomainName); ok && dhcpv4.ValidHostname(string(v)) {
 		l.Domain = trimDot(string(v))
 	}
-	if v, ok := o.Get(dhcpv4.OptHostName); ok && validName(string(v)) {
+	if v, ok := o.Get(dhcpv4.OptHostName); ok && dhcpv4.ValidHostname(string(v)) {
 		l.Hostname = trimDot(string(v))
 	}
 	if v, ok := o.Get(dhcpv4.OptDomainSearch); ok {
 		if names, err := dhcpv4.ParseDomainList(v, nil); err == nil {
 			for _, n := range names {
-				if validName(n) {
+				if dhcpv4.ValidHostname(n) {
 					l.Search = append(l.Search, n)
 				}
 			}
@@ -292,35 +290,6 @@ func classfulBits(a netip.Addr) int {
 	default:
 		return 24
 	}
-}
-
-// validName reports whether s is a host or domain name safe to hand to a
-// script: 1 to 253 characters (a trailing dot allowed) of letters, digits,
-// '-', '_' and dots, with labels of 1 to 63 characters. Names from the
-// network that fail are dropped, not passed on.
-func validName(s string) bool {
-	s = trimDot(s)
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	label := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			label++
-			if label > 63 {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return label > 0
 }
 
 func trimDot(s string) string {

@@ -34,6 +34,12 @@
 // the options that only clients or relay agents send) are refused, with a
 // pointer to the key that controls them where there is one.
 //
+// Config also owns the rules that hold outside the file: a reservation
+// added while the server runs is checked by CheckRuntimeReservation, with
+// the file's limits and host-name rule (dhcpv4.ValidHostname, RFC 1123
+// §2.1); hex values are read by dhcpv4.ParseHex, and a prefix's last address
+// is prefix.Last's.
+//
 // The reference of every key is docs/configuration.md in the repository;
 // examples/leased.yaml is a complete example.
 //

@@ -161,50 +161,21 @@ func (k valueKind) want() string {
 	return "a value"
 }
 
-// parseHex decodes hex bytes written "0a0b0c" or "0a:0b:0c".
+// parseHex decodes hex bytes written "0a0b0c", "0a:0b:0c" or "0a-0b-0c"
+// (dhcpv4.ParseHex), with the message the configuration shows.
 func parseHex(s string) ([]byte, error) {
-	if strings.Contains(s, ":") {
-		parts := strings.Split(s, ":")
-		b := make([]byte, len(parts))
-		for i, p := range parts {
-			if len(p) != 2 {
-				return nil, fmt.Errorf("%q is not hex bytes such as 0a0b0c or 0a:0b:0c", clip(s))
-			}
-			v, err := strconv.ParseUint(p, 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not hex bytes such as 0a0b0c or 0a:0b:0c", clip(s))
-			}
-			b[i] = byte(v)
-		}
-		return b, nil
-	}
-	b, err := hex.DecodeString(s)
+	b, err := dhcpv4.ParseHex(s)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not hex bytes such as 0a0b0c or 0a:0b:0c", clip(s))
 	}
 	return b, nil
 }
 
-// checkDomainName reports whether name is a usable domain or host name:
-// dot-separated labels of letters, digits, hyphens and underscores, each
-// 1 to 63 characters and not starting or ending with a hyphen, and within
-// the lengths that dhcpv4.AppendDomainList accepts. One trailing dot is
-// allowed.
+// checkDomainName reports whether name is a usable domain or host name,
+// by the rule of dhcpv4.ValidHostname.
 func checkDomainName(name string) error {
-	bad := fmt.Errorf("%q is not a valid domain name (labels of letters, digits, '-' and '_', 1 to 63 characters each, 253 in all)", clip(name))
-	if _, err := dhcpv4.AppendDomainList(nil, []string{name}); err != nil {
-		return bad
-	}
-	for label := range strings.SplitSeq(strings.TrimSuffix(name, "."), ".") {
-		if label[0] == '-' || label[len(label)-1] == '-' {
-			return bad
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return bad
-			}
-		}
+	if !dhcpv4.ValidHostname(name) {
+		return fmt.Errorf("%q is not a valid domain name (labels of letters, digits, '-' and '_', 1 to 63 characters each, 253 in all)", clip(name))
 	}
 	return nil
 }

@@ -272,6 +272,7 @@ func TestParseHex(t *testing.T) {
 		{"zz", nil, false},
 		{"0a::0c", nil, false},
 		{":", nil, false},
+		{"0a-0b-0c", []byte{10, 11, 12}, true}, // dhcpv4.ParseHex's rule, as the control API's
 	}
 	for _, tt := range tests {
 		got, err := parseHex(tt.in)

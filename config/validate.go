@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"leased/dhcpv4"
+	"leased/prefix"
 )
 
 // Validate checks that c is a configuration the server can run with, and
@@ -322,8 +323,7 @@ func (v *validator) subnetsApart(subnets []Subnet) {
 	var spans []span
 	for i, s := range subnets {
 		if canonical4(s.Prefix) {
-			first, last := prefixEnds(s.Prefix)
-			spans = append(spans, span{u32(first), u32(last), i})
+			spans = append(spans, span{u32(s.Prefix.Masked().Addr()), u32(prefix.Last(s.Prefix)), i})
 		}
 	}
 	for _, pair := range overlaps(spans) {
@@ -334,14 +334,6 @@ func (v *validator) subnetsApart(subnets []Subnet) {
 
 func canonical4(p netip.Prefix) bool {
 	return p.IsValid() && p.Addr().Is4() && p.Masked() == p
-}
-
-// prefixEnds returns the first (network) and last (broadcast) addresses of
-// an IPv4 prefix.
-func prefixEnds(p netip.Prefix) (netip.Addr, netip.Addr) {
-	first := u32(p.Masked().Addr())
-	last := first | uint32(uint64(1)<<(32-p.Bits())-1)
-	return p.Masked().Addr(), netip.AddrFrom4([4]byte{byte(last >> 24), byte(last >> 16), byte(last >> 8), byte(last)})
 }
 
 // poolIndex returns the index of the pool holding a, or -1.
@@ -389,7 +381,7 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 	var network, bcast netip.Addr
 	ends := false // whether network and bcast may not be handed out
 	if prefixOK {
-		network, bcast = prefixEnds(s.Prefix)
+		network, bcast = s.Prefix.Masked().Addr(), prefix.Last(s.Prefix)
 		ends = s.Prefix.Bits() < 31
 	}
 	var spans []span
@@ -443,7 +435,7 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 				u.relay[key] = rp
 			}
 		}
-		if n := len(r.HWAddr); n > 16 {
+		if n := len(r.HWAddr); !hwAddrFits(r.HWAddr) {
 			v.add(rp+".hw-address", "%v is %d bytes long and chaddr holds 16 at most: use client-id", r.HWAddr, n)
 		} else if n > 0 {
 			if at, dup := u.hw[string(r.HWAddr)]; dup {
@@ -452,7 +444,7 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 				u.hw[string(r.HWAddr)] = rp
 			}
 		}
-		if n := len(r.ClientID); n > 0 && (n < 2 || n > 255) {
+		if n := len(r.ClientID); n > 0 && !clientIDFits(r.ClientID) {
 			v.add(rp+".client-id", "%d bytes long; a client identifier is 2 to 255 bytes (RFC 2132 §9.14)", n)
 		} else if n > 0 {
 			if at, dup := u.cid[string(r.ClientID)]; dup {
@@ -503,6 +495,45 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 	}
 }
 
+// hwAddrFits reports whether hw fits the chaddr field of a message: at
+// most 16 bytes (RFC 2131 §2).
+func hwAddrFits(hw []byte) bool { return len(hw) <= 16 }
+
+// clientIDFits reports whether id has the length of a client identifier:
+// 2 to 255 bytes (RFC 2132 §9.14).
+func clientIDFits(id []byte) bool { return len(id) >= 2 && len(id) <= 255 }
+
+// CheckRuntimeReservation reports what is wrong with r as a reservation
+// added while the server runs (server.Engine.AddReservation), as far as r
+// alone tells. The rules are those of a reservation of the file, with the
+// same limits and the same host-name rule (dhcpv4.ValidHostname), and
+// more: Addr is IPv4; the client is named by HWAddr or ClientID, not both;
+// relay agent information and options are for the file only. It returns
+// the first problem found, or nil. Whether Addr may be reserved in its
+// subnet, and whether the address or the client is reserved already, is
+// for the caller, which knows the subnets.
+func CheckRuntimeReservation(r *Reservation) error {
+	switch {
+	case !r.Addr.Is4():
+		return errors.New("an IPv4 address is required")
+	case len(r.HWAddr) > 0 && len(r.ClientID) > 0:
+		return errors.New("name the client by hardware address or by client identifier, not both")
+	case len(r.HWAddr) == 0 && len(r.ClientID) == 0:
+		return errors.New("a hardware address or a client identifier is required")
+	case !hwAddrFits(r.HWAddr):
+		return fmt.Errorf("hardware address of %d bytes; chaddr holds 16 at most", len(r.HWAddr))
+	case len(r.ClientID) > 0 && !clientIDFits(r.ClientID):
+		return fmt.Errorf("client identifier of %d bytes; it is 2 to 255 bytes (RFC 2132 §9.14)", len(r.ClientID))
+	case !r.Relay.IsZero():
+		return errors.New("reservations by relay agent information are set in the configuration file only")
+	case len(r.Options) > 0:
+		return errors.New("reservations with options are set in the configuration file only")
+	case r.Hostname != "" && !dhcpv4.ValidHostname(r.Hostname):
+		return fmt.Errorf("%q is not a valid host name (labels of letters, digits, '-' and '_', 1 to 63 characters each, 253 in all)", r.Hostname)
+	}
+	return nil
+}
+
 // routers checks the routers option in opts against subnet s and returns
 // its addresses. A value that global also holds is said to be inherited.
 func (v *validator) routers(path string, opts, global []Option, s *Subnet, network, bcast netip.Addr, ends bool) []netip.Addr {
@@ -535,16 +566,5 @@ func (v *validator) routers(path string, opts, global []Option, s *Subnet, netwo
 	return routers
 }
 
-// formatHex writes b as colon-separated hex bytes.
-func formatHex(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(':')
-		}
-		const digits = "0123456789abcdef"
-		sb.WriteByte(digits[c>>4])
-		sb.WriteByte(digits[c&0xf])
-	}
-	return sb.String()
-}
+// formatHex writes b as colon-separated hex bytes (dhcpv4.FormatHex).
+func formatHex(b []byte) string { return dhcpv4.FormatHex(b) }

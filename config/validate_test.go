@@ -215,3 +215,36 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRuntimeReservation(t *testing.T) {
+	a := netip.MustParseAddr("198.18.0.60")
+	hw := net.HardwareAddr{2, 0, 0, 0, 0, 0x60}
+	for _, tc := range []struct {
+		name string
+		r    Reservation
+		want string // in the error; "" for none
+	}{
+		{"by hardware address", Reservation{HWAddr: hw, Addr: a, Hostname: "printer.example."}, ""},
+		{"by client identifier", Reservation{ClientID: []byte{1, 2}, Addr: a}, ""},
+		{"not IPv4", Reservation{HWAddr: hw, Addr: netip.MustParseAddr("2001:db8::1")}, "IPv4 address is required"},
+		{"no address", Reservation{HWAddr: hw}, "IPv4 address is required"},
+		{"both identities", Reservation{HWAddr: hw, ClientID: []byte{1, 2}, Addr: a}, "not both"},
+		{"no identity", Reservation{Addr: a}, "is required"},
+		{"no identity but relay information", Reservation{Addr: a, Relay: RelayMatch{CircuitID: "x"}}, "is required"},
+		{"RFC2131 2 hardware address longer than chaddr", Reservation{HWAddr: make(net.HardwareAddr, 17), Addr: a}, "chaddr holds 16"},
+		{"RFC2132 9.14 client identifier of one byte", Reservation{ClientID: []byte{1}, Addr: a}, "2 to 255 bytes"},
+		{"RFC2132 9.14 client identifier of 256 bytes", Reservation{ClientID: make([]byte, 256), Addr: a}, "2 to 255 bytes"},
+		{"relay information is for the file", Reservation{HWAddr: hw, Addr: a, Relay: RelayMatch{CircuitID: "x"}}, "configuration file only"},
+		{"options are for the file", Reservation{HWAddr: hw, Addr: a, Options: []Option{{Code: 42, Value: []byte{1, 2, 3, 4}}}}, "configuration file only"},
+		{"bad host name", Reservation{HWAddr: hw, Addr: a, Hostname: "a b"}, "not a valid host name"},
+		{"RFC1123 2.1 host name with a leading '-'", Reservation{HWAddr: hw, Addr: a, Hostname: "-printer"}, "not a valid host name"},
+	} {
+		err := CheckRuntimeReservation(&tc.r)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q in it", tc.name, err, tc.want)
+		}
+	}
+}

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"leased/dhcpv4"
+	"leased/lease"
+	"leased/prefix"
 	"leased/server"
 )
 
@@ -125,7 +128,7 @@ func (q *LeaseQuery) Values() url.Values {
 // leaseFilter is a parsed LeaseQuery.
 type leaseFilter struct {
 	first, last netip.Addr // the span of addresses to visit; invalid: open
-	states      [server.LeaseDeclined + 1]bool
+	states      [lease.NumStates]bool
 	anyState    bool
 	hw          []byte
 	clientID    string
@@ -184,7 +187,7 @@ func parseLeaseQuery(v url.Values) (leaseFilter, error) {
 			return f, fmt.Errorf("subnet=%q is not an IPv4 prefix such as 198.18.0.0/24", s)
 		}
 		p = p.Masked()
-		lo, hi := p.Addr(), lastOf(p)
+		lo, hi := p.Addr(), prefix.Last(p)
 		if !f.first.IsValid() || f.first.Less(lo) {
 			f.first = lo
 		}
@@ -207,7 +210,7 @@ func parseLeaseQuery(v url.Values) (leaseFilter, error) {
 	if s := v.Get("state"); s != "" {
 		f.anyState = false
 		for _, name := range strings.Split(s, ",") {
-			st, err := server.ParseLeaseState(strings.TrimSpace(name))
+			st, err := lease.ParseLiveState(strings.TrimSpace(name))
 			if err != nil {
 				return f, fmt.Errorf("state=%q: %q is not offered, bound, released, expired or declined", s, name)
 			}
@@ -263,60 +266,22 @@ func (f *leaseFilter) match(v *server.LeaseView) bool {
 	return true
 }
 
-// lastOf returns the last address of p.
-func lastOf(p netip.Prefix) netip.Addr {
-	a := p.Masked().Addr().As4()
-	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-	if p.Bits() < 32 {
-		v |= ^uint32(0) >> p.Bits()
-	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
-
 // ParseHex parses bytes written in hex: pairs of digits, either all
-// separated by ':' or '-' ("01:02:0a") or not at all ("01020a").
+// separated by ':' or '-' ("01:02:0a") or not at all ("01020a"), by the
+// rule of dhcpv4.ParseHex. Unlike it, ParseHex refuses the empty string.
 func ParseHex(s string) ([]byte, error) {
 	if s == "" {
 		return nil, errors.New("no bytes")
 	}
-	if strings.ContainsAny(s, ":-") {
-		sep := ":"
-		if strings.Contains(s, "-") {
-			sep = "-"
-		}
-		parts := strings.Split(s, sep)
-		b := make([]byte, len(parts))
-		for i, p := range parts {
-			if len(p) != 2 {
-				return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
-			}
-			v, err := strconv.ParseUint(p, 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
-			}
-			b[i] = byte(v)
-		}
-		return b, nil
-	}
-	b, err := hex.DecodeString(s)
+	b, err := dhcpv4.ParseHex(s)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
 	}
 	return b, nil
 }
 
-// formatColonHex writes b as colon-separated hex bytes.
-func formatColonHex(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 3*len(b))
-	for i, c := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, digits[c>>4], digits[c&0xf])
-	}
-	return string(out)
-}
+// formatColonHex writes b as colon-separated hex bytes (dhcpv4.FormatHex).
+func formatColonHex(b []byte) string { return dhcpv4.FormatHex(b) }
 
 // Reservation is a reservation as the API shows it.
 type Reservation struct {
@@ -414,7 +379,7 @@ func subnetPoolsOf(st server.SubnetStats) SubnetPools {
 		ReservedConfig: st.ReservedConfig, ReservedRuntime: st.ReservedRuntime,
 		Pools: make([]Pool, 0, len(st.Pools)),
 	}
-	for _, s := range server.LeaseStates() {
+	for _, s := range lease.LiveStates() {
 		sp.Leases[s.String()] = st.Leases[s]
 	}
 	for _, p := range st.Pools {

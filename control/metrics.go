@@ -181,7 +181,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Pools != nil {
 		for _, sub := range c.src.Pools() {
 			prefix := sub.Prefix.String()
-			for _, s := range server.LeaseStates() {
+			for _, s := range lease.LiveStates() {
 				gauge(c.leases, float64(sub.Leases[s]), prefix, s.String())
 			}
 			gauge(c.reservations, float64(sub.ReservedConfig), prefix, SourceConfig)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"leased/config"
+	"leased/lease"
 	"leased/lease/journal"
 	"leased/server"
 )
@@ -202,11 +203,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			Compactions: js.Compactions, CompactionErrors: js.CompactionErrors,
 		}
 	}
-	for _, ls := range server.LeaseStates() {
+	for _, ls := range lease.LiveStates() {
 		st.Leases[ls.String()] = 0
 	}
 	for _, sub := range s.opts.Engine.PoolStats() {
-		for _, ls := range server.LeaseStates() {
+		for _, ls := range lease.LiveStates() {
 			st.Leases[ls.String()] += sub.Leases[ls]
 		}
 		st.Reservations[SourceConfig] += sub.ReservedConfig

@@ -16,6 +16,14 @@
 // (RFC 4039) and the client FQDN (RFC 4702) included, is reachable raw
 // through Options.Get and Options.Set.
 //
+// It is also the one home of two rules about the text around the wire
+// format. ValidHostname is the rule for the host and domain names that
+// options 12, 15 and 119 carry (RFC 1123 §2.1 labels, RFC 2132 §3.14 and
+// §3.17): the server checks configured names with it, the client the names
+// it is sent. ParseHex and FormatHex read and write bytes in hex ("01:02:0a",
+// "01-02-0a" or "01020a"), as operators write hardware addresses, client
+// identifiers (RFC 2132 §9.14) and raw option values.
+//
 // The package is built for a server's hot path: Parse fills a Packet that
 // the caller reuses, and Packet.Append writes to a buffer the caller owns,
 // so that in steady state neither allocates. Option values returned by the

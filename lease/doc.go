@@ -6,6 +6,12 @@
 // acknowledges anything: an acknowledged lease must survive a crash, power
 // loss or restart (see the durability contract in the design guide).
 //
+// State is the one list of the states a lease goes through (RFC 2131
+// §4.3: offered, bound, released, expired, declined), shared by the
+// stores, the server engine's operator views and the control API; Free is
+// the tombstone a store writes for a deleted record. An offer lives only in
+// a server's memory and is never stored.
+//
 // This package holds no I/O of its own. Memory is a Store that keeps leases
 // in memory only, for tests and for deployments that accept losing leases on
 // restart; the durable store lives in a sub-package.

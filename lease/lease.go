@@ -11,7 +11,9 @@ import (
 // State is where a lease is in its life.
 type State uint8
 
-// The states a stored lease can be in. The zero State is invalid.
+// The states of a lease. The zero State is invalid. Bound through Free are
+// the states a stored record can be in; Offered exists only in a server's
+// memory, and is shown to operators with the others.
 const (
 	// Bound: the address is bound to the client until Expiry.
 	Bound State = iota + 1
@@ -28,9 +30,18 @@ const (
 	// Free: the record is deleted. A store writes it as a tombstone and drops
 	// the address from its live set.
 	Free
+	// Offered: the address is held for a client after a DHCPOFFER until
+	// Expiry, the end of the offer's hold (RFC 2131 §4.3.1). A server keeps
+	// offers in memory only: a store never holds one, and Valid reports
+	// false for it.
+	Offered
 )
 
-var stateNames = [...]string{"invalid", "bound", "released", "expired", "declined", "free"}
+// NumStates is one more than the largest State: an array [NumStates]T has
+// an element for every state, indexed by State.
+const NumStates = int(Offered) + 1
+
+var stateNames = [NumStates]string{"invalid", "bound", "released", "expired", "declined", "free", "offered"}
 
 // String returns the lower-case name of the state ("bound", "released", ...).
 func (s State) String() string {
@@ -50,7 +61,24 @@ func ParseState(s string) (State, error) {
 	return 0, fmt.Errorf("lease: unknown state %q", s)
 }
 
-// Valid reports whether s is one of the defined states.
+// LiveStates returns the states an operator sees a lease in, in the order
+// of a lease's life: Offered, Bound, Released, Expired, Declined. Free, a
+// deleted record, is not among them.
+func LiveStates() []State {
+	return []State{Offered, Bound, Released, Expired, Declined}
+}
+
+// ParseLiveState is ParseState for the states of LiveStates only: it
+// refuses "free".
+func ParseLiveState(s string) (State, error) {
+	if st, err := ParseState(s); err == nil && st != Free {
+		return st, nil
+	}
+	return 0, fmt.Errorf("lease: unknown lease state %q (want offered, bound, released, expired or declined)", s)
+}
+
+// Valid reports whether s is a state a stored record can be in: one of
+// Bound, Released, Expired, Declined and Free. Offered is not.
 func (s State) Valid() bool { return s >= Bound && s <= Free }
 
 // HardwareAddr is a client's link-layer address as carried in the BOOTP

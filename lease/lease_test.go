@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestStateNames(t *testing.T) {
-	for s := Bound; s <= Free; s++ {
+	for s := Bound; int(s) < NumStates; s++ {
 		got, err := ParseState(s.String())
 		if err != nil || got != s {
 			t.Errorf("ParseState(%q) = %v, %v", s.String(), got, err)
@@ -20,6 +21,34 @@ func TestStateNames(t *testing.T) {
 	}
 	if State(0).Valid() || State(99).Valid() {
 		t.Error("invalid states reported valid")
+	}
+	if Offered.Valid() {
+		t.Error("Offered reported valid for a stored record")
+	}
+}
+
+func TestLiveStates(t *testing.T) {
+	var names []string
+	for _, s := range LiveStates() {
+		names = append(names, s.String())
+		got, err := ParseLiveState(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseLiveState(%q) = %v, %v", s.String(), got, err)
+		}
+		if int(s) >= NumStates {
+			t.Errorf("%v >= NumStates", s)
+		}
+	}
+	if got, want := strings.Join(names, ","), "offered,bound,released,expired,declined"; got != want {
+		t.Errorf("LiveStates = %s, want %s", got, want)
+	}
+	for _, s := range []string{"free", "invalid", "", "Bound", "bogus"} {
+		if _, err := ParseLiveState(s); err == nil {
+			t.Errorf("ParseLiveState(%q) succeeded", s)
+		}
+	}
+	if s := State(9).String(); s != "state(9)" {
+		t.Errorf("State(9) = %q", s)
 	}
 }
 

@@ -28,6 +28,13 @@
 // addresses whose probation ended return to the pool lazily when met and in
 // Sweep, which the caller runs periodically.
 //
+// Operators see the engine through copies: LeaseView (whose State is a
+// lease.State: offered, bound, released, expired or declined), SubnetStats
+// and ReservationView. They act on it with ForceRelease and with
+// AddReservation and RemoveReservation, whose reservations are checked by
+// config.CheckRuntimeReservation, the rule of the configuration file.
+// Reloadable offers all of these on whichever engine is current.
+//
 // Not here: sockets and reply delivery (package netio), configuration files
 // (package config), durable storage (package lease and its sub-packages).
 package server

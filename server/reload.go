@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 
 	"leased/config"
@@ -52,4 +53,82 @@ func (r *Reloadable) Reload(cfg *config.Config) error {
 	}
 	r.e = e
 	return nil
+}
+
+// The operator's views and actions on the current engine. Each holds the
+// read lock for its whole run, as Handle does, so that a Reload waits for
+// it: an action applied to an engine that a Reload is replacing could be
+// lost.
+
+// Leases is Engine.Leases on the current engine. fn runs with no lock of
+// the engine held, but with the current engine in use: a Reload waits
+// until Leases returns, so fn must not call r.
+func (r *Reloadable) Leases(first, last netip.Addr, fn func(LeaseView) bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	r.e.Leases(first, last, fn)
+}
+
+// LeaseByAddr is Engine.LeaseByAddr on the current engine.
+func (r *Reloadable) LeaseByAddr(a netip.Addr) (LeaseView, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.LeaseByAddr(a)
+}
+
+// LeaseOfClient is Engine.LeaseOfClient on the current engine.
+func (r *Reloadable) LeaseOfClient(id []byte) (LeaseView, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.LeaseOfClient(id)
+}
+
+// LeaseOfHardwareAddr is Engine.LeaseOfHardwareAddr on the current engine.
+func (r *Reloadable) LeaseOfHardwareAddr(hw []byte) (LeaseView, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.LeaseOfHardwareAddr(hw)
+}
+
+// ForceRelease is Engine.ForceRelease on the current engine.
+func (r *Reloadable) ForceRelease(ctx context.Context, a netip.Addr) (LeaseView, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.ForceRelease(ctx, a)
+}
+
+// PoolStats is Engine.PoolStats on the current engine.
+func (r *Reloadable) PoolStats() []SubnetStats {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.PoolStats()
+}
+
+// Reservations is Engine.Reservations on the current engine.
+func (r *Reloadable) Reservations() []ReservationView {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.Reservations()
+}
+
+// RuntimeReservations is Engine.RuntimeReservations on the current engine.
+func (r *Reloadable) RuntimeReservations() []config.Reservation {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.RuntimeReservations()
+}
+
+// AddReservation is Engine.AddReservation on the current engine; a later
+// Reload keeps the reservation.
+func (r *Reloadable) AddReservation(res config.Reservation) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.AddReservation(res)
+}
+
+// RemoveReservation is Engine.RemoveReservation on the current engine.
+func (r *Reloadable) RemoveReservation(a netip.Addr) (ReservationView, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.RemoveReservation(a)
 }

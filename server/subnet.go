@@ -8,6 +8,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/prefix"
 )
 
 // bindState is the engine's view of an address bound to a client.
@@ -129,15 +130,8 @@ func prefixMask(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
 }
 
-func lastAddr(p netip.Prefix) netip.Addr {
-	a := p.Masked().Addr().As4()
-	host := ^uint32(0) >> p.Bits()
-	if p.Bits() == 0 {
-		host = ^uint32(0)
-	}
-	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) | host
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
+// lastAddr returns the last (broadcast) address of p.
+func lastAddr(p netip.Prefix) netip.Addr { return prefix.Last(p) }
 
 // reservationFor returns the client's reservation in s, or nil. A client is
 // matched by its client identifier, then by its hardware address even when

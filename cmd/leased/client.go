@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,6 +20,7 @@ import (
 
 	"leased/client"
 	"leased/client/link"
+	"leased/dhcpv4"
 )
 
 const clientUsage = `usage: leased client -i IFACE [flags]
@@ -161,9 +161,9 @@ func (f *clientFlags) check() error {
 	return nil
 }
 
-// parseHex decodes hex digits, optionally separated by colons.
+// parseHex decodes a client identifier written in hex (dhcpv4.ParseHex).
 func parseHex(s string) ([]byte, error) {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, ":", ""))
+	b, err := dhcpv4.ParseHex(s)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ func TestClientUsageErrors(t *testing.T) {
 		{"client id and DUID", []string{"-i", "eth0", "--client-id", "01020304", "--duid"}, "exclude each other"},
 		{"client id not hex", []string{"-i", "eth0", "--client-id", "zz"}, "--client-id"},
 		{"client id of one byte", []string{"-i", "eth0", "--client-id", "01"}, "2 to 255"},
+		{"client id with an empty pair (stray colons were dropped before dhcpv4.ParseHex)", []string{"-i", "eth0", "--client-id", "01::02:03"}, "--client-id"},
 		{"inform without prefix length", []string{"-i", "eth0", "--inform", "198.18.0.10"}, "--inform"},
 		{"inform IPv6", []string{"-i", "eth0", "--inform", "2001:db8::1/64"}, "--inform"},
 		{"release with once", []string{"-i", "eth0", "--release", "--once"}, "--release excludes"},

@@ -238,7 +238,7 @@ func TestCtlLeasesShowAndRelease(t *testing.T) {
 	if code != 0 || out != "released 198.18.0.100 (client 02:00:00:00:00:01)\n" {
 		t.Errorf("release: exit %d %q %s", code, out, stderr)
 	}
-	if v, _ := env.eng.LeaseByAddr(netip.MustParseAddr("198.18.0.100")); v.State != server.LeaseReleased {
+	if v, _ := env.eng.LeaseByAddr(netip.MustParseAddr("198.18.0.100")); v.State != lease.Released {
 		t.Errorf("after release: %v", v.State)
 	}
 	code, _, stderr = env.run("leases", "release", "198.18.0.100")
