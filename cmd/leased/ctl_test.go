@@ -17,6 +17,7 @@ import (
 	"leased/control"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -69,7 +70,7 @@ func newCtlEnv(t *testing.T) *ctlEnv {
 			}
 			return control.ConfigStatus{}, control.ErrNoReload
 		},
-		ReservationsFile: filepath.Join(dir, control.ReservationsFileName),
+		Reservations: reservations.FileIn(dir),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"leased/lease"
 	"leased/lease/journal"
 	"leased/netio"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -195,13 +196,13 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	live := server.NewReloadable(engine)
 	// Reservations added at run time, kept beside the lease store.
-	resFile := control.ReservationsFile(cfg.LeaseStore)
-	if n, err := control.RestoreReservations(live, resFile); err != nil {
+	resFile := reservations.FileIn(cfg.LeaseStore)
+	if n, err := resFile.Restore(live); err != nil {
 		st.Close()
 		fmt.Fprintf(stderr, "leased server: %v\n", err)
 		return 1
 	} else if n > 0 {
-		log.Info("run-time reservations restored", "file", resFile, "count", n)
+		log.Info("run-time reservations restored", "file", resFile.Path, "count", n)
 	}
 
 	// reload is what SIGHUP and the control API do.
@@ -252,14 +253,14 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			defer reloadMu.Unlock()
 			return cfgStatus
 		},
-		Reload:           func() (control.ConfigStatus, error) { return reload("control API") },
-		Store:            st,
-		ReservationsFile: resFile,
-		Logger:           log,
+		Reload:       func() (control.ConfigStatus, error) { return reload("control API") },
+		Store:        st,
+		Reservations: resFile,
+		Logger:       log,
 	}, control.MetricsSources{
 		Packets: srv.Stats,
 		Pools:   live.PoolStats,
-		Store:   st.Stats,
+		Store:   st.StoreStats,
 		Commits: commitTimer,
 		Version: version,
 		Started: started,
