@@ -9,14 +9,7 @@ import (
 
 // config decodes the whole file.
 func (d *decoder) config(root *yaml.Node) *Config {
-	c := &Config{
-		LeaseStore:       DefaultLeaseStore,
-		CommitDelay:      DefaultCommitDelay,
-		ReceiveDelay:     DefaultReceiveDelay,
-		OfferHold:        DefaultOfferHold,
-		DeclineProbation: DefaultDeclineProbation,
-		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},
-	}
+	c := newDefaults()
 	var drafts []subnetDraft
 	d.mapping(root, "", "a mapping of settings", topKeys, func(key string, _, v *yaml.Node, p string) {
 		switch key {
