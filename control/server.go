@@ -40,6 +40,13 @@ type StoreInfo interface {
 	Dir() string
 }
 
+// ReservationSaver keeps the run-time reservations across restarts: the
+// API calls Save with all of them after every change, and undoes the
+// change when Save fails. reservations.File is one.
+type ReservationSaver interface {
+	Save(rs []config.Reservation) error
+}
+
 // ErrNoReload is returned, wrapped, by an Options.Reload that has nothing
 // to reload (a server configured by flags alone); the API answers 409.
 var ErrNoReload = errors.New("no configuration file to reload (the server was started with flags only)")
@@ -334,7 +341,7 @@ func (s *Server) addReservation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad reservation: more than one JSON value in the body")
 		return
 	}
-	res, err := nr.Config()
+	res, err := nr.Reservation()
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad reservation: "+err.Error())
 		return

@@ -41,8 +41,10 @@ func FileIn(storeDir string) File {
 	return File{Path: filepath.Join(storeDir, FileName)}
 }
 
-// entry is one reservation in the file.
-type entry struct {
+// Entry is one reservation in the file, and the body of the control API's
+// POST /v1/reservations: an address for a client named by exactly one of
+// HWAddr and ClientID (hex bytes), with an optional host name.
+type Entry struct {
 	Address  netip.Addr `json:"address"`
 	HWAddr   string     `json:"hw_addr,omitempty"`
 	ClientID string     `json:"client_id,omitempty"`
@@ -52,7 +54,7 @@ type entry struct {
 // document is the file's content.
 type document struct {
 	Version      int     `json:"version"`
-	Reservations []entry `json:"reservations"`
+	Reservations []Entry `json:"reservations"`
 }
 
 // Load reads the file. A file that does not exist holds no reservation.
@@ -91,7 +93,7 @@ func (f File) Load() ([]config.Reservation, error) {
 	}
 	out := make([]config.Reservation, 0, len(doc.Reservations))
 	for i := range doc.Reservations {
-		r, err := doc.Reservations[i].reservation()
+		r, err := doc.Reservations[i].Reservation()
 		if err != nil {
 			return nil, fmt.Errorf("reservations file %s: reservations[%d]: %w", path, i, err)
 		}
@@ -107,9 +109,9 @@ func (f File) Save(rs []config.Reservation) error {
 	if f.Path == "" {
 		return nil
 	}
-	doc := document{Version: version, Reservations: make([]entry, 0, len(rs))}
+	doc := document{Version: version, Reservations: make([]Entry, 0, len(rs))}
 	for _, r := range rs {
-		doc.Reservations = append(doc.Reservations, entryOf(r))
+		doc.Reservations = append(doc.Reservations, EntryOf(r))
 	}
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -145,9 +147,9 @@ func (f File) Restore(eng Engine) (int, error) {
 	return len(rs), nil
 }
 
-// reservation returns e as a configuration reservation, checking the
+// Reservation returns e as a configuration reservation, checking the
 // syntax of its fields; the engine checks the rest when it applies it.
-func (e *entry) reservation() (config.Reservation, error) {
+func (e *Entry) Reservation() (config.Reservation, error) {
 	c := config.Reservation{Addr: e.Address, Hostname: e.Hostname}
 	if !e.Address.Is4() {
 		return c, errors.New("address: an IPv4 address is required")
@@ -169,10 +171,10 @@ func (e *entry) reservation() (config.Reservation, error) {
 	return c, nil
 }
 
-// entryOf is the inverse of entry.reservation for the reservations the
+// EntryOf is the inverse of Entry.Reservation for the reservations the
 // engine accepts at run time.
-func entryOf(r config.Reservation) entry {
-	e := entry{Address: r.Addr, Hostname: r.Hostname, ClientID: hex.EncodeToString(r.ClientID)}
+func EntryOf(r config.Reservation) Entry {
+	e := Entry{Address: r.Addr, Hostname: r.Hostname, ClientID: hex.EncodeToString(r.ClientID)}
 	if len(r.HWAddr) > 0 {
 		e.HWAddr = r.HWAddr.String()
 	}
