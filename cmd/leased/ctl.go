@@ -366,7 +366,7 @@ or --control-tcp ADDR and --token-file FILE, and --json.
 
 // reservationsCommand runs "leased reservations".
 func reservationsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return dispatch(ctx, "reservations", reservationsUsage, map[string]subcommand{
+	return dispatch(ctx, "leased reservations", "subcommand", reservationsUsage, map[string]subcommand{
 		"list":   reservationsList,
 		"add":    reservationsAdd,
 		"remove": reservationsRemove,
