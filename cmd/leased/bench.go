@@ -53,10 +53,8 @@ type benchFlags struct {
 // newBenchFlags returns the flag set of "leased bench", writing its usage
 // to stderr.
 func newBenchFlags(stderr io.Writer) *benchFlags {
-	f := &benchFlags{fs: flag.NewFlagSet("bench", flag.ContinueOnError)}
+	f := &benchFlags{fs: newFlagSet("bench", benchUsage, stderr)}
 	fs := f.fs
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	fs.StringVar(&f.serverAddr, "server", "", "DHCP server `address`, ADDR or ADDR:PORT (port 67 by default)")
 	fs.StringVar(&f.local, "local", "0.0.0.0:67", "UDP `address:port` to send from and receive replies on")
 	fs.StringVar(&f.giaddr, "giaddr", "", "relay agent `address` written in giaddr; default: the address of --local")

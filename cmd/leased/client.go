@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -77,9 +76,7 @@ type clientFlags struct {
 // clientCommand runs "leased client": 0 on success, 1 on failure, 2 on a
 // usage error.
 func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, clientUsage); fs.PrintDefaults() }
+	fs := newFlagSet("client", clientUsage, stderr)
 	var f clientFlags
 	fs.StringVar(&f.iface, "i", "", "the `interface` to configure (required)")
 	fs.BoolVar(&f.once, "once", false, "get a lease, print it as JSON and exit")

@@ -60,9 +60,7 @@ func leasesCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // leasesList runs "leased leases list".
 func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("leases list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, leasesUsage); fs.PrintDefaults() }
+	fs := newFlagSet("leases list", leasesUsage, stderr)
 	var (
 		store   = fs.String("store", "", "read the lease store in `directory` instead of asking the server")
 		asJSON  = fs.Bool("json", false, "print one JSON object per line")

@@ -99,6 +99,15 @@ func dispatch(ctx context.Context, prog, kind, usage string, subs map[string]sub
 	return 2
 }
 
+// newFlagSet returns the flag set of command name, which reports to
+// stderr and whose usage is the text usage followed by the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	return fs
+}
+
 // parseFlags parses args with fs. When that ends the command, it returns
 // the exit code and true: 0 when help was asked for (-h, --help; fs has
 // printed the usage), 2 for a usage error (fs has said what is wrong).

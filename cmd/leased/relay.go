@@ -59,10 +59,8 @@ type relayFlags struct {
 // newRelayFlags returns the flag set of "leased relay", writing its usage
 // to stderr.
 func newRelayFlags(stderr io.Writer) *relayFlags {
-	f := &relayFlags{fs: flag.NewFlagSet("relay", flag.ContinueOnError)}
+	f := &relayFlags{fs: newFlagSet("relay", relayUsage, stderr)}
 	fs := f.fs
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, relayUsage); fs.PrintDefaults() }
 	fs.Var(&f.ifaces, "i", "downstream `interfaces` whose clients are served (repeatable, or comma-separated)")
 	fs.Var(&f.servers, "server", "DHCP server `address` to relay to (repeatable); ADDR or ADDR:PORT")
 	fs.IntVar(&f.maxHops, "max-hops", relay.DefaultMaxHops, "drop requests whose hops field exceeds this `count` (1 to 16; RFC 1542 4.1.1)")

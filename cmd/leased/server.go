@@ -57,10 +57,8 @@ type serverFlags struct {
 // newServerFlags returns the flag set of "leased server", writing its
 // usage to stderr.
 func newServerFlags(stderr io.Writer) *serverFlags {
-	f := &serverFlags{fs: flag.NewFlagSet("server", flag.ContinueOnError)}
+	f := &serverFlags{fs: newFlagSet("server", serverUsage, stderr)}
 	fs := f.fs
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, serverUsage); fs.PrintDefaults() }
 	fs.StringVar(&f.cfgPath, "config", "", "configuration `file`")
 	fs.StringVar(&f.iface, "i", "", "quick mode: serve this `interface`")
 	fs.StringVar(&f.rng, "range", "", "quick mode: dynamic pool `FIRST-LAST`")
