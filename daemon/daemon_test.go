@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,4 +209,43 @@ func TestOpenOperatorUsageErrors(t *testing.T) {
 			t.Errorf("default socket: %v", err)
 		}
 	})
+}
+
+// A signal on Options.Reload reloads the file while the server serves.
+func TestServeReloadsOnSignal(t *testing.T) {
+	ev := &events{}
+	dir := t.TempDir()
+	path := writeFile(t, "leased.yaml", configText("lease-store: "+dir))
+	src := Source{File: path}
+	cfg, sum, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hup := make(chan os.Signal)
+	log, logs := newLog()
+	opts := withDefaults(Options{Source: src, Config: cfg, ConfigSHA256: sum, Logger: log, Reload: hup})
+	dhcp := &fakeDHCP{ev: ev, serving: make(chan struct{})}
+	s, err := assemble(opts, &operator{}, dhcp, &fakeStore{ev: ev, dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	<-dhcp.serving
+	if err := os.WriteFile(path, []byte(configText("lease-store: "+dir, "lease-time: 2h")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP // taken once the first reload is done
+	if st := s.Reloader().Status(); st.SHA256 == sum {
+		t.Errorf("status after SIGHUP still shows the first content: %+v", st)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "by=SIGHUP") {
+		t.Errorf("log:\n%s", logs)
+	}
 }
