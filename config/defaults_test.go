@@ -106,3 +106,42 @@ func TestLoadWithHash(t *testing.T) {
 		t.Errorf("missing file: %q %v", sum, err)
 	}
 }
+
+func TestLoadWithHashOfContent(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "leased.yaml")
+	content := "interfaces: [eth0]\nsubnets:\n  - prefix: 198.18.0.0/24\n    pools: [198.18.0.100-198.18.0.199]\n"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, sum, err := LoadWithHash(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sha256sum of the content above.
+	if sum != "89d5c485670c93121b2e1f926bbf92fd5e13e328406cf939365bdf1c0832e22c" || len(cfg.Subnets) != 1 {
+		t.Errorf("sum %q, %d subnets", sum, len(cfg.Subnets))
+	}
+	if err := os.WriteFile(path, []byte(content+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, sum2, _ := LoadWithHash(path); sum2 == sum {
+		t.Error("a changed file has the same hash")
+	}
+	if err := os.WriteFile(path, []byte("subnets: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadWithHash(path); err == nil || !strings.Contains(err.Error(), "leased.yaml") {
+		t.Errorf("invalid file: %v, want an error naming it", err)
+	}
+}
+
+// The default receive-delay is within the bound the configuration takes.
+func TestDefaultDelaysWithinBounds(t *testing.T) {
+	if DefaultReceiveDelay <= 0 || DefaultReceiveDelay > MaxReceiveDelay {
+		t.Errorf("DefaultReceiveDelay %v out of (0, %v]", DefaultReceiveDelay, MaxReceiveDelay)
+	}
+	if DefaultCommitDelay < 0 || DefaultCommitDelay > MaxCommitDelay {
+		t.Errorf("DefaultCommitDelay %v out of [0, %v]", DefaultCommitDelay, MaxCommitDelay)
+	}
+}
