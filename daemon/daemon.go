@@ -198,8 +198,9 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 func (s *Server) Reloader() *Reloader { return s.reloader }
 
 // Serve serves until ctx ends or the DHCP sockets fail, then stops in
-// order: the DHCP sockets finish the requests in hand, the operator API
-// stops (it may be committing a release), and the lease store closes. It
+// order: the DHCP sockets finish the requests in hand and the operator API
+// stops (it may be committing a release); only then does the lease store
+// close. It
 // logs how it stopped and returns the error it stopped with. Serve closes
 // everything Open opened; call it once.
 func (s *Server) Serve(ctx context.Context) error {

@@ -4,8 +4,9 @@
 // reservations, then serves until its context ends, sweeping lapsed
 // offers and expired leases on a ticker, reloading the configuration on
 // request (a signal, or the control API), and stopping in order: the DHCP
-// sockets, then the operator API, then the lease store, so that no
-// release or reservation change of the API meets a closed store.
+// sockets and the operator API first, the lease store only once both have
+// finished, so that no commit (a DHCPACK's, or a release through the API)
+// meets a closed store.
 //
 // A reload reads the configuration file again and swaps the engine when
 // the new configuration validates; otherwise the running one stays. The
