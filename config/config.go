@@ -14,34 +14,6 @@ import (
 	"leased/dhcpv4"
 )
 
-// Defaults for the keys a configuration file may leave out.
-const (
-	// DefaultLeaseTime is the global lease-time.
-	DefaultLeaseTime = time.Hour
-	// DefaultOfferHold is how long an offered address stays set aside for
-	// the client it was offered to.
-	DefaultOfferHold = 30 * time.Second
-	// DefaultDeclineProbation is how long an address that a client
-	// declined stays out of the pool. It is short on purpose: see
-	// Config.DeclineProbation.
-	DefaultDeclineProbation = 10 * time.Minute
-	// DefaultLeaseStore is the directory of the durable lease store.
-	DefaultLeaseStore = "/var/lib/leased"
-	// DefaultCommitDelay is the lease store's commit delay: see
-	// Config.CommitDelay.
-	DefaultCommitDelay = 2 * time.Millisecond
-	// MaxCommitDelay bounds commit-delay: every DHCPACK may wait this
-	// long, and clients retransmit after about 4 s.
-	MaxCommitDelay = 100 * time.Millisecond
-	// DefaultReceiveDelay is the pause of a busy reader: see
-	// Config.ReceiveDelay.
-	DefaultReceiveDelay = 100 * time.Microsecond
-	// MaxReceiveDelay bounds receive-delay: a pausing reader holds its
-	// thread, and the server's other work on it waits as long.
-	// Equal to netio.MaxReceiveDelay.
-	MaxReceiveDelay = time.Millisecond
-)
-
 // MaxOptionLen is the longest option value, in bytes, that a configuration
 // may hold. Values longer than 255 bytes are sent split into several
 // instances (RFC 3396); the bound keeps every configured option small

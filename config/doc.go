@@ -20,9 +20,17 @@
 // first found nothing, so that one typo does not cause a cascade of
 // confusing follow-on errors.
 //
-// A Config can also be built in Go, for instance from command-line flags;
-// Validate then checks it with the same rules and names the faulty key by
-// its path in the file format, without a line.
+// This package is the one home of every default (defaults.go): the
+// parser starts from them, and NewQuick, which builds the configuration of
+// a server started with flags only (one interface, one subnet, one pool),
+// starts from the same ones and validates with the same rules. LoadWithHash
+// also returns the SHA-256 of the file's content, which the control API
+// shows. Packages that take a Config (server, netio) set no defaults of
+// their own.
+//
+// A Config can also be built in Go, for instance in tests; Validate then
+// checks it with the same rules and names the faulty key by its path in
+// the file format, without a line.
 //
 // Options are given by name for the common ones (routers, dns-servers,
 // domain-search, classless-routes, ...) and by code with a typed or hex

@@ -14,6 +14,7 @@ import (
 	"leased/dhcpv4"
 	"leased/lease"
 	"leased/prefix"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -321,13 +322,9 @@ func reservationOf(v server.ReservationView) Reservation {
 
 // NewReservation is the body of POST /v1/reservations, and an entry of
 // the reservations file: an address for a client named by exactly one of
-// HWAddr and ClientID (hex bytes), with an optional host name.
-type NewReservation struct {
-	Address  netip.Addr `json:"address"`
-	HWAddr   string     `json:"hw_addr,omitempty"`
-	ClientID string     `json:"client_id,omitempty"`
-	Hostname string     `json:"hostname,omitempty"`
-}
+// HWAddr and ClientID (hex bytes), with an optional host name. Its
+// Reservation method checks the syntax of its fields.
+type NewReservation = reservations.Entry
 
 // SubnetPools is the utilisation of one subnet.
 type SubnetPools struct {

@@ -1,7 +1,6 @@
 // Package control is the operator's way into a running leased server: an
 // HTTP API that speaks JSON, its client (which the leased command uses),
-// the file that keeps reservations added at run time, and the Prometheus
-// metrics.
+// its listeners, and the Prometheus metrics.
 //
 // # The API
 //
@@ -35,25 +34,27 @@
 // # Run-time reservations
 //
 // Reservations added through the API live in the engine (server.Engine
-// AddReservation) and in a JSON file beside the lease store
-// (ReservationsFile), written atomically after every change, read at start
-// (RestoreReservations) and applied after the engine is built. A reload
-// carries them over to the new engine.
+// AddReservation) and are kept across restarts by the ReservationSaver of
+// Options (package reservations keeps them in a file beside the lease
+// store), called after every change; a change that cannot be kept is
+// undone. A reload carries them over to the new engine.
 //
 // # Metrics
 //
 // NewRegistry returns a Prometheus registry of the package's own (the
 // process-wide default registry is not used) whose collectors read the
 // live counters of the sockets (netio.Server.Stats), the engine
-// (server.Engine.PoolStats) and the lease store (journal.Store.Stats) at
-// scrape time; CommitTimer times lease commits by wrapping the store given
-// to the engine. docs/operations.md lists every metric.
+// (server.Engine.PoolStats) and the lease store (lease.StoreStats, which
+// any backend fills, such as journal.Store.StoreStats) at scrape time;
+// CommitTimer times lease commits by wrapping the store given to the
+// engine. docs/operations.md lists every metric.
 //
 // # Not here
 //
 // No protocol logic (package server decides everything), no configuration
-// parsing (package config). Unlike the protocol packages, this package
-// touches the operating system, for its listeners and the reservations
-// file only: they belong with the API they serve rather than in the
-// command's wiring.
+// parsing (package config), no file of its own (package reservations
+// keeps the run-time reservations), no knowledge of a store backend (it
+// sees lease.StoreStats). Unlike the protocol packages, this package
+// touches the operating system, for its listeners only: they belong with
+// the API they serve rather than in the command's wiring.
 package control

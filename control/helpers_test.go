@@ -14,6 +14,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -174,7 +175,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.eng = server.NewReloadable(e)
-	f.resFile = filepath.Join(t.TempDir(), ReservationsFileName)
+	f.resFile = filepath.Join(t.TempDir(), reservations.FileName)
 	net0 := link("198.18.0.0/24")
 	f.leases["alpha"] = (&dhcpClient{mac: mac(1), hostname: "alpha"}).dora(t, f.eng, net0)
 	f.leases["beta"] = (&dhcpClient{mac: mac(2), cid: []byte{1, 2, 0, 0, 0, 0, 2}, hostname: "Beta-Laptop"}).dora(t, f.eng, net0)
@@ -198,7 +199,7 @@ func newFixture(t *testing.T) *fixture {
 			}
 			return f.reload()
 		},
-		ReservationsFile: f.resFile,
+		Reservations: reservations.File{Path: f.resFile},
 	})
 	if err != nil {
 		t.Fatal(err)

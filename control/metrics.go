@@ -13,7 +13,6 @@ import (
 
 	"leased/dhcpv4"
 	"leased/lease"
-	"leased/lease/journal"
 	"leased/netio"
 	"leased/server"
 )
@@ -26,8 +25,8 @@ type MetricsSources struct {
 	// Pools returns the utilisation of the subnets and pools
 	// (server.Engine.PoolStats).
 	Pools func() []server.SubnetStats
-	// Store returns the lease store's counters (journal.Store.Stats).
-	Store func() journal.Stats
+	// Store returns the lease store's counters (journal.Store.StoreStats).
+	Store func() lease.StoreStats
 	// Commits times the lease commits (see CommitTimer).
 	Commits *CommitTimer
 	// Version and Started are exported as leased_build_info and

@@ -14,7 +14,6 @@ import (
 
 	"leased/dhcpv4"
 	"leased/lease"
-	"leased/lease/journal"
 	"leased/netio"
 	"leased/server"
 )
@@ -62,13 +61,13 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	packets.SentByType[dhcpv4.Offer] = 3
 	packets.SentByType[dhcpv4.Ack] = 1
 	packets.Outcomes = map[string]uint64{"offer": 3, "ack": 1, "malformed": 1, "pool-exhausted": 2, "not-for-us": 1, "released": 1}
-	store := journal.Stats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, Delayed: 3, WriteErrors: 1,
+	store := lease.StoreStats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, Delayed: 3, WriteErrors: 1,
 		Compactions: 2, CompactionErrors: 0, LogBytes: 1234, LiveRecords: 4, Writable: true}
 	started := time.Unix(1700000000, 500_000_000)
 	reg, err := NewRegistry(MetricsSources{
 		Packets: func() netio.Stats { return packets },
 		Pools:   f.eng.PoolStats,
-		Store:   func() journal.Stats { return store },
+		Store:   func() lease.StoreStats { return store },
 		Version: "1.2.3",
 		Started: started,
 	})

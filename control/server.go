@@ -15,7 +15,6 @@ import (
 
 	"leased/config"
 	"leased/lease"
-	"leased/lease/journal"
 	"leased/server"
 )
 
@@ -34,11 +33,18 @@ type Engine interface {
 	RemoveReservation(a netip.Addr) (server.ReservationView, error)
 }
 
-// StoreInfo is what the API shows of the lease store; *journal.Store is
-// one.
+// StoreInfo is what the API shows of the lease store, whatever its
+// backend; *journal.Store is one.
 type StoreInfo interface {
-	Stats() journal.Stats
+	StoreStats() lease.StoreStats
 	Dir() string
+}
+
+// ReservationSaver keeps the run-time reservations across restarts: the
+// API calls Save with all of them after every change, and undoes the
+// change when Save fails. reservations.File is one.
+type ReservationSaver interface {
+	Save(rs []config.Reservation) error
 }
 
 // ErrNoReload is returned, wrapped, by an Options.Reload that has nothing
@@ -65,9 +71,9 @@ type Options struct {
 	Reload func() (ConfigStatus, error)
 	// Store is the lease store, for status; nil leaves the store out.
 	Store StoreInfo
-	// ReservationsFile is where run-time reservations are kept (see
-	// SaveReservations); empty means they are not kept across restarts.
-	ReservationsFile string
+	// Reservations keeps the run-time reservations across restarts; nil
+	// means they are not kept.
+	Reservations ReservationSaver
 	// Logger receives one line per action (release, reservation,
 	// reload); nil discards.
 	Logger *slog.Logger
@@ -196,7 +202,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		st.Config.Loaded = utc(st.Config.Loaded)
 	}
 	if s.opts.Store != nil {
-		js := s.opts.Store.Stats()
+		js := s.opts.Store.StoreStats()
 		st.Store = &StoreStatus{
 			Dir: s.opts.Store.Dir(), Healthy: js.Writable, LogBytes: js.LogBytes, LiveRecords: js.LiveRecords,
 			Commits: js.Commits, FailedCommits: js.FailedCommits, WriteErrors: js.WriteErrors,
@@ -335,7 +341,7 @@ func (s *Server) addReservation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad reservation: more than one JSON value in the body")
 		return
 	}
-	res, err := nr.Config()
+	res, err := nr.Reservation()
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad reservation: "+err.Error())
 		return
@@ -389,12 +395,12 @@ func (s *Server) removeReservation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, reservationOf(v))
 }
 
-// save writes the run-time reservations to the file, if there is one.
+// save keeps the run-time reservations, if they are kept.
 func (s *Server) save() error {
-	if s.opts.ReservationsFile == "" {
+	if s.opts.Reservations == nil {
 		return nil
 	}
-	return SaveReservations(s.opts.ReservationsFile, s.opts.Engine.RuntimeReservations())
+	return s.opts.Reservations.Save(s.opts.Engine.RuntimeReservations())
 }
 
 func (s *Server) pools(w http.ResponseWriter, r *http.Request) {

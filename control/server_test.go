@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"leased/config"
-	"leased/lease/journal"
+	"leased/lease"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -94,10 +95,10 @@ func TestStatus(t *testing.T) {
 	}
 }
 
-type fakeStore struct{ st journal.Stats }
+type fakeStore struct{ st lease.StoreStats }
 
-func (s fakeStore) Stats() journal.Stats { return s.st }
-func (s fakeStore) Dir() string          { return "/var/lib/leased" }
+func (s fakeStore) StoreStats() lease.StoreStats { return s.st }
+func (s fakeStore) Dir() string                  { return "/var/lib/leased" }
 
 func TestStatusStoreHealth(t *testing.T) {
 	for _, writable := range []bool{true, false} {
@@ -106,7 +107,7 @@ func TestStatusStoreHealth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			api, err := NewServer(Options{Engine: e, Store: fakeStore{journal.Stats{Writable: writable, LogBytes: 4096, LiveRecords: 7, Compactions: 2, WriteErrors: 1}}})
+			api, err := NewServer(Options{Engine: e, Store: fakeStore{lease.StoreStats{Writable: writable, LogBytes: 4096, LiveRecords: 7, Compactions: 2, WriteErrors: 1}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -359,7 +360,7 @@ func TestReservationsEndpoints(t *testing.T) {
 		t.Errorf("DISCOVER from the reserved client got %v", a)
 	}
 	// Persisted.
-	saved, err := LoadReservations(f.resFile)
+	saved, err := reservations.File{Path: f.resFile}.Load()
 	if err != nil || len(saved) != 1 || saved[0].Addr != mustAddr("198.18.0.60") || saved[0].HWAddr.String() != "02:00:00:00:00:60" || saved[0].Hostname != "scanner" {
 		t.Errorf("reservations file holds %+v %v", saved, err)
 	}
@@ -442,7 +443,7 @@ func TestReservationsEndpoints(t *testing.T) {
 			}
 		})
 	}
-	saved, err = LoadReservations(f.resFile)
+	saved, err = reservations.File{Path: f.resFile}.Load()
 	if err != nil || len(saved) != 1 || saved[0].Addr != mustAddr("198.19.0.7") || string(saved[0].ClientID) != "\x00scan" {
 		t.Errorf("after the removal the file holds %+v %v", saved, err)
 	}
@@ -451,7 +452,7 @@ func TestReservationsEndpoints(t *testing.T) {
 func TestReservationNotPersistedIsNotAdded(t *testing.T) {
 	f := newFixture(t)
 	// A file in a directory that does not exist cannot be written.
-	f.api.opts.ReservationsFile = filepath.Join(t.TempDir(), "missing", ReservationsFileName)
+	f.api.opts.Reservations = reservations.File{Path: filepath.Join(t.TempDir(), "missing", reservations.FileName)}
 	code, body, _ := f.call("POST", "/v1/reservations", `{"address":"198.18.0.60","hw_addr":"02:00:00:00:00:60"}`)
 	if code != http.StatusInternalServerError || !strings.Contains(errorOf(t, body), "not added") {
 		t.Fatalf("status %d %s, want 500 \"not added\"", code, body)
@@ -469,7 +470,7 @@ func TestReservationRemovalNotPersistedIsKept(t *testing.T) {
 	if _, err := f.client.AddReservation(context.Background(), NewReservation{Address: mustAddr("198.18.0.60"), HWAddr: "02:00:00:00:00:60"}); err != nil {
 		t.Fatal(err)
 	}
-	f.api.opts.ReservationsFile = filepath.Join(t.TempDir(), "missing", ReservationsFileName)
+	f.api.opts.Reservations = reservations.File{Path: filepath.Join(t.TempDir(), "missing", reservations.FileName)}
 	code, body, _ := f.call("DELETE", "/v1/reservations/198.18.0.60", "")
 	if code != http.StatusInternalServerError || !strings.Contains(errorOf(t, body), "not removed") {
 		t.Fatalf("status %d %s, want 500 \"not removed\"", code, body)

@@ -59,7 +59,8 @@ type Engine struct {
 }
 
 // New builds an engine for cfg, recovering the leases in store. clock is
-// the engine's only source of time. cfg must have passed validation.
+// the engine's only source of time. cfg must have passed validation; New
+// sets no defaults (package config does).
 func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine, error) {
 	if cfg == nil || store == nil || clock == nil {
 		return nil, errors.New("server: New needs a configuration, a store and a clock")
@@ -72,11 +73,10 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		declineProbation: cfg.DeclineProbation,
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
-	if e.offerHold <= 0 {
-		e.offerHold = 30 * time.Second
-	}
-	if e.declineProbation <= 0 {
-		e.declineProbation = 10 * time.Minute
+	// Package config sets the defaults; a Config that skipped them is not
+	// valid.
+	if e.offerHold <= 0 || e.declineProbation <= 0 {
+		return nil, errors.New("server: New needs a positive OfferHold and DeclineProbation (see config.Validate)")
 	}
 	for i := range cfg.Subnets {
 		s, err := newSubnet(&cfg.Subnets[i])

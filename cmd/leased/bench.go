@@ -40,120 +40,133 @@ address was ACKed to two clients at once, 2 for a usage error.
 flags:
 `
 
+// benchFlags are the flags of "leased bench".
+type benchFlags struct {
+	fs                             *flag.FlagSet
+	serverAddr, local, giaddr, mac string
+	clients, outstanding, batch    int
+	rate                           float64
+	duration, timeout, progress    time.Duration
+	count                          uint64
+	discoverOnly, asJSON           bool
+}
+
+// newBenchFlags returns the flag set of "leased bench", writing its usage
+// to stderr.
+func newBenchFlags(stderr io.Writer) *benchFlags {
+	f := &benchFlags{fs: newFlagSet("bench", benchUsage, stderr)}
+	fs := f.fs
+	fs.StringVar(&f.serverAddr, "server", "", "DHCP server `address`, ADDR or ADDR:PORT (port 67 by default)")
+	fs.StringVar(&f.local, "local", "0.0.0.0:67", "UDP `address:port` to send from and receive replies on")
+	fs.StringVar(&f.giaddr, "giaddr", "", "relay agent `address` written in giaddr; default: the address of --local")
+	fs.IntVar(&f.clients, "clients", loadgen.DefaultClients, "`number` of simulated clients, each with its own hardware address")
+	fs.StringVar(&f.mac, "mac", loadgen.DefaultBaseMAC().String(), "hardware `address` of the first client; the others count up from it")
+	fs.Float64Var(&f.rate, "rate", 0, "start `rate` exchanges per second (open loop); 0: closed loop")
+	fs.IntVar(&f.outstanding, "outstanding", loadgen.DefaultOutstanding, "closed loop: keep this `many` exchanges in flight (at most --clients)")
+	fs.DurationVar(&f.duration, "duration", 10*time.Second, "start exchanges for this `duration`; 0: until --count")
+	fs.Uint64Var(&f.count, "count", 0, "start at most this `number` of exchanges; 0: no limit")
+	fs.DurationVar(&f.timeout, "timeout", loadgen.DefaultTimeout, "an OFFER or ACK later than this `delay` loses its exchange")
+	fs.IntVar(&f.batch, "batch", loadgen.DefaultBatch, "datagrams per system call, a `number` from 1 to 1024")
+	fs.BoolVar(&f.discoverOnly, "discover-only", false, "stop each exchange at the OFFER (two-way, like perfdhcp -i)")
+	fs.DurationVar(&f.progress, "progress", time.Second, "`interval` of the progress line on stderr; 0: none")
+	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object")
+	return f
+}
+
 // benchCommand runs "leased bench".
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
-	var (
-		serverAddr   = fs.String("server", "", "DHCP server `address`, ADDR or ADDR:PORT (port 67 by default)")
-		local        = fs.String("local", "0.0.0.0:67", "UDP `address:port` to send from and receive replies on")
-		giaddr       = fs.String("giaddr", "", "relay agent `address` written in giaddr; default: the address of --local")
-		clients      = fs.Int("clients", loadgen.DefaultClients, "`number` of simulated clients, each with its own hardware address")
-		baseMAC      = fs.String("mac", loadgen.DefaultBaseMAC().String(), "hardware `address` of the first client; the others count up from it")
-		rate         = fs.Float64("rate", 0, "start `rate` exchanges per second (open loop); 0: closed loop")
-		outstanding  = fs.Int("outstanding", loadgen.DefaultOutstanding, "closed loop: keep this `many` exchanges in flight (at most --clients)")
-		duration     = fs.Duration("duration", 10*time.Second, "start exchanges for this `duration`; 0: until --count")
-		count        = fs.Uint64("count", 0, "start at most this `number` of exchanges; 0: no limit")
-		timeout      = fs.Duration("timeout", loadgen.DefaultTimeout, "an OFFER or ACK later than this `delay` loses its exchange")
-		batch        = fs.Int("batch", loadgen.DefaultBatch, "datagrams per system call, a `number` from 1 to 1024")
-		discoverOnly = fs.Bool("discover-only", false, "stop each exchange at the OFFER (two-way, like perfdhcp -i)")
-		progress     = fs.Duration("progress", time.Second, "`interval` of the progress line on stderr; 0: none")
-		asJSON       = fs.Bool("json", false, "print the summary as one JSON object")
-	)
-	if err := fs.Parse(args); err != nil {
+	f := newBenchFlags(stderr)
+	if code, done := parseFlags(f.fs, args); done {
+		return code
+	}
+	if f.fs.NArg() > 0 {
+		return failf(stderr, 2, "leased bench: unexpected argument %q", f.fs.Arg(0))
+	}
+	if f.serverAddr == "" {
+		f.fs.Usage()
 		return 2
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "leased bench: "+format+"\n", a...)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	}
-	if *serverAddr == "" {
-		fs.Usage()
-		return 2
-	}
-	cfg := loadgen.Config{
-		Clients:      *clients,
-		Rate:         *rate,
-		Outstanding:  *outstanding,
-		Duration:     *duration,
-		Count:        *count,
-		Timeout:      *timeout,
-		Batch:        *batch,
-		DiscoverOnly: *discoverOnly,
-	}
-	var err error
-	if cfg.Server, err = parseHostPort(*serverAddr, udp4.ServerPort); err != nil {
-		return usageErr("--server %s: %v", *serverAddr, err)
-	}
-	if cfg.Local, err = parseHostPort(*local, udp4.ServerPort); err != nil {
-		return usageErr("--local %s: %v", *local, err)
-	}
-	if *giaddr != "" {
-		if cfg.GIAddr, err = netip.ParseAddr(*giaddr); err != nil || !cfg.GIAddr.Is4() {
-			return usageErr("--giaddr %s: not an IPv4 address", *giaddr)
-		}
-	}
-	if cfg.BaseMAC, err = net.ParseMAC(*baseMAC); err != nil || len(cfg.BaseMAC) != 6 {
-		return usageErr("--mac %s: not a 6-byte hardware address", *baseMAC)
-	}
-	if *duration < 0 || *timeout <= 0 || *progress < 0 {
-		return usageErr("--duration, --timeout and --progress must not be negative, and --timeout not zero")
-	}
-	if *duration == 0 && *count == 0 {
-		return usageErr("the run needs a bound: --duration or --count")
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["outstanding"] {
-		cfg.Outstanding = 0 // the default, capped at --clients
-	} else if *rate == 0 && *outstanding > *clients {
-		return usageErr("--outstanding %d exceeds --clients %d: a client has one exchange at a time", *outstanding, *clients)
+	cfg, err := f.config()
+	if err != nil {
+		return failf(stderr, 2, "leased bench: %v", err)
 	}
 	var mu sync.Mutex // Progress runs on its own goroutine
-	if *progress > 0 {
-		cfg.Interval = *progress
+	if f.progress > 0 {
+		cfg.Interval = f.progress
 		cfg.Progress = func(p loadgen.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
 			writeProgress(stderr, p)
 		}
 	}
-
 	g, err := loadgen.New(cfg)
 	if err != nil {
 		// The configuration was checked above; what is left is the
 		// generator's own checks and the socket.
-		fmt.Fprintf(stderr, "leased bench: %v\n", err)
-		return 1
+		return failf(stderr, 1, "leased bench: %v", err)
 	}
 	res, err := g.Run(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased bench: %v\n", err)
-		return 1
+		return failf(stderr, 1, "leased bench: %v", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	run := benchRun{Server: cfg.Server, Local: g.LocalAddr(), Clients: cfg.Clients, Rate: cfg.Rate, Outstanding: g.Outstanding()}
-	if *asJSON {
+	return reportBench(stdout, stderr, run, res, f.asJSON)
+}
+
+// config returns the generator's configuration, or what is wrong with
+// the flags.
+func (f *benchFlags) config() (loadgen.Config, error) {
+	cfg := loadgen.Config{
+		Clients: f.clients, Rate: f.rate, Outstanding: f.outstanding, Duration: f.duration,
+		Count: f.count, Timeout: f.timeout, Batch: f.batch, DiscoverOnly: f.discoverOnly,
+	}
+	var err error
+	if cfg.Server, err = parseHostPort(f.serverAddr, udp4.ServerPort); err != nil {
+		return cfg, fmt.Errorf("--server %s: %v", f.serverAddr, err)
+	}
+	if cfg.Local, err = parseHostPort(f.local, udp4.ServerPort); err != nil {
+		return cfg, fmt.Errorf("--local %s: %v", f.local, err)
+	}
+	if f.giaddr != "" {
+		if cfg.GIAddr, err = netip.ParseAddr(f.giaddr); err != nil || !cfg.GIAddr.Is4() {
+			return cfg, fmt.Errorf("--giaddr %s: not an IPv4 address", f.giaddr)
+		}
+	}
+	if cfg.BaseMAC, err = net.ParseMAC(f.mac); err != nil || len(cfg.BaseMAC) != 6 {
+		return cfg, fmt.Errorf("--mac %s: not a 6-byte hardware address", f.mac)
+	}
+	if f.duration < 0 || f.timeout <= 0 || f.progress < 0 {
+		return cfg, fmt.Errorf("--duration, --timeout and --progress must not be negative, and --timeout not zero")
+	}
+	if f.duration == 0 && f.count == 0 {
+		return cfg, fmt.Errorf("the run needs a bound: --duration or --count")
+	}
+	if isDefaultFlag(f.fs, "outstanding") {
+		cfg.Outstanding = 0 // the default, capped at --clients
+	} else if f.rate == 0 && f.outstanding > f.clients {
+		return cfg, fmt.Errorf("--outstanding %d exceeds --clients %d: a client has one exchange at a time", f.outstanding, f.clients)
+	}
+	return cfg, nil
+}
+
+// reportBench writes the summary of the run and returns the exit code.
+func reportBench(stdout, stderr io.Writer, run benchRun, res *loadgen.Result, asJSON bool) int {
+	var err error
+	if asJSON {
 		err = writeBenchJSON(stdout, run, res)
 	} else {
 		err = writeBenchText(stdout, run, res)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "leased bench: %v\n", err)
-		return 1
+		return failf(stderr, 1, "leased bench: %v", err)
 	}
 	switch {
 	case res.Conflicts > 0:
-		fmt.Fprintf(stderr, "leased bench: the server ACKed %d addresses that it had given to another client\n", res.Conflicts)
-		return 1
+		return failf(stderr, 1, "leased bench: the server ACKed %d addresses that it had given to another client", res.Conflicts)
 	case res.Started > 0 && res.Completed() == 0:
-		fmt.Fprintf(stderr, "leased bench: no exchange completed: is the server up, and does it serve the subnet of giaddr?\n")
-		return 1
+		return failf(stderr, 1, "leased bench: no exchange completed: is the server up, and does it serve the subnet of giaddr?")
 	}
 	return 0
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -77,9 +76,7 @@ type clientFlags struct {
 // clientCommand runs "leased client": 0 on success, 1 on failure, 2 on a
 // usage error.
 func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, clientUsage); fs.PrintDefaults() }
+	fs := newFlagSet("client", clientUsage, stderr)
 	var f clientFlags
 	fs.StringVar(&f.iface, "i", "", "the `interface` to configure (required)")
 	fs.BoolVar(&f.once, "once", false, "get a lease, print it as JSON and exit")
@@ -102,8 +99,8 @@ func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.IntVar(&f.routeMetric, "route-metric", 0, "`metric` of the routes installed")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "leased client: unexpected arguments %q\n", fs.Args())
@@ -276,42 +273,16 @@ func (f *clientFlags) savedLease(log *slog.Logger) *client.Lease {
 func clientRun(ctx context.Context, f *clientFlags, log *slog.Logger, stdout, stderr io.Writer) int {
 	lk, r, err := openClient(f, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased client: %v\n", err)
-		return 1
+		return failf(stderr, 1, "leased client: %v", err)
 	}
 	defer lk.Close()
 	saved := f.savedLease(log)
-
 	if f.once || f.inform != "" {
-		// DHCPINFORM is a one-shot exchange: there is no lease to keep.
-		octx, cancel := context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-		err := r.Start(octx, saved)
-		if err == nil {
-			err = r.Run(octx, func(m *client.Machine) bool {
-				return m.State() == client.Bound || m.State() == client.Informed
-			})
-		}
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("no lease within %v (state %v)", f.timeout, r.Machine.State())
-			}
-			fmt.Fprintf(stderr, "leased client: %v\n", err)
-			return 1
-		}
-		enc := json.NewEncoder(stdout)
-		if err := enc.Encode(r.Machine.Lease()); err != nil {
-			fmt.Fprintf(stderr, "leased client: %v\n", err)
-			return 1
-		}
-		return 0
+		return clientOnce(ctx, f, r, saved, stdout, stderr)
 	}
-
-	// Daemon.
 	if !f.noConfigure {
 		if err := writePidFile(f.pidFile()); err != nil {
-			fmt.Fprintf(stderr, "leased client: %v\n", err)
-			return 1
+			return failf(stderr, 1, "leased client: %v", err)
 		}
 		defer os.Remove(f.pidFile())
 	}
@@ -344,17 +315,39 @@ func clientRun(ctx context.Context, f *clientFlags, log *slog.Logger, stdout, st
 		rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer rcancel()
 		if rerr := r.Release(rctx); rerr != nil {
-			fmt.Fprintf(stderr, "leased client: release: %v\n", rerr)
-			return 1
+			return failf(stderr, 1, "leased client: release: %v", rerr)
 		}
 		log.Info("released and stopped")
 		return 0
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "leased client: %v\n", err)
-		return 1
+		return failf(stderr, 1, "leased client: %v", err)
 	}
 	log.Info("stopped", "state", r.Machine.State())
+	return 0
+}
+
+// clientOnce gets a lease (or, with --inform, the options), prints it as
+// JSON and returns the exit code. DHCPINFORM is a one-shot exchange:
+// there is no lease to keep.
+func clientOnce(ctx context.Context, f *clientFlags, r *client.Runner, saved *client.Lease, stdout, stderr io.Writer) int {
+	octx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	err := r.Start(octx, saved)
+	if err == nil {
+		err = r.Run(octx, func(m *client.Machine) bool {
+			return m.State() == client.Bound || m.State() == client.Informed
+		})
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no lease within %v (state %v)", f.timeout, r.Machine.State())
+		}
+		return failf(stderr, 1, "leased client: %v", err)
+	}
+	if err := json.NewEncoder(stdout).Encode(r.Machine.Lease()); err != nil {
+		return failf(stderr, 1, "leased client: %v", err)
+	}
 	return 0
 }
 

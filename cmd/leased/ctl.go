@@ -66,9 +66,7 @@ type ctlCommand struct {
 
 func newCtlCommand(name, usage string, stdout, stderr io.Writer) *ctlCommand {
 	c := &ctlCommand{name: name, usage: usage, stdout: stdout, stderr: stderr}
-	c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
-	c.fs.SetOutput(stderr)
-	c.fs.Usage = func() { fmt.Fprint(stderr, usage); c.fs.PrintDefaults() }
+	c.fs = newFlagSet(name, usage, stderr)
 	c.conn = addConnFlags(c.fs)
 	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts")
 	return c
@@ -125,6 +123,58 @@ func (c *ctlCommand) printJSON(v any) int {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return c.fail(err)
+	}
+	return 0
+}
+
+// ask is the start of a command that takes no argument: it parses args,
+// makes the client and asks the server with call. When the command ends
+// there it reports false and the exit code.
+func ask[T any](ctx context.Context, c *ctlCommand, args []string, call func(*control.Client, context.Context) (T, error)) (T, int, bool) {
+	var zero T
+	if _, code, ok := c.parse(args, 0, 0); !ok {
+		return zero, code, false
+	}
+	return callServer(c, func(cl *control.Client) (T, error) { return call(cl, ctx) })
+}
+
+// askAddr is the start of a command whose one argument is an address: it
+// parses args and the address, makes the client and asks the server with
+// call. When the command ends there it reports false and the exit code.
+func askAddr[T any](ctx context.Context, c *ctlCommand, args []string, call func(*control.Client, context.Context, netip.Addr) (T, error)) (T, int, bool) {
+	var zero T
+	pos, code, ok := c.parse(args, 1, 1)
+	if !ok {
+		return zero, code, false
+	}
+	a, err := netip.ParseAddr(pos[0])
+	if err != nil {
+		return zero, c.usageError("%q is not an address", pos[0]), false
+	}
+	return callServer(c, func(cl *control.Client) (T, error) { return call(cl, ctx, a) })
+}
+
+// callServer makes the client of c and calls fn with it. When the
+// command ends there it reports false and the exit code.
+func callServer[T any](c *ctlCommand, fn func(*control.Client) (T, error)) (T, int, bool) {
+	var zero T
+	cl, code, ok := c.client()
+	if !ok {
+		return zero, code, false
+	}
+	v, err := fn(cl)
+	if err != nil {
+		return zero, c.fail(err), false
+	}
+	return v, 0, true
+}
+
+// printJSONLines writes each of vs as one line of JSON.
+func printJSONLines[T any](c *ctlCommand, vs []T) int {
+	for _, v := range vs {
+		if code := c.printJSON(v); code != 0 {
+			return code
+		}
 	}
 	return 0
 }
@@ -317,21 +367,9 @@ flags:
 // leasesRelease runs "leased leases release".
 func leasesRelease(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newCtlCommand("leases release", leasesReleaseUsage, stdout, stderr)
-	pos, code, ok := c.parse(args, 1, 1)
+	l, code, ok := askAddr(ctx, c, args, (*control.Client).Release)
 	if !ok {
 		return code
-	}
-	a, err := netip.ParseAddr(pos[0])
-	if err != nil {
-		return c.usageError("%q is not an address", pos[0])
-	}
-	cl, code, ok := c.client()
-	if !ok {
-		return code
-	}
-	l, err := cl.Release(ctx, a)
-	if err != nil {
-		return c.fail(err)
 	}
 	if *c.asJSON {
 		return c.printJSON(l)
@@ -366,7 +404,7 @@ or --control-tcp ADDR and --token-file FILE, and --json.
 
 // reservationsCommand runs "leased reservations".
 func reservationsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return dispatch(ctx, "reservations", reservationsUsage, map[string]subcommand{
+	return dispatch(ctx, "leased reservations", "subcommand", reservationsUsage, map[string]subcommand{
 		"list":   reservationsList,
 		"add":    reservationsAdd,
 		"remove": reservationsRemove,
@@ -382,21 +420,12 @@ func reservationsList(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *source != "" && *source != control.SourceConfig && *source != control.SourceRuntime {
 		return c.usageError("--source %q: want config or runtime", *source)
 	}
-	cl, code, ok := c.client()
+	rs, code, ok := callServer(c, func(cl *control.Client) ([]control.Reservation, error) { return cl.Reservations(ctx, *source) })
 	if !ok {
 		return code
 	}
-	rs, err := cl.Reservations(ctx, *source)
-	if err != nil {
-		return c.fail(err)
-	}
 	if *c.asJSON {
-		for _, r := range rs {
-			if code := c.printJSON(r); code != 0 {
-				return code
-			}
-		}
-		return 0
+		return printJSONLines(c, rs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADDRESS\tSUBNET\tHW-ADDR\tCLIENT-ID\tRELAY\tHOSTNAME\tSOURCE")
@@ -450,21 +479,9 @@ func reservationsAdd(ctx context.Context, args []string, stdout, stderr io.Write
 
 func reservationsRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newCtlCommand("reservations remove", reservationsUsage+"\nflags:\n", stdout, stderr)
-	pos, code, ok := c.parse(args, 1, 1)
+	r, code, ok := askAddr(ctx, c, args, (*control.Client).RemoveReservation)
 	if !ok {
 		return code
-	}
-	a, err := netip.ParseAddr(pos[0])
-	if err != nil {
-		return c.usageError("%q is not an address", pos[0])
-	}
-	cl, code, ok := c.client()
-	if !ok {
-		return code
-	}
-	r, err := cl.RemoveReservation(ctx, a)
-	if err != nil {
-		return c.fail(err)
 	}
 	if *c.asJSON {
 		return c.printJSON(r)
@@ -486,24 +503,12 @@ flags:
 // poolsCommand runs "leased pools".
 func poolsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newCtlCommand("pools", poolsUsage, stdout, stderr)
-	if _, code, ok := c.parse(args, 0, 0); !ok {
-		return code
-	}
-	cl, code, ok := c.client()
+	subnets, code, ok := ask(ctx, c, args, (*control.Client).Pools)
 	if !ok {
 		return code
 	}
-	subnets, err := cl.Pools(ctx)
-	if err != nil {
-		return c.fail(err)
-	}
 	if *c.asJSON {
-		for _, s := range subnets {
-			if code := c.printJSON(s); code != 0 {
-				return code
-			}
-		}
-		return 0
+		return printJSONLines(c, subnets)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBNET\tPOOL\tSIZE\tUSED\tFREE\tUSE%\tBOUND\tOFFERED\tDECLINED\tRESERVED")
@@ -542,16 +547,9 @@ flags:
 // statusCommand runs "leased status".
 func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newCtlCommand("status", statusUsage, stdout, stderr)
-	if _, code, ok := c.parse(args, 0, 0); !ok {
-		return code
-	}
-	cl, code, ok := c.client()
+	st, code, ok := ask(ctx, c, args, (*control.Client).Status)
 	if !ok {
 		return code
-	}
-	st, err := cl.Status(ctx)
-	if err != nil {
-		return c.fail(err)
 	}
 	if *c.asJSON {
 		return c.printJSON(st)
@@ -600,16 +598,9 @@ flags:
 // reloadCommand runs "leased reload".
 func reloadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := newCtlCommand("reload", reloadUsage, stdout, stderr)
-	if _, code, ok := c.parse(args, 0, 0); !ok {
-		return code
-	}
-	cl, code, ok := c.client()
+	r, code, ok := ask(ctx, c, args, (*control.Client).Reload)
 	if !ok {
 		return code
-	}
-	r, err := cl.Reload(ctx)
-	if err != nil {
-		return c.fail(err)
 	}
 	if *c.asJSON {
 		return c.printJSON(r)

@@ -17,6 +17,7 @@ import (
 	"leased/control"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -69,7 +70,7 @@ func newCtlEnv(t *testing.T) *ctlEnv {
 			}
 			return control.ConfigStatus{}, control.ErrNoReload
 		},
-		ReservationsFile: filepath.Join(dir, control.ReservationsFileName),
+		Reservations: reservations.FileIn(dir),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -446,34 +447,5 @@ func TestServerOperatorFlags(t *testing.T) {
 				t.Error("the lease store was opened")
 			}
 		})
-	}
-}
-
-func TestLoadConfigFileHash(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "leased.yaml")
-	content := "interfaces: [eth0]\nsubnets:\n  - prefix: 198.18.0.0/24\n    pools: [198.18.0.100-198.18.0.199]\n"
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, sum, err := loadConfigFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// sha256sum of the content above.
-	if sum != "89d5c485670c93121b2e1f926bbf92fd5e13e328406cf939365bdf1c0832e22c" || len(cfg.Subnets) != 1 {
-		t.Errorf("sum %q, %d subnets", sum, len(cfg.Subnets))
-	}
-	if err := os.WriteFile(path, []byte(content+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, sum2, _ := loadConfigFile(path); sum2 == sum {
-		t.Error("a changed file has the same hash")
-	}
-	if err := os.WriteFile(path, []byte("subnets: [\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := loadConfigFile(path); err == nil || !strings.Contains(err.Error(), "leased.yaml") {
-		t.Errorf("invalid file: %v, want an error naming it", err)
 	}
 }

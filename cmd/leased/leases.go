@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,41 +51,16 @@ flags of list:
 // leasesCommand runs "leased leases": 0 on success, 1 on failure, 2 on a
 // usage error.
 func leasesCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return dispatch(ctx, "leases", leasesUsage, map[string]subcommand{
+	return dispatch(ctx, "leased leases", "subcommand", leasesUsage, map[string]subcommand{
 		"list":    leasesList,
 		"show":    leasesShow,
 		"release": leasesRelease,
 	}, args, stdout, stderr)
 }
 
-// subcommand is one "leased NOUN VERB" command.
-type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-
-// dispatch runs the subcommand args[0] of command name, or prints usage:
-// exit code 2 for a missing or unknown subcommand, 0 for help.
-func dispatch(ctx context.Context, name, usage string, subs map[string]subcommand, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	sub, rest := args[0], args[1:]
-	if run, ok := subs[sub]; ok {
-		return run(ctx, rest, stdout, stderr)
-	}
-	switch sub {
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "leased %s: unknown subcommand %q\n\n%s", name, sub, usage)
-	return 2
-}
-
 // leasesList runs "leased leases list".
 func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("leases list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, leasesUsage); fs.PrintDefaults() }
+	fs := newFlagSet("leases list", leasesUsage, stderr)
 	var (
 		store   = fs.String("store", "", "read the lease store in `directory` instead of asking the server")
 		asJSON  = fs.Bool("json", false, "print one JSON object per line")
@@ -94,11 +68,8 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		conn    = addConnFlags(fs)
 		filters = addLeaseQueryFlags(fs)
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	online := false
 	fs.Visit(func(f *flag.Flag) {

@@ -13,6 +13,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,39 +52,78 @@ Run "leased <command> -h" for the flags of a command.
 `
 
 // run dispatches a subcommand and returns the process exit code:
-// 0 success, 1 failure, 2 usage error or not built yet.
+// 0 success (and help that was asked for), 1 failure, 2 usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "version", "-version", "--version":
+			fmt.Fprintf(stdout, "leased %s\n", version)
+			return 0
+		}
+	}
+	return dispatch(ctx, "leased", "command", usage, map[string]subcommand{
+		"leases":       leasesCommand,
+		"reservations": reservationsCommand,
+		"pools":        poolsCommand,
+		"status":       statusCommand,
+		"reload":       reloadCommand,
+		"server":       serverCommand,
+		"relay":        relayCommand,
+		"bench":        benchCommand,
+		"client":       clientCommand,
+	}, args, stdout, stderr)
+}
+
+// subcommand is one "leased NOUN" or "leased NOUN VERB" command.
+type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// dispatch runs the subcommand args[0] of the command prog ("leased",
+// "leased leases"), or prints usage: exit code 2 for a missing or unknown
+// subcommand, 0 for help. kind names what args[0] is in the message
+// about an unknown one.
+func dispatch(ctx context.Context, prog, kind, usage string, subs map[string]subcommand, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "version", "-version", "--version":
-		fmt.Fprintf(stdout, "leased %s\n", version)
-		return 0
+	sub, rest := args[0], args[1:]
+	if run, ok := subs[sub]; ok {
+		return run(ctx, rest, stdout, stderr)
+	}
+	switch sub {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "leases":
-		return leasesCommand(ctx, rest, stdout, stderr)
-	case "reservations":
-		return reservationsCommand(ctx, rest, stdout, stderr)
-	case "pools":
-		return poolsCommand(ctx, rest, stdout, stderr)
-	case "status":
-		return statusCommand(ctx, rest, stdout, stderr)
-	case "reload":
-		return reloadCommand(ctx, rest, stdout, stderr)
-	case "server":
-		return serverCommand(ctx, rest, stdout, stderr)
-	case "relay":
-		return relayCommand(ctx, rest, stdout, stderr)
-	case "bench":
-		return benchCommand(ctx, rest, stdout, stderr)
-	case "client":
-		return clientCommand(ctx, rest, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "leased: unknown command %q\n\n%s", cmd, usage)
-		return 2
 	}
+	fmt.Fprintf(stderr, "%s: unknown %s %q\n\n%s", prog, kind, sub, usage)
+	return 2
+}
+
+// newFlagSet returns the flag set of command name, which reports to
+// stderr and whose usage is the text usage followed by the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	return fs
+}
+
+// parseFlags parses args with fs. When that ends the command, it returns
+// the exit code and true: 0 when help was asked for (-h, --help; fs has
+// printed the usage), 2 for a usage error (fs has said what is wrong).
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	}
+	return 2, true
+}
+
+// failf writes the message to w, as a line, and returns code.
+func failf(w io.Writer, code int, format string, args ...any) int {
+	fmt.Fprintf(w, format+"\n", args...)
+	return code
 }

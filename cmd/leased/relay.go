@@ -46,143 +46,173 @@ func (l *listFlag) Set(s string) error {
 	return nil
 }
 
+// relayFlags are the flags of "leased relay".
+type relayFlags struct {
+	fs                                 *flag.FlagSet
+	ifaces, servers, circuits          listFlag
+	maxHops, maxSize, workers          int
+	minSecs                            uint
+	agentInfo, linkSel, sidOver        bool
+	remoteID, policy, upstream, listen string
+	logFormat, logLevel                string
+}
+
+// newRelayFlags returns the flag set of "leased relay", writing its usage
+// to stderr.
+func newRelayFlags(stderr io.Writer) *relayFlags {
+	f := &relayFlags{fs: newFlagSet("relay", relayUsage, stderr)}
+	fs := f.fs
+	fs.Var(&f.ifaces, "i", "downstream `interfaces` whose clients are served (repeatable, or comma-separated)")
+	fs.Var(&f.servers, "server", "DHCP server `address` to relay to (repeatable); ADDR or ADDR:PORT")
+	fs.IntVar(&f.maxHops, "max-hops", relay.DefaultMaxHops, "drop requests whose hops field exceeds this `count` (1 to 16; RFC 1542 4.1.1)")
+	fs.UintVar(&f.minSecs, "min-secs", 0, "hold back requests whose secs field is below this `number` of seconds")
+	fs.BoolVar(&f.agentInfo, "agent-info", false, "add the relay agent information option (82) with the circuit ID (RFC 3046)")
+	fs.StringVar(&f.remoteID, "remote-id", "", "add this agent remote ID `text` to option 82 (implies --agent-info)")
+	fs.StringVar(&f.policy, "agent-info-policy", "drop", "for a client request that already carries option 82: `drop`, forward (trusted) or replace")
+	fs.BoolVar(&f.linkSel, "link-selection", false, "add the link selection sub-option and set giaddr to the upstream address (RFC 3527; implies --agent-info)")
+	fs.StringVar(&f.upstream, "upstream", "", "the relay's `address` the servers reach it by (giaddr with --link-selection); default: the source address towards the first server")
+	fs.BoolVar(&f.sidOver, "server-id-override", false, "add the server identifier override sub-option (RFC 5107; implies --agent-info)")
+	fs.IntVar(&f.maxSize, "max-size", relay.DefaultMaxSize, "largest message, in `bytes`, that adding option 82 may make; larger ones are relayed without it")
+	fs.StringVar(&f.listen, "listen", "0.0.0.0:67", "UDP `address:port` to listen on")
+	fs.IntVar(&f.workers, "workers", 4, "relaying goroutines")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug (every message), info, warn or error")
+	fs.Var(&f.circuits, "circuit-id", "circuit ID of an interface, `IFACE=TEXT` (repeatable); default: the interface name")
+	return f
+}
+
 // relayCommand runs "leased relay".
 func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("relay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, relayUsage); fs.PrintDefaults() }
-	var ifaces, servers, circuits listFlag
-	fs.Var(&ifaces, "i", "downstream `interfaces` whose clients are served (repeatable, or comma-separated)")
-	fs.Var(&servers, "server", "DHCP server `address` to relay to (repeatable); ADDR or ADDR:PORT")
-	var (
-		maxHops   = fs.Int("max-hops", relay.DefaultMaxHops, "drop requests whose hops field exceeds this `count` (1 to 16; RFC 1542 4.1.1)")
-		minSecs   = fs.Uint("min-secs", 0, "hold back requests whose secs field is below this `number` of seconds")
-		agentInfo = fs.Bool("agent-info", false, "add the relay agent information option (82) with the circuit ID (RFC 3046)")
-		remoteID  = fs.String("remote-id", "", "add this agent remote ID `text` to option 82 (implies --agent-info)")
-		policy    = fs.String("agent-info-policy", "drop", "for a client request that already carries option 82: `drop`, forward (trusted) or replace")
-		linkSel   = fs.Bool("link-selection", false, "add the link selection sub-option and set giaddr to the upstream address (RFC 3527; implies --agent-info)")
-		upstream  = fs.String("upstream", "", "the relay's `address` the servers reach it by (giaddr with --link-selection); default: the source address towards the first server")
-		sidOver   = fs.Bool("server-id-override", false, "add the server identifier override sub-option (RFC 5107; implies --agent-info)")
-		maxSize   = fs.Int("max-size", relay.DefaultMaxSize, "largest message, in `bytes`, that adding option 82 may make; larger ones are relayed without it")
-		listen    = fs.String("listen", "0.0.0.0:67", "UDP `address:port` to listen on")
-		workers   = fs.Int("workers", 4, "relaying goroutines")
-		logFormat = fs.String("log-format", "text", "log format: text or json")
-		logLevel  = fs.String("log-level", "info", "log level: debug (every message), info, warn or error")
-	)
-	fs.Var(&circuits, "circuit-id", "circuit ID of an interface, `IFACE=TEXT` (repeatable); default: the interface name")
-	if err := fs.Parse(args); err != nil {
+	f := newRelayFlags(stderr)
+	if code, done := parseFlags(f.fs, args); done {
+		return code
+	}
+	if f.fs.NArg() > 0 {
+		return failf(stderr, 2, "leased relay: unexpected argument %q", f.fs.Arg(0))
+	}
+	if len(f.ifaces) == 0 || len(f.servers) == 0 {
+		f.fs.Usage()
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "leased relay: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	if len(ifaces) == 0 || len(servers) == 0 {
-		fs.Usage()
-		return 2
-	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	log, err := newLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased relay: %v\n", err)
-		return 2
+		return failf(stderr, 2, "leased relay: %v", err)
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "leased relay: "+format+"\n", a...)
-		return 2
+	cfg, dsts, circuitOf, err := f.config()
+	if err != nil {
+		return failf(stderr, 2, "leased relay: %v", err)
 	}
+	if err := f.resolve(&cfg, dsts, circuitOf); err != nil {
+		return failf(stderr, 1, "leased relay: %v", err)
+	}
+	r, err := relay.New(cfg)
+	if err != nil {
+		return failf(stderr, 2, "leased relay: %v", err)
+	}
+	addr, err := netip.ParseAddrPort(f.listen)
+	if err != nil {
+		return failf(stderr, 2, "leased relay: --listen: %v", err)
+	}
+	agent, err := relay.Listen(relay.Options{Addr: addr, Servers: dsts, Workers: f.workers, Logger: log})
+	if err != nil {
+		return failf(stderr, 1, "leased relay: %v", err)
+	}
+	defer agent.Close()
+	var names []string
+	for _, d := range r.Interfaces() {
+		names = append(names, fmt.Sprintf("%s=%v", d.Name, d.Addr))
+	}
+	log.Info("relaying", "listen", agent.LocalAddr(), "interfaces", strings.Join(names, ","),
+		"servers", strings.Join(f.servers, ","), "agent-info", cfg.AgentInfo, "policy", cfg.Policy.String(),
+		"max-hops", f.maxHops, "link-selection", cfg.LinkSelection, "upstream", cfg.Upstream,
+		"server-id-override", cfg.ServerIDOverride)
+	return serveRelay(ctx, agent, r, log)
+}
 
+// config returns the relay's configuration without its interfaces, the
+// servers and the circuit IDs by interface, or what is wrong with the
+// flags.
+func (f *relayFlags) config() (relay.Config, []netip.AddrPort, map[string]string, error) {
+	var cfg relay.Config
 	var dsts []netip.AddrPort
-	for _, s := range servers {
-		ap, err := parseServer(s)
+	for _, s := range f.servers {
+		ap, err := parseHostPort(s, udp4.ServerPort)
 		if err != nil {
-			return usageErr("--server %s: %v", s, err)
+			return cfg, nil, nil, fmt.Errorf("--server %s: %v", s, err)
 		}
 		dsts = append(dsts, ap)
 	}
-	pol, err := relay.ParsePolicy(*policy)
+	pol, err := relay.ParsePolicy(f.policy)
 	if err != nil {
-		return usageErr("--agent-info-policy: %v", err)
+		return cfg, nil, nil, fmt.Errorf("--agent-info-policy: %v", err)
 	}
-	if *minSecs > 0xffff {
-		return usageErr("--min-secs %d: at most 65535", *minSecs)
+	if f.minSecs > 0xffff {
+		return cfg, nil, nil, fmt.Errorf("--min-secs %d: at most 65535", f.minSecs)
 	}
 	circuitOf := map[string]string{}
-	for _, c := range circuits {
+	for _, c := range f.circuits {
 		name, id, ok := strings.Cut(c, "=")
 		if !ok || name == "" || id == "" {
-			return usageErr("--circuit-id %q: want IFACE=TEXT", c)
+			return cfg, nil, nil, fmt.Errorf("--circuit-id %q: want IFACE=TEXT", c)
 		}
-		if !slices.Contains(ifaces, name) {
-			return usageErr("--circuit-id %s: %s is not a downstream interface (-i)", c, name)
+		if !slices.Contains(f.ifaces, name) {
+			return cfg, nil, nil, fmt.Errorf("--circuit-id %s: %s is not a downstream interface (-i)", c, name)
 		}
 		circuitOf[name] = id
 	}
-	cfg := relay.Config{
-		MaxHops:          *maxHops,
-		MinSecs:          uint16(*minSecs),
-		AgentInfo:        *agentInfo || *remoteID != "" || *linkSel || *sidOver || len(circuits) > 0,
-		RemoteID:         []byte(*remoteID),
+	cfg = relay.Config{
+		MaxHops:          f.maxHops,
+		MinSecs:          uint16(f.minSecs),
+		AgentInfo:        f.agentInfo || f.remoteID != "" || f.linkSel || f.sidOver || len(f.circuits) > 0,
+		RemoteID:         []byte(f.remoteID),
 		Policy:           pol,
-		LinkSelection:    *linkSel,
-		ServerIDOverride: *sidOver,
-		MaxSize:          *maxSize,
+		LinkSelection:    f.linkSel,
+		ServerIDOverride: f.sidOver,
+		MaxSize:          f.maxSize,
 	}
-	if *maxHops == 0 {
-		return usageErr("--max-hops 0: want 1 to %d", relay.MaxHopsLimit)
+	if f.maxHops == 0 {
+		return cfg, nil, nil, fmt.Errorf("--max-hops 0: want 1 to %d", relay.MaxHopsLimit)
 	}
-	if *maxSize == 0 {
-		return usageErr("--max-size 0: want at least 300")
+	if f.maxSize == 0 {
+		return cfg, nil, nil, fmt.Errorf("--max-size 0: want at least 300")
 	}
-	switch {
-	case *upstream != "":
-		a, err := netip.ParseAddr(*upstream)
+	if f.upstream != "" {
+		a, err := netip.ParseAddr(f.upstream)
 		if err != nil || !a.Is4() {
-			return usageErr("--upstream %q: not an IPv4 address", *upstream)
+			return cfg, nil, nil, fmt.Errorf("--upstream %q: not an IPv4 address", f.upstream)
 		}
 		cfg.Upstream = a
-	case *linkSel:
+	}
+	return cfg, dsts, circuitOf, nil
+}
+
+// resolve completes cfg from the system: the upstream address towards the
+// first server when --link-selection needs one, and the downstream
+// interfaces with their circuit IDs.
+func (f *relayFlags) resolve(cfg *relay.Config, dsts []netip.AddrPort, circuitOf map[string]string) error {
+	if f.upstream == "" && f.linkSel {
 		a, err := relay.SourceFor(dsts[0].Addr())
 		if err != nil {
-			fmt.Fprintf(stderr, "leased relay: --link-selection: %v; give --upstream\n", err)
-			return 1
+			return fmt.Errorf("--link-selection: %v; give --upstream", err)
 		}
 		cfg.Upstream = a
 	}
-	for _, name := range ifaces {
+	for _, name := range f.ifaces {
 		ifc, err := relay.LookupInterface(name, netip.Addr{})
 		if err != nil {
-			fmt.Fprintf(stderr, "leased relay: -i %s: %v\n", name, err)
-			return 1
+			return fmt.Errorf("-i %s: %v", name, err)
 		}
 		if id, ok := circuitOf[name]; ok {
 			ifc.CircuitID = []byte(id)
 		}
 		cfg.Downstream = append(cfg.Downstream, ifc)
 	}
-	r, err := relay.New(cfg)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	addr, err := netip.ParseAddrPort(*listen)
-	if err != nil {
-		return usageErr("--listen: %v", err)
-	}
-	agent, err := relay.Listen(relay.Options{Addr: addr, Servers: dsts, Workers: *workers, Logger: log})
-	if err != nil {
-		fmt.Fprintf(stderr, "leased relay: %v\n", err)
-		return 1
-	}
-	defer agent.Close()
+	return nil
+}
 
-	var names []string
-	for _, d := range r.Interfaces() {
-		names = append(names, fmt.Sprintf("%s=%v", d.Name, d.Addr))
-	}
-	log.Info("relaying", "listen", agent.LocalAddr(), "interfaces", strings.Join(names, ","),
-		"servers", strings.Join(servers, ","), "agent-info", cfg.AgentInfo, "policy", pol.String(),
-		"max-hops", *maxHops, "link-selection", cfg.LinkSelection, "upstream", cfg.Upstream,
-		"server-id-override", cfg.ServerIDOverride)
-
+// serveRelay relays until ctx ends, logging the counters at every
+// SIGUSR1 and at the end, and returns the exit code.
+func serveRelay(ctx context.Context, agent *relay.Agent, r *relay.Relay, log *slog.Logger) int {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
@@ -196,8 +226,7 @@ func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 		}
 	}()
-
-	err = agent.Serve(ctx, r)
+	err := agent.Serve(ctx, r)
 	logRelayStats(log, agent.Stats())
 	if err != nil {
 		log.Error("stopped with an error", "err", err)
@@ -205,21 +234,6 @@ func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// parseServer parses ADDR or ADDR:PORT.
-func parseServer(s string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		if !ap.Addr().Is4() {
-			return netip.AddrPort{}, fmt.Errorf("not an IPv4 address")
-		}
-		return ap, nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return netip.AddrPort{}, fmt.Errorf("not an IPv4 address or address:port")
-	}
-	return netip.AddrPortFrom(a, udp4.ServerPort), nil
 }
 
 // logRelayStats logs the counters on one line: "stats" with received,

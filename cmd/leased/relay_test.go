@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"leased/udp4"
 	"net/netip"
 	"strings"
 	"testing"
@@ -60,9 +61,9 @@ func TestParseServer(t *testing.T) {
 		{"198.18.0", netip.AddrPort{}, false},
 		{"", netip.AddrPort{}, false},
 	} {
-		got, err := parseServer(tc.in)
+		got, err := parseHostPort(tc.in, udp4.ServerPort)
 		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("parseServer(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+			t.Errorf("parseHostPort(%q, 67) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+
+	"leased/dhcpv4"
+)
+
+// Defaults for the keys a configuration file may leave out.
+const (
+	// DefaultLeaseTime is the global lease-time.
+	DefaultLeaseTime = time.Hour
+	// DefaultOfferHold is how long an offered address stays set aside for
+	// the client it was offered to.
+	DefaultOfferHold = 30 * time.Second
+	// DefaultDeclineProbation is how long an address that a client
+	// declined stays out of the pool. It is short on purpose: see
+	// Config.DeclineProbation.
+	DefaultDeclineProbation = 10 * time.Minute
+	// DefaultLeaseStore is the directory of the durable lease store.
+	DefaultLeaseStore = "/var/lib/leased"
+	// DefaultCommitDelay is the lease store's commit delay: see
+	// Config.CommitDelay.
+	DefaultCommitDelay = 2 * time.Millisecond
+	// MaxCommitDelay bounds commit-delay: every DHCPACK may wait this
+	// long, and clients retransmit after about 4 s.
+	MaxCommitDelay = 100 * time.Millisecond
+	// DefaultReceiveDelay is the pause of a busy reader: see
+	// Config.ReceiveDelay.
+	DefaultReceiveDelay = 100 * time.Microsecond
+	// MaxReceiveDelay bounds receive-delay: a pausing reader holds its
+	// thread, and the server's other work on it waits as long.
+	MaxReceiveDelay = time.Millisecond
+)
+
+// newDefaults returns a configuration that holds every default and
+// nothing else: what a file that sets nothing says, before validation.
+// The file parser and NewQuick start from it, so that the defaults are
+// set in one place.
+func newDefaults() *Config {
+	return &Config{
+		LeaseStore:       DefaultLeaseStore,
+		CommitDelay:      DefaultCommitDelay,
+		ReceiveDelay:     DefaultReceiveDelay,
+		OfferHold:        DefaultOfferHold,
+		DeclineProbation: DefaultDeclineProbation,
+		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},
+	}
+}
+
+// Quick describes the one subnet of a server configured without a file
+// ("leased server -i IFACE --range FIRST-LAST"): the interface, its
+// subnet, one dynamic pool and a few common options. Zero fields are left
+// out, and LeaseTime defaults to DefaultLeaseTime.
+type Quick struct {
+	// Interface is the one interface served.
+	Interface string
+	// Prefix is the subnet served, the interface's.
+	Prefix netip.Prefix
+	// Pool is the dynamic pool.
+	Pool Range
+	// LeaseTime is the lease time given to clients.
+	LeaseTime time.Duration
+	// Router is the default router (option 3).
+	Router netip.Addr
+	// DNS are the DNS servers (option 6), in order of preference.
+	DNS []netip.Addr
+	// Domain is the domain name (option 15).
+	Domain string
+}
+
+// NewQuick returns the validated configuration that q describes, with
+// every other setting at its default, as a file holding only these keys
+// would give. The errors are those of Validate.
+func NewQuick(q Quick) (*Config, error) {
+	c := newDefaults()
+	if q.LeaseTime != 0 {
+		c.Defaults.LeaseTime = q.LeaseTime
+	}
+	c.Interfaces = []string{q.Interface}
+	sub := Subnet{Prefix: q.Prefix, Pools: []Range{q.Pool}, LeaseTime: c.Defaults.LeaseTime}
+	if q.Router.IsValid() {
+		sub.Options = append(sub.Options, Option{Code: dhcpv4.OptRouter, Value: q.Router.AsSlice()})
+	}
+	if len(q.DNS) > 0 {
+		var v []byte
+		for _, a := range q.DNS {
+			v = append(v, a.AsSlice()...)
+		}
+		sub.Options = append(sub.Options, Option{Code: dhcpv4.OptDNSServers, Value: v})
+	}
+	if q.Domain != "" {
+		sub.Options = append(sub.Options, Option{Code: dhcpv4.OptDomainName, Value: []byte(q.Domain)})
+	}
+	c.Subnets = []Subnet{sub}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,173 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"leased/config"
+	"leased/control"
+)
+
+// fakeLive is a Reconfigurable that records what it was given.
+type fakeLive struct {
+	mu     sync.Mutex
+	got    []*config.Config
+	refuse error
+}
+
+func (f *fakeLive) Reload(c *config.Config) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse != nil {
+		return f.refuse
+	}
+	f.got = append(f.got, c)
+	return nil
+}
+
+func (f *fakeLive) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.got)
+}
+
+// newTestReloader returns a Reloader of the file at path, loaded at t0.
+func newTestReloader(t *testing.T, src *Source, live Reconfigurable) (*Reloader, *logBuffer) {
+	t.Helper()
+	cfg, sum, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, logs := newLog()
+	now := t0.Add(time.Minute)
+	return NewReloader(src, cfg, sum, t0, live, log, func() time.Time { return now }), logs
+}
+
+func TestReload(t *testing.T) {
+	path := writeFile(t, "leased.yaml", configText())
+	live := &fakeLive{}
+	r, logs := newTestReloader(t, &Source{File: path}, live)
+	first := r.Status()
+	if first.File != path || len(first.SHA256) != 64 || !first.Loaded.Equal(t0) || first.Subnets != 1 {
+		t.Fatalf("status at start %+v", first)
+	}
+
+	t.Run("accepted: the status follows the new content", func(t *testing.T) {
+		if err := os.WriteFile(path, []byte(configText("lease-time: 2h")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := r.Reload("test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.SHA256 == first.SHA256 || !st.Loaded.Equal(t0.Add(time.Minute)) || st != r.Status() {
+			t.Errorf("after reload %+v (status %+v)", st, r.Status())
+		}
+		if live.count() != 1 || live.got[0].Defaults.LeaseTime != 2*time.Hour {
+			t.Errorf("engine given %d configurations", live.count())
+		}
+		if !strings.Contains(logs.String(), "configuration reloaded") || strings.Contains(logs.String(), "next start") {
+			t.Errorf("log:\n%s", logs)
+		}
+	})
+	t.Run("refused: a file that does not validate", func(t *testing.T) {
+		before := r.Status()
+		if err := os.WriteFile(path, []byte("interfaces: [eth0]\nsubnets: 5\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := r.Reload("test")
+		if err == nil || st != before || r.Status() != before || live.count() != 1 {
+			t.Errorf("reload of a bad file: %v, status %+v, want %+v", err, st, before)
+		}
+		if !strings.Contains(logs.String(), "reload refused; the running configuration stays") {
+			t.Errorf("log:\n%s", logs)
+		}
+	})
+	t.Run("refused: the engine says no", func(t *testing.T) {
+		if err := os.WriteFile(path, []byte(configText()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := r.Status()
+		live.refuse = errors.New("reservation conflict")
+		defer func() { live.refuse = nil }()
+		if st, err := r.Reload("test"); err == nil || st != before {
+			t.Errorf("%v %+v", err, st)
+		}
+	})
+}
+
+func TestReloadWarnsOfWhatWaitsForTheNextStart(t *testing.T) {
+	path := writeFile(t, "leased.yaml", configText())
+	cd := time.Millisecond
+	r, logs := newTestReloader(t, &Source{File: path, CommitDelay: &cd}, &fakeLive{})
+	changed := configText("interfaces: [eth1]", "lease-store: /tmp/elsewhere", "receive-delay: 0s", "commit-delay: 9ms")
+	changed = strings.Replace(changed, "interfaces: [eth0]\n", "", 1)
+	if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{
+		"interfaces changed in the file; they take effect at the next start",
+		"lease-store changed in the file; it takes effect at the next start",
+		"receive-delay changed in the file; it takes effect at the next start",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no warning %q in:\n%s", want, out)
+		}
+	}
+	// commit-delay is set on the command line: the file's does not apply.
+	if strings.Contains(out, "commit-delay changed") {
+		t.Errorf("warned of commit-delay, which the command line sets:\n%s", out)
+	}
+}
+
+func TestReloadQuickMode(t *testing.T) {
+	live := &fakeLive{}
+	r, logs := newTestReloader(t, &Source{Quick: quickConfig(t, t.TempDir())}, live)
+	st, err := r.Reload("control API")
+	if !errors.Is(err, control.ErrNoReload) || st != r.Status() || st.File != "" || st.SHA256 != "" {
+		t.Errorf("%v %+v", err, st)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal)
+	done := make(chan struct{})
+	go func() { ReloadOnSignal(ctx, sig, r); close(done) }()
+	sig <- os.Interrupt
+	sig <- os.Interrupt // the first has been handled once the second is taken
+	cancel()
+	<-done
+	if live.count() != 0 || !strings.Contains(logs.String(), "nothing to reload") {
+		t.Errorf("%d reloads; log:\n%s", live.count(), logs)
+	}
+}
+
+func TestReloadOnSignal(t *testing.T) {
+	path := writeFile(t, "leased.yaml", configText())
+	live := &fakeLive{}
+	r, logs := newTestReloader(t, &Source{File: path}, live)
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal)
+	done := make(chan struct{})
+	go func() { ReloadOnSignal(ctx, sig, r); close(done) }()
+	sig <- os.Interrupt
+	sig <- os.Interrupt
+	cancel()
+	<-done
+	// Each send waits for the one before to be handled; the goroutine
+	// ends only after the second reload.
+	if n := live.count(); n != 2 {
+		t.Errorf("%d reloads for 2 signals", n)
+	}
+	if !strings.Contains(logs.String(), "by=SIGHUP") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
