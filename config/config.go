@@ -249,10 +249,10 @@ func (m RelayMatch) Matches(circuit, remote []byte) bool {
 func (m RelayMatch) String() string {
 	var parts []string
 	if m.CircuitID != "" {
-		parts = append(parts, "circuit-id "+formatHex([]byte(m.CircuitID)))
+		parts = append(parts, "circuit-id "+dhcpv4.FormatHex([]byte(m.CircuitID)))
 	}
 	if m.RemoteID != "" {
-		parts = append(parts, "remote-id "+formatHex([]byte(m.RemoteID)))
+		parts = append(parts, "remote-id "+dhcpv4.FormatHex([]byte(m.RemoteID)))
 	}
 	return strings.Join(parts, ", ")
 }

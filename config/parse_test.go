@@ -730,7 +730,7 @@ func TestParseAccepts(t *testing.T) {
 		{"hex scalars YAML reads as numbers", validHead + lines(
 			"    reservations: [{client-id: 010200000001, address: 198.18.0.10}]",
 		), func(t *testing.T, c *Config) {
-			if got := formatHex(c.Subnets[0].Reservations[0].ClientID); got != "01:02:00:00:00:01" {
+			if got := dhcpv4.FormatHex(c.Subnets[0].Reservations[0].ClientID); got != "01:02:00:00:00:01" {
 				t.Errorf("client-id %s", got)
 			}
 		}},

@@ -448,7 +448,7 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 			v.add(rp+".client-id", "%d bytes long; a client identifier is 2 to 255 bytes (RFC 2132 §9.14)", n)
 		} else if n > 0 {
 			if at, dup := u.cid[string(r.ClientID)]; dup {
-				v.add(rp+".client-id", "%s is already reserved at %s", formatHex(r.ClientID), at)
+				v.add(rp+".client-id", "%s is already reserved at %s", dhcpv4.FormatHex(r.ClientID), at)
 			} else {
 				u.cid[string(r.ClientID)] = rp
 			}
@@ -565,6 +565,3 @@ func (v *validator) routers(path string, opts, global []Option, s *Subnet, netwo
 	}
 	return routers
 }
-
-// formatHex writes b as colon-separated hex bytes (dhcpv4.FormatHex).
-func formatHex(b []byte) string { return dhcpv4.FormatHex(b) }

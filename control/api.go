@@ -281,9 +281,6 @@ func ParseHex(s string) ([]byte, error) {
 	return b, nil
 }
 
-// formatColonHex writes b as colon-separated hex bytes (dhcpv4.FormatHex).
-func formatColonHex(b []byte) string { return dhcpv4.FormatHex(b) }
-
 // Reservation is a reservation as the API shows it.
 type Reservation struct {
 	Address netip.Addr   `json:"address"`
@@ -310,7 +307,7 @@ const (
 func reservationOf(v server.ReservationView) Reservation {
 	r := Reservation{
 		Address: v.Addr, Subnet: v.Subnet, Hostname: v.Hostname, Source: SourceConfig,
-		HWAddr: formatColonHex(v.HWAddr), ClientID: hex.EncodeToString(v.ClientID),
+		HWAddr: dhcpv4.FormatHex(v.HWAddr), ClientID: hex.EncodeToString(v.ClientID),
 		RelayCircuitID: hex.EncodeToString([]byte(v.Relay.CircuitID)),
 		RelayRemoteID:  hex.EncodeToString([]byte(v.Relay.RemoteID)),
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"leased/config"
+	"leased/dhcpv4"
 	"leased/lease"
 	"leased/server"
 )
@@ -276,7 +277,7 @@ func (s *Server) clientLease(w http.ResponseWriter, r *http.Request) {
 		v, ok = s.opts.Engine.LeaseOfHardwareAddr(b)
 	}
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no lease of client %s", formatColonHex(b)))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no lease of client %s", dhcpv4.FormatHex(b)))
 		return
 	}
 	writeJSON(w, http.StatusOK, leaseOf(v))

@@ -24,6 +24,11 @@
 // "01-02-0a" or "01020a"), as operators write hardware addresses, client
 // identifiers (RFC 2132 §9.14) and raw option values.
 //
+// And it states where a reply goes (RFC 2131 §4.1): ReplyDelivery reads
+// the header fields that decide it (giaddr, ciaddr, yiaddr, the broadcast
+// flag, the message type), so that the server and the relay agent, which
+// both deliver replies, follow one rule.
+//
 // The package is built for a server's hot path: Parse fills a Packet that
 // the caller reuses, and Packet.Append writes to a buffer the caller owns,
 // so that in steady state neither allocates. Option values returned by the
@@ -34,7 +39,8 @@
 // and lenient where real implementations are (a missing End option,
 // padding after it). Append always produces a message Parse accepts.
 //
-// Not here: sockets, clocks, logging and protocol decisions. This package
-// says what a message contains, never what to do about it; which options a
-// reply carries, and whether a message makes sense, is for its caller.
+// Not here: sockets, clocks, logging and protocol decisions. Apart from
+// where a reply goes, this package says what a message contains, never what
+// to do about it; which options a reply carries, and whether a message
+// makes sense, is for its caller.
 package dhcpv4

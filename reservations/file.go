@@ -12,11 +12,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"leased/atomicfile"
 	"leased/config"
+	"leased/dhcpv4"
 )
 
 // FileName is the name of the run-time reservations file in the lease
@@ -181,33 +180,16 @@ func EntryOf(r config.Reservation) Entry {
 	return e
 }
 
-// parseHex parses bytes written in hex: pairs of digits, either all
-// separated by ':' or '-' ("01:02:0a") or not at all ("01020a"), as the
-// control API takes them.
+// parseHex parses bytes written in hex by the rule of dhcpv4.ParseHex
+// ("01:02:0a", "01-02-0a" or "01020a"); unlike it, it refuses the empty
+// string, as the control API does.
 func parseHex(s string) ([]byte, error) {
-	bad := fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
 	if s == "" {
 		return nil, errors.New("no bytes")
 	}
-	if !strings.ContainsAny(s, ":-") {
-		b, err := hex.DecodeString(s)
-		if err != nil {
-			return nil, bad
-		}
-		return b, nil
-	}
-	sep := ":"
-	if strings.Contains(s, "-") {
-		sep = "-"
-	}
-	parts := strings.Split(s, sep)
-	b := make([]byte, len(parts))
-	for i, p := range parts {
-		v, err := strconv.ParseUint(p, 16, 8)
-		if len(p) != 2 || err != nil {
-			return nil, bad
-		}
-		b[i] = byte(v)
+	b, err := dhcpv4.ParseHex(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
 	}
 	return b, nil
 }

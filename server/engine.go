@@ -11,6 +11,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/prefix"
 )
 
 // Arrival says where a request arrived.
@@ -38,7 +39,7 @@ func (a *Arrival) unicast() bool {
 
 func (a *Arrival) isSubnetBroadcast() bool {
 	for _, p := range a.IfAddrs {
-		if p.Contains(a.Dst) && a.Dst == lastAddr(p) && p.Bits() < 31 {
+		if p.Contains(a.Dst) && a.Dst == prefix.Last(p) && p.Bits() < 31 {
 			return true
 		}
 	}

@@ -98,7 +98,7 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 		s.leaseTime = time.Hour
 	}
 	s.mask = prefixMask(s.prefix)
-	s.broadcast = lastAddr(s.prefix)
+	s.broadcast = prefix.Last(s.prefix)
 	for i, o := range c.Options {
 		s.optIndex[o.Code] = int16(i + 1)
 	}
@@ -129,9 +129,6 @@ func prefixMask(p netip.Prefix) netip.Addr {
 	}
 	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
 }
-
-// lastAddr returns the last (broadcast) address of p.
-func lastAddr(p netip.Prefix) netip.Addr { return prefix.Last(p) }
 
 // reservationFor returns the client's reservation in s, or nil. A client is
 // matched by its client identifier, then by its hardware address even when
