@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package integration tests leased end to end, on virtual Ethernet links in
 // network namespaces: "leased server" against real DHCP clients and a
 // second real DHCP server; "leased client" (client_test.go) against leased
@@ -12,7 +14,8 @@
 // pair. Addresses come from the benchmarking range 198.18.0.0/15 (RFC 2544)
 // and nothing is created in, or sent to, the initial namespace. A test
 // removes what it created when it ends, and stops only the processes it
-// started, by their process IDs.
+// started, by their process IDs. Network namespaces are Linux's, so the
+// package builds on Linux only.
 //
 // The clients are the ones packaged by Debian: ISC dhclient
 // (isc-dhcp-client) and busybox udhcpc (udhcpc). The second server is
