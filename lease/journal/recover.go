@@ -125,7 +125,7 @@ func (s *state) rebuild() {
 // not cover, in order.
 type recovery struct {
 	dir     string
-	open    openFunc
+	fs      fileSystem
 	salvage bool
 	warn    func(msg string, args ...any)
 
@@ -146,14 +146,14 @@ type recovery struct {
 
 // load reads the directory into r.
 func (r *recovery) load() error {
-	ents, err := os.ReadDir(r.dir)
+	names, err := r.fs.ReadDir(r.dir)
 	if err != nil {
 		return fmt.Errorf("journal: open store: %w", err)
 	}
 	hasSnap := false
 	var gens []uint64
-	for _, e := range ents {
-		switch name := e.Name(); name {
+	for _, name := range names {
+		switch name {
 		case snapshotName:
 			hasSnap = true
 		case snapshotTemp:
@@ -168,8 +168,8 @@ func (r *recovery) load() error {
 	slices.Sort(gens)
 	var logBytes int64
 	for _, g := range gens {
-		if fi, err := os.Stat(filepath.Join(r.dir, logName(g))); err == nil {
-			logBytes += fi.Size()
+		if n, err := r.fs.Size(filepath.Join(r.dir, logName(g))); err == nil {
+			logBytes += n
 		}
 	}
 	r.state = state{arena: &arena{}}
@@ -217,7 +217,7 @@ func (r *recovery) load() error {
 
 // openRead opens name for reading and returns it with its size.
 func (r *recovery) openRead(name string) (file, int64, error) {
-	f, err := r.open(name, os.O_RDONLY, 0)
+	f, err := r.fs.OpenFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, 0, fmt.Errorf("journal: %w", err)
 	}

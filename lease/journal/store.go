@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,8 +104,12 @@ type Options struct {
 	// means time.Now.
 	Now func() time.Time
 
-	// openFile opens every file the store reads or writes; tests replace
-	// it to inject faults. Nil means the operating system's.
+	// fs is the file system the store works on; nil means the operating
+	// system's. Tests run the store on a model that fails and crashes.
+	fs fileSystem
+
+	// openFile, when set, replaces fs's OpenFile; tests use it to wrap
+	// the files of the operating system.
 	openFile openFunc
 
 	// hook, when set, is called at each step of a compaction, a repair
@@ -152,9 +155,9 @@ type Store struct {
 	dir      string
 	opts     Options
 	logger   *slog.Logger
-	openFile openFunc
+	fs       fileSystem
 	now      func() time.Time
-	lockFile *os.File
+	lockFile io.Closer
 	readOnly bool
 
 	mu      sync.Mutex // guards closed, pending and gaps
@@ -237,7 +240,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir:        dir,
 		opts:       opts,
 		logger:     opts.Logger,
-		openFile:   opts.openFile,
+		fs:         opts.fs,
 		now:        opts.Now,
 		readOnly:   opts.ReadOnly,
 		kick:       make(chan struct{}, 1),
@@ -248,8 +251,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	if s.openFile == nil {
-		s.openFile = openOS
+	if s.fs == nil {
+		s.fs = osFS{}
+	}
+	if opts.openFile != nil {
+		s.fs = openOverride{fileSystem: s.fs, open: opts.openFile}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -270,7 +276,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.readOnly {
 		return s.openReadOnly()
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := s.fs.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("journal: create store: %w", err)
 	}
 	if err := s.lock(); err != nil {
@@ -292,7 +298,7 @@ func Open(dir string, opts Options) (*Store, error) {
 func (s *Store) openReadOnly() (*Store, error) {
 	var err error
 	for range 5 {
-		r := &recovery{dir: s.dir, open: s.openFile, salvage: s.opts.Salvage, warn: s.logger.Warn}
+		r := &recovery{dir: s.dir, fs: s.fs, salvage: s.opts.Salvage, warn: s.logger.Warn}
 		if err = r.load(); err == nil {
 			s.st = r.state
 			s.liveRecords.Store(int64(len(r.live)))
@@ -306,7 +312,7 @@ func (s *Store) openReadOnly() (*Store, error) {
 		if !errors.Is(err, fs.ErrNotExist) && !errors.As(err, &ce) {
 			break
 		}
-		if _, serr := os.Stat(s.dir); serr != nil {
+		if _, serr := s.fs.ReadDir(s.dir); serr != nil {
 			break
 		}
 	}
@@ -316,28 +322,16 @@ func (s *Store) openReadOnly() (*Store, error) {
 // lock takes the store's lock file.
 func (s *Store) lock() error {
 	name := filepath.Join(s.dir, lockName)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640)
-	if err != nil {
-		return fmt.Errorf("journal: lock store: %w", err)
-	}
-	busy, err := flock(f)
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("journal: lock store %s: %w", s.dir, err)
-	}
-	if busy {
+	f, holder, err := s.fs.Lock(name)
+	if errors.Is(err, errLockBusy) {
 		owner := ""
-		if b, err := os.ReadFile(name); err == nil {
-			if pid := strings.TrimSpace(string(b)); pid != "" {
-				owner = " (process " + pid + ")"
-			}
+		if holder != "" {
+			owner = " (" + holder + ")"
 		}
-		f.Close()
 		return fmt.Errorf("%w: %s is in use: another leased server%s holds its lock file %s", ErrLocked, s.dir, owner, name)
 	}
-	// The process id is for people; the lock is the flock.
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	if err != nil {
+		return fmt.Errorf("journal: lock store %s: %w", s.dir, err)
 	}
 	s.lockFile = f
 	return nil
@@ -354,7 +348,7 @@ func (s *Store) unlock() {
 // recover loads the directory, cleans it up and opens the log to append to.
 func (s *Store) recover() error {
 	start := s.now()
-	r := &recovery{dir: s.dir, open: s.openFile, salvage: s.opts.Salvage, warn: s.logger.Warn}
+	r := &recovery{dir: s.dir, fs: s.fs, salvage: s.opts.Salvage, warn: s.logger.Warn}
 	if err := r.load(); err != nil {
 		return err
 	}
@@ -363,7 +357,7 @@ func (s *Store) recover() error {
 	s.liveRecords.Store(int64(len(r.live)))
 	s.liveBytes.Store(r.liveBytes)
 	if r.temp {
-		os.Remove(filepath.Join(s.dir, snapshotTemp))
+		s.fs.Remove(filepath.Join(s.dir, snapshotTemp))
 	}
 	if r.salvaged {
 		// Corrupt data stays in the files; write the state out afresh so
@@ -387,7 +381,7 @@ func (s *Store) recover() error {
 	} else {
 		gen := r.logs[len(r.logs)-1]
 		name := filepath.Join(s.dir, logName(gen))
-		f, err := s.openFile(name, os.O_RDWR, 0)
+		f, err := s.fs.OpenFile(name, os.O_RDWR, 0)
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}

@@ -449,7 +449,7 @@ func (s *Store) finishCompaction(r compactResult) {
 // It runs in its own goroutine during a compaction.
 func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView) (*arena, error) {
 	tmp := filepath.Join(s.dir, snapshotTemp)
-	f, err := s.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := s.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("journal: create snapshot: %w", err)
 	}
@@ -481,12 +481,12 @@ func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView)
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
+		s.fs.Remove(tmp)
 		return nil, fmt.Errorf("journal: write snapshot %s: %w", tmp, err)
 	}
 	s.step(stepSnapshotSynced)
-	if err := os.Rename(tmp, filepath.Join(s.dir, snapshotName)); err != nil {
-		os.Remove(tmp)
+	if err := s.fs.Rename(tmp, filepath.Join(s.dir, snapshotName)); err != nil {
+		s.fs.Remove(tmp)
 		return nil, fmt.Errorf("journal: install snapshot: %w", err)
 	}
 	s.step(stepSnapshotRenamed)
@@ -501,7 +501,7 @@ func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView)
 // header synced and its name synced into the directory.
 func (s *Store) createLog(gen uint64) (file, error) {
 	name := filepath.Join(s.dir, logName(gen))
-	f, err := s.openFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := s.fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("journal: create log: %w", err)
 	}
@@ -528,7 +528,7 @@ func (s *Store) datasync(f file) error {
 
 // syncDir makes the store directory's entries durable.
 func (s *Store) syncDir() error {
-	d, err := s.openFile(s.dir, os.O_RDONLY, 0)
+	d, err := s.fs.OpenFile(s.dir, os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("journal: sync directory: %w", err)
 	}
@@ -544,14 +544,14 @@ func (s *Store) syncDir() error {
 // removeLogsBefore removes the logs older than generation gen, which the
 // snapshot covers. A log left behind is harmless: recovery skips it.
 func (s *Store) removeLogsBefore(gen uint64) {
-	ents, err := os.ReadDir(s.dir)
+	names, err := s.fs.ReadDir(s.dir)
 	if err != nil {
 		s.logger.Warn("lease journal: cannot list the store to remove old logs", "dir", s.dir, "err", err)
 		return
 	}
-	for _, e := range ents {
-		if g, ok := parseLogName(e.Name()); ok && g < gen {
-			if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil {
+	for _, name := range names {
+		if g, ok := parseLogName(name); ok && g < gen {
+			if err := s.fs.Remove(filepath.Join(s.dir, name)); err != nil {
 				s.logger.Warn("lease journal: cannot remove old log", "err", err)
 				continue
 			}
