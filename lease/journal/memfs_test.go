@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -63,8 +64,9 @@ func (op fsOp) String() string {
 // memFault fails operations of one kind.
 type memFault struct {
 	err   syscall.Errno
-	after int // operations to let pass first
-	n     int // operations to fail then; < 0: all
+	after int    // operations to let pass first
+	n     int    // operations to fail then; < 0: all
+	only  string // if set, only on files whose name starts with it
 }
 
 // memDir is a directory: its names as the kernel shows them and as a
@@ -149,6 +151,14 @@ func (m *memFS) fail(op fsOp, err syscall.Errno, after, n int) {
 	m.faults[op] = &memFault{err: err, after: after, n: n}
 }
 
+// failOn is fail(op, err, 0, -1) on the files whose name starts with
+// prefix only.
+func (m *memFS) failOn(op fsOp, err syscall.Errno, prefix string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.faults[op] = &memFault{err: err, n: -1, only: prefix}
+}
+
 // heal removes every injected fault.
 func (m *memFS) heal() {
 	m.mu.Lock()
@@ -191,13 +201,15 @@ func (m *memFS) clone() *memFS {
 	return c
 }
 
-// fault counts an operation of kind op and returns the error injected
-// into it, if any. m.mu is held.
-func (m *memFS) fault(op fsOp) error {
+// fault counts an operation of kind op on file name and returns the
+// error injected into it, if any. m.mu is held.
+func (m *memFS) fault(op fsOp, name string) error {
 	m.counts[op]++
 	f := m.faults[op]
 	switch {
 	case f == nil || f.n == 0:
+		return nil
+	case f.only != "" && !strings.HasPrefix(filepath.Base(name), f.only):
 		return nil
 	case f.after > 0:
 		f.after--
@@ -246,13 +258,13 @@ func (p *memProc) OpenFile(name string, flag int, _ fs.FileMode) (file, error) {
 	case ino == nil && flag&os.O_CREATE == 0:
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	case ino == nil:
-		if err := m.fault(opCreate); err != nil {
+		if err := m.fault(opCreate, name); err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
 		ino = &memInode{}
 		d.names[base] = ino
 	case flag&os.O_TRUNC != 0 && len(ino.data) > 0:
-		if err := m.fault(opTruncate); err != nil {
+		if err := m.fault(opTruncate, name); err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
 		ino.resize(0)
@@ -311,7 +323,7 @@ func (p *memProc) Rename(oldname, newname string) error {
 	if ino == nil {
 		return &fs.PathError{Op: "rename", Path: oldname, Err: fs.ErrNotExist}
 	}
-	if err := m.fault(opRename); err != nil {
+	if err := m.fault(opRename, oldname); err != nil {
 		return &fs.PathError{Op: "rename", Path: oldname, Err: err}
 	}
 	delete(d.names, ob)
@@ -333,7 +345,7 @@ func (p *memProc) Remove(name string) error {
 	if d.names[base] == nil {
 		return &fs.PathError{Op: "remove", Path: name, Err: fs.ErrNotExist}
 	}
-	if err := m.fault(opRemove); err != nil {
+	if err := m.fault(opRemove, name); err != nil {
 		return &fs.PathError{Op: "remove", Path: name, Err: err}
 	}
 	delete(d.names, base)
@@ -451,7 +463,7 @@ func (f *memFile) WriteAt(b []byte, off int64) (int, error) {
 	if off >= int64(len(f.ino.data)) && !slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) {
 		op = opExtend
 	}
-	if err := m.fault(op); err != nil {
+	if err := m.fault(op, f.name); err != nil {
 		n := 0
 		if err == syscall.ENOSPC && op == opWrite {
 			// A full disk takes what it has room for.
@@ -485,7 +497,7 @@ func (f *memFile) Datasync() error {
 		return f.syncDir()
 	}
 	ino := f.ino
-	if err := m.fault(opDatasync); err != nil {
+	if err := m.fault(opDatasync, f.name); err != nil {
 		// Linux marks the pages clean without writing them.
 		for i, st := range ino.state {
 			if st == byteDirty {
@@ -521,7 +533,7 @@ func (f *memFile) Sync() error {
 
 // syncDir makes the directory's names durable. m.mu is held.
 func (f *memFile) syncDir() error {
-	if err := f.p.m.fault(opSyncDir); err != nil {
+	if err := f.p.m.fault(opSyncDir, f.name); err != nil {
 		return &fs.PathError{Op: "fsync", Path: f.name, Err: err}
 	}
 	f.dir.durable = maps.Clone(f.dir.names)
@@ -561,7 +573,7 @@ func (f *memFile) Truncate(size int64) error {
 	if f.ino == nil {
 		return &fs.PathError{Op: "truncate", Path: f.name, Err: syscall.EISDIR}
 	}
-	if err := m.fault(opTruncate); err != nil {
+	if err := m.fault(opTruncate, f.name); err != nil {
 		return &fs.PathError{Op: "truncate", Path: f.name, Err: err}
 	}
 	f.ino.resize(int(size))

@@ -40,8 +40,9 @@ const (
 )
 
 const (
-	// maxRetryInterval caps the back-off between repair attempts.
-	maxRetryInterval = 5 * time.Second
+	// maxRetryInterval caps the back-off between repair attempts: the
+	// store is writable again at most this long after the disk is.
+	maxRetryInterval = time.Second
 	// maxCommit is the most leases one Commit may carry.
 	maxCommit = 100_000
 	// maxPending is the most bytes waiting for the writer; beyond it Commit
@@ -81,7 +82,8 @@ type Options struct {
 
 	// RetryInterval is the first pause, after a write error, before the
 	// store tries to write again; it doubles after each failed attempt,
-	// up to 5 s. Commits in the pause fail at once. 0 means
+	// up to 1 s. The store tries at the end of each pause whether or not
+	// commits come; commits in the pause fail at once. 0 means
 	// DefaultRetryInterval.
 	RetryInterval time.Duration
 
@@ -120,15 +122,14 @@ type Options struct {
 
 // Steps reported to Options.hook.
 const (
-	stepLogCreated      = "log-created"       // a new log is durable
-	stepSnapshotWritten = "snapshot-written"  // snapshot.tmp written, not synced
-	stepSnapshotSynced  = "snapshot-synced"   // snapshot.tmp synced
-	stepSnapshotRenamed = "snapshot-renamed"  // renamed, directory not synced
-	stepSnapshotDurable = "snapshot-durable"  // directory synced
-	stepLogRemoved      = "old-log-removed"   // one obsolete log removed
-	stepCompactionDone  = "compaction-done"   // new state installed
-	stepRepaired        = "repaired"          // the store is writable again
-	stepTruncated       = "torn-tail-removed" // Open cut a torn tail
+	stepLogCreated      = "log-created"      // a new log is durable
+	stepSnapshotWritten = "snapshot-written" // snapshot.tmp written, not synced
+	stepSnapshotSynced  = "snapshot-synced"  // snapshot.tmp synced
+	stepSnapshotRenamed = "snapshot-renamed" // renamed, directory not synced
+	stepSnapshotDurable = "snapshot-durable" // directory synced
+	stepLogRemoved      = "old-log-removed"  // one obsolete log removed
+	stepCompactionDone  = "compaction-done"  // new state installed
+	stepRepaired        = "repaired"         // the store is writable again
 )
 
 // Stats are the store's counters since Open.
@@ -145,7 +146,7 @@ type Stats struct {
 	LogBytes         int64  // bytes of log that recovery would replay now
 	LiveRecords      int64  // live (non-Free) records
 	LiveBytes        int64  // size of the live records in a snapshot
-	Writable         bool   // false while writes fail
+	Writable         bool   // false while writes fail; the store retries on its own
 }
 
 // Store is the durable lease store: an append-only log with group commit
@@ -345,10 +346,14 @@ func (s *Store) unlock() {
 	}
 }
 
-// recover loads the directory, cleans it up and opens the log to append to.
+// recover loads the directory and gets the writer ready: appending to
+// the last log when it ends cleanly, else in a new log after it. Apart
+// from a salvage, it writes nothing the store needs: whatever goes wrong
+// with writing leaves an open store that is not writable (yet), never a
+// failed Open, so that a store that opened once opens again.
 func (s *Store) recover() error {
 	start := s.now()
-	r := &recovery{dir: s.dir, fs: s.fs, salvage: s.opts.Salvage, warn: s.logger.Warn}
+	r := &recovery{dir: s.dir, fs: s.fs, salvage: s.opts.Salvage, warn: s.logger.Warn, settle: true}
 	if err := r.load(); err != nil {
 		return err
 	}
@@ -362,53 +367,40 @@ func (s *Store) recover() error {
 	if r.salvaged {
 		// Corrupt data stays in the files; write the state out afresh so
 		// that the next Open finds a clean store.
-		if err := s.repair(); err != nil {
+		if err := s.rewrite(); err != nil {
 			return fmt.Errorf("journal: salvage %s: %w", s.dir, err)
 		}
 		s.logger.Warn("lease journal: salvaged", "dir", s.dir, "records", len(s.st.live))
 		return nil
 	}
 	s.removeLogsBefore(r.snapGen)
-	if len(r.logs) == 0 {
-		gen := max(r.snapGen, 1)
-		s.w.maxGen = max(s.w.maxGen, gen)
-		f, err := s.createLog(gen)
-		if err != nil {
-			return err
-		}
-		s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
-		s.w.replay = fileHeaderSize
-	} else {
-		gen := r.logs[len(r.logs)-1]
-		name := filepath.Join(s.dir, logName(gen))
-		f, err := s.fs.OpenFile(name, os.O_RDWR, 0)
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		off, alloc := r.lastValid, r.lastSize
-		if r.lastBad || r.lastTorn > 0 {
-			alloc = r.lastValid
-			err = f.Truncate(r.lastValid)
-			if err == nil && r.lastBad {
-				_, err = f.WriteAt(appendFileHeader(nil, fileHeader{magic: logMagic, gen: gen}), 0)
-				off, alloc = fileHeaderSize, fileHeaderSize
-			}
-			if err == nil {
-				err = s.datasync(f)
-			}
+	s.w.replay = r.replay
+	if r.lastGen != 0 {
+		s.w.logGen, s.w.logOff, s.w.alloc = r.lastGen, r.lastValid, r.lastSize
+		name := filepath.Join(s.dir, logName(r.lastGen))
+		switch {
+		case r.lastTorn > 0:
+			s.logger.Warn("lease journal: the log ends in a torn batch; it is left as it is and the next commits go to a new log",
+				"file", name, "offset", r.lastValid, "bytes", r.lastTorn)
+		case r.dropped != 0:
+			// The next log was being created; it is made anew.
+		default:
+			f, err := s.fs.OpenFile(name, os.O_RDWR, 0)
 			if err != nil {
-				f.Close()
-				return fmt.Errorf("journal: remove torn tail of %s: %w", name, err)
+				s.logger.Warn("lease journal: cannot open the log to append to it; the next commits go to a new log", "file", name, "err", err)
+				break
 			}
-			s.logger.Warn("lease journal: dropped the torn tail of the log", "file", name, "offset", r.lastValid, "bytes", r.lastTorn)
-			s.step(stepTruncated)
+			s.w.log = f
 		}
-		s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, off, alloc
-		s.w.replay = r.replay - r.lastValid + off
+	}
+	if s.w.log == nil {
+		if err := s.newLog(); err != nil {
+			s.breakLog(err)
+		}
 	}
 	s.logBytes.Store(s.w.replay)
 	s.logger.Info("lease journal: opened", "dir", s.dir, "records", len(s.st.live),
-		"read", r.records, "log_bytes", s.w.replay, "took", s.now().Sub(start))
+		"read", r.records, "log_bytes", s.w.replay, "writable", s.w.broken == nil, "took", s.now().Sub(start))
 	return nil
 }
 
