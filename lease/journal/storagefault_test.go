@@ -431,3 +431,34 @@ func TestRepairWithoutCommits(t *testing.T) {
 	})
 }
 
+func TestStatsFreeAndSnapshotBytes(t *testing.T) {
+	m := newMemFS()
+	m.free = 123456
+	s, err := Open(faultDir, Options{fs: m.process(), CompactMinBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 20 {
+		commitT(t, s, testLease(i, "c", 1))
+	}
+	st := s.Stats()
+	if st.FreeBytes != 123456 {
+		t.Errorf("FreeBytes = %d, want the file system's 123456", st.FreeBytes)
+	}
+	if err := s.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	size, err := m.process().Size(faultDir + "/" + snapshotName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SnapshotBytes != size {
+		t.Errorf("SnapshotBytes = %d, the snapshot written is %d bytes", st.SnapshotBytes, size)
+	}
+
+	real := openT(t, t.TempDir(), Options{})
+	if n := real.Stats().FreeBytes; n <= 0 && n != -1 {
+		t.Errorf("FreeBytes of a real directory = %d", n)
+	}
+}

@@ -43,6 +43,8 @@ const (
 	// maxRetryInterval caps the back-off between repair attempts: the
 	// store is writable again at most this long after the disk is.
 	maxRetryInterval = time.Second
+	// freeBytesAge is how long Stats reuses a statfs(2) of the store.
+	freeBytesAge = time.Second
 	// maxCommit is the most leases one Commit may carry.
 	maxCommit = 100_000
 	// maxPending is the most bytes waiting for the writer; beyond it Commit
@@ -147,6 +149,13 @@ type Stats struct {
 	LiveRecords      int64  // live (non-Free) records
 	LiveBytes        int64  // size of the live records in a snapshot
 	Writable         bool   // false while writes fail; the store retries on its own
+	// SnapshotBytes is the size of the snapshot a compaction would write
+	// now: the room the store needs to compact.
+	SnapshotBytes int64
+	// FreeBytes is the room left for the store on its file system, as
+	// statfs(2) tells an unprivileged writer, at most a second old; -1
+	// where unknown.
+	FreeBytes int64
 }
 
 // Store is the durable lease store: an append-only log with group commit
@@ -160,6 +169,10 @@ type Store struct {
 	now      func() time.Time
 	lockFile io.Closer
 	readOnly bool
+
+	freeMu sync.Mutex // guards free and freeAt
+	free   int64      // FreeBytes as last read
+	freeAt time.Time  // when free was read; zero: never
 
 	mu      sync.Mutex // guards closed, pending and gaps
 	closed  bool
@@ -525,7 +538,25 @@ func (s *Store) Stats() Stats {
 		LiveRecords:      s.liveRecords.Load(),
 		LiveBytes:        s.liveBytes.Load(),
 		Writable:         !s.readOnly && !s.broken.Load(),
+		SnapshotBytes:    fileHeaderSize + s.liveBytes.Load(),
+		FreeBytes:        s.freeBytes(),
 	}
+}
+
+// freeBytes returns the free bytes of the store's file system, read at
+// most once per freeBytesAge, or -1 if unknown.
+func (s *Store) freeBytes() int64 {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	now := s.now()
+	if s.freeAt.IsZero() || now.Sub(s.freeAt) >= freeBytesAge || now.Before(s.freeAt) {
+		n, err := s.fs.FreeBytes(s.dir)
+		if err != nil {
+			n = -1
+		}
+		s.free, s.freeAt = n, now
+	}
+	return s.free
 }
 
 // Dir returns the store's directory.
