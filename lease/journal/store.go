@@ -246,6 +246,11 @@ type waiter struct{ done chan error }
 // by a crash in the middle of a write, is dropped; corruption anywhere
 // else fails Open with a *CorruptError unless opts.Salvage is set.
 //
+// Open does not fail because the disk is full or failing once the
+// records are read: the store is then open but not writable
+// (Stats.Writable is false), and becomes writable on its own, within a
+// second of the disk taking writes again.
+//
 // Unless opts.ReadOnly is set, Open takes the store's lock file: a second
 // Open of the same directory, in this process or another, fails with an
 // error wrapping ErrLocked.
