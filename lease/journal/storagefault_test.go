@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -394,8 +395,12 @@ func TestRepairWithoutCommits(t *testing.T) {
 		defer s.Close()
 		commitT(t, s, testLease(1, "a", 1))
 		m.fail(opDatasync, syscall.EIO, 0, -1)
-		if err := s.Commit(context.Background(), testLease(2, "b", 1)); err == nil {
-			t.Fatal("commit with a failing fdatasync succeeded")
+		err = s.Commit(context.Background(), testLease(2, "b", 1))
+		if !errors.Is(err, ErrNotWritable) || !errors.Is(err, syscall.EIO) {
+			t.Fatalf("commit with a failing fdatasync: %v, want ErrNotWritable and EIO", err)
+		}
+		if s.Writable() || s.Stats().Writable {
+			t.Fatal("Writable after a failed fdatasync")
 		}
 		// Attempts go on without commits, each a second apart at most.
 		for range 6 {
@@ -409,6 +414,9 @@ func TestRepairWithoutCommits(t *testing.T) {
 		m.heal()
 		clock.advance(time.Second)
 		waitFor(t, "the store to be writable a second after the disk healed", func() bool { return s.Stats().Writable })
+		if !s.Writable() {
+			t.Error("Stats says writable, Writable does not")
+		}
 		commitT(t, s, testLease(3, "c", 1))
 	})
 	t.Run("real clock", func(t *testing.T) {

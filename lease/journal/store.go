@@ -25,6 +25,12 @@ var ErrLocked = errors.New("journal: store is locked by another leased server")
 // Options.ReadOnly.
 var ErrReadOnly = errors.New("journal: store is open read-only")
 
+// ErrNotWritable is returned, wrapped together with the write error
+// behind it (disk full, I/O error), by Commit while the store cannot
+// write: after a write error, until the store has repaired itself. See
+// Store.Writable.
+var ErrNotWritable = errors.New("journal: store is not writable")
+
 // ErrBusy is returned by Commit when records wait to be written faster
 // than the disk takes them, beyond what one batch may hold.
 var ErrBusy = errors.New("journal: too many records waiting to be written")
@@ -426,8 +432,9 @@ func (s *Store) recover() error {
 // and synced to the log, together with those of every other Commit that
 // arrived meanwhile (group commit). It fails, and nothing may be
 // acknowledged, if a lease is invalid, the store is closed or read-only,
-// the write or sync failed, or ctx ended first; in the last case the
-// records may still become durable.
+// the write or sync failed or the store is not writable since (an error
+// wrapping ErrNotWritable and the write error), or ctx ended first; in
+// the last case the records may still become durable.
 func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -542,7 +549,7 @@ func (s *Store) Stats() Stats {
 		LogBytes:         s.logBytes.Load(),
 		LiveRecords:      s.liveRecords.Load(),
 		LiveBytes:        s.liveBytes.Load(),
-		Writable:         !s.readOnly && !s.broken.Load(),
+		Writable:         s.Writable(),
 		SnapshotBytes:    fileHeaderSize + s.liveBytes.Load(),
 		FreeBytes:        s.freeBytes(),
 	}
@@ -563,6 +570,12 @@ func (s *Store) freeBytes() int64 {
 	}
 	return s.free
 }
+
+// Writable reports whether the store can commit now: false while it is
+// read-only or after a write error until it has repaired itself, which
+// it tries on its own, at least once a second. It is cheap enough to ask
+// before every commit.
+func (s *Store) Writable() bool { return !s.readOnly && !s.broken.Load() }
 
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }

@@ -308,15 +308,21 @@ func (s *Store) breakLog(err error) {
 		s.w.failed = 0
 		s.w.backoff = s.opts.RetryInterval
 	}
-	s.w.broken = err
+	s.w.broken = notWritable(err)
 	s.w.retryAt = s.now().Add(s.w.backoff)
 	s.broken.Store(true)
+}
+
+// notWritable returns the error commits fail with while the store is
+// not writable because of err: it wraps both ErrNotWritable and err.
+func notWritable(err error) error {
+	return fmt.Errorf("%w: %w", ErrNotWritable, err)
 }
 
 // repairFailed notes a failed attempt to repair and doubles the pause.
 func (s *Store) repairFailed(err error) {
 	s.writeErrors.Add(1)
-	s.w.broken = err
+	s.w.broken = notWritable(err)
 	s.w.backoff = min(2*s.w.backoff, maxRetryInterval)
 	s.w.retryAt = s.now().Add(s.w.backoff)
 	s.logger.Debug("lease journal: store still not writable", "dir", s.dir, "err", err)
