@@ -89,12 +89,16 @@
 // failed compaction never stops commits: the current log has room
 // (it is filled ahead), so commits go on into it.
 //
+// Filling ahead (see Files) is not needed for durability: when there is
+// no room for the zeros, the batch's own fdatasync decides, and the log
+// grows by the batch alone.
+//
 // A failed commit does not come back, with one exception that the store
-// cannot tell apart: when its batch reached the page cache whole (the
-// write succeeded, filling ahead or the fdatasync failed, or the disk
-// kept data it reported as not written) and the process stops before
-// the store commits anything else, the next Open may read the batch as
-// written. Then it comes back as its own records only, the bindings its
+// cannot tell apart: when its batch reached the page cache whole (its
+// write succeeded and the disk kept the data although fdatasync failed,
+// or the process was killed during its fdatasync) and the process stops
+// before the store commits anything else, the next Open may read the
+// batch as written. Then it comes back as its own records only, the bindings its
 // own clients asked for, which later commits override as usual; it
 // never hides or breaks a record acknowledged before or after it. A
 // commit whose context ended is in the same case.

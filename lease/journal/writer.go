@@ -205,10 +205,12 @@ func (s *Store) flush(b *batch) {
 		s.fail(b, s.w.broken)
 		return
 	}
-	if err := s.fillAhead(s.w.logOff + int64(len(b.buf))); err != nil {
-		s.breakLog(fmt.Errorf("journal: extend %s: %w", s.logPath(), err))
-		s.fail(b, s.w.broken)
-		return
+	if end := s.w.logOff + int64(len(b.buf)); s.fillAhead(end) != nil {
+		// The zeros ahead only spare later syncs a change of size, and
+		// what was written of them is zeros; the batch is written and its
+		// fdatasync decides. On a full disk the log grows by the batch
+		// alone, and the next batch tries to fill ahead again.
+		s.w.alloc = max(s.w.alloc, end)
 	}
 	if err := s.datasync(s.w.log); err != nil {
 		s.breakLog(fmt.Errorf("journal: sync %s after writing at offset %d: %w", s.logPath(), s.w.logOff, err))
