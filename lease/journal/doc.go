@@ -8,7 +8,8 @@
 // It is for one server on one machine. It is not a database: there is no
 // query but All, no index but the address, and no sharing between
 // servers (a lock file refuses a second one); a store shared by several
-// servers is another package's job.
+// servers is another package's job. It implements no RFC: the file
+// format below is its own.
 //
 // # How it works
 //
