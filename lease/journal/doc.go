@@ -8,7 +8,8 @@
 // It is for one server on one machine. It is not a database: there is no
 // query but All, no index but the address, and no sharing between
 // servers (a lock file refuses a second one); a store shared by several
-// servers is another package's job.
+// servers is another package's job. It implements no RFC: the file
+// format below is its own.
 //
 // # How it works
 //
@@ -39,22 +40,69 @@
 // rename, the old snapshot and all the logs after it are there; after it,
 // the new snapshot and the new log are. Only the last batch of the last
 // log can be incomplete, since each batch is synced before the next is
-// written; such a torn tail is cut off at Open. Anything else that is not
-// as written (a bad checksum, a gap in the log generations, a short
+// written; such a torn tail is ignored. Anything else that is not as
+// written (a bad checksum, a gap in the log generations, a short
 // snapshot) is corruption: Open fails with a *CorruptError that names the
 // file and offset, unless Options.Salvage is set.
 //
+// Open writes nothing that it needs, so that a store that opened once
+// opens again whatever the state of the disk (full, failing): when the
+// last log ends cleanly the writer appends to it; when it ends in a torn
+// batch it is left as it is, and the writer starts a new log after it
+// (see Files: the new log's header says where the old one ends); a last
+// log without a whole header (a crash or a full disk while it was
+// created; it holds nothing) is not replayed and is made anew. If that
+// new log cannot be written, Open still succeeds, with a store that is
+// not writable yet and repairs itself as below. Only a salvage writes
+// before Open returns.
+//
+// Recovery never builds on bytes that may exist only in memory. Before
+// reading the last log, Open fdatasyncs it (a killed process's writes
+// reach the disk, or fail) and then asks the kernel to drop its clean
+// cached pages (posix_fadvise POSIX_FADV_DONTNEED), so that it reads what
+// the disk holds. This matters after a failed fdatasync: Linux marks the
+// pages clean without writing them, and a new process on the same kernel
+// would otherwise read the failed batch from the page cache, take it for
+// valid, append after it, and find a hole there after the next reboot,
+// with the failed commit meanwhile back as bound. Dropping the pages was
+// chosen over O_DIRECT reads, which need aligned buffers and are not
+// supported by every file system, and over always starting from a fresh
+// snapshot, which needs room for the snapshot and still keeps the failed
+// commit. On systems other than Linux the pages are not dropped: a
+// restart after a failed fsync, without a reboot in between, may read a
+// failed batch as written.
+//
 // Write errors: after a failed write or fdatasync (disk full, I/O error)
 // the commits of that batch fail, the error is logged once for the burst
-// and counted, and the log is not trusted again. Retrying an fdatasync
+// (nothing is logged per refused commit) and counted, Stats.Writable
+// turns false, and the log is not trusted again. Retrying an fdatasync
 // that failed proves nothing (the kernel may have dropped the pages and
 // cleared the error), and the log may end in a partial batch. Instead,
-// the next commit after a pause (Options.RetryInterval, doubling up to
-// 5 s; commits in the pause fail at once) repairs the store: it writes
-// all the live records from memory, which hold exactly what was
-// acknowledged, to a new snapshot, starts a new log after it and removes
-// the suspect one. Until that succeeds, every commit fails. The same
-// repair cleans up a store that Open salvaged.
+// the writer repairs the store after a pause (Options.RetryInterval,
+// doubling up to 1 s), whether commits come or not; commits in the pause
+// fail at once. The repair starts a new log whose header records where
+// the synced batches of the suspect log end: recovery reads the suspect
+// log up to there and ignores the rest. It needs room for a log header
+// and the next batch only; memory holds exactly the records of the
+// synced batches, the same that recovery reads. The snapshot that makes
+// the suspect log obsolete is written by a compaction that starts right
+// after the repair, and retried later if there is no room for it. A
+// failed compaction never stops commits: the current log has room
+// (it is filled ahead), so commits go on into it.
+//
+// Filling ahead (see Files) is not needed for durability: when there is
+// no room for the zeros, the batch's own fdatasync decides, and the log
+// grows by the batch alone.
+//
+// A failed commit does not come back, with one exception that the store
+// cannot tell apart: when its batch reached the page cache whole (its
+// write succeeded and the disk kept the data although fdatasync failed,
+// or the process was killed during its fdatasync) and the process stops
+// before the store commits anything else, the next Open may read the
+// batch as written. Then it comes back as its own records only, the bindings its
+// own clients asked for, which later commits override as usual; it
+// never hides or breaks a record acknowledged before or after it. A
+// commit whose context ended is in the same case.
 //
 // # Files
 //
@@ -72,7 +120,7 @@
 //	magic       [8]byte  "LEASEDJL" for a log, "LEASEDJS" for a snapshot
 //	version     uint32   1
 //	generation  uint64   the log's generation; for a snapshot, the first log it does not cover
-//	count       uint64   snapshot: number of records; log: 0
+//	count       uint64   snapshot: number of records; log: where the log before it ends (0: all of it)
 //	crc         uint32   of the 28 bytes before it
 //
 // A log is its header followed by batches, each written by one write(2),
@@ -108,8 +156,13 @@
 // A later record for an address replaces an earlier one. Times come back
 // in UTC without a monotonic reading.
 //
-// Where a log's batches end, the rest of the file must be zeros. In the
-// last log, a bad batch is a torn tail, and is cut off, when no valid
+// A log whose successor's header gives its end is read up to there: its
+// batches must end exactly at that offset, and whatever follows (a
+// failed batch, zeros, a hole) is ignored. Logs written before this rule
+// carry 0 there and are read whole.
+//
+// Elsewhere, where a log's batches end, the rest of the file must be
+// zeros. In the last log, a bad batch is a torn tail, and is cut off, when no valid
 // batch (header and every record) can be found at any later offset: each
 // batch is synced before the next is written, so a crash can damage only
 // the last one, in any way (missing, zeroed or holed pages), and nothing

@@ -199,7 +199,7 @@ func FuzzLogRecovery(f *testing.F) {
 
 // replayBytes replays a log held in memory.
 func (r *recovery) replayBytes(b []byte, gen uint64, last bool) error {
-	return r.replayWindow("log", newWindow(bytes.NewReader(b), int64(len(b))), gen, last)
+	return r.replayWindow("log", newWindow(bytes.NewReader(b), int64(len(b))), gen, last, 0)
 }
 
 // FuzzSnapshotLoad feeds arbitrary bytes as a snapshot after a valid

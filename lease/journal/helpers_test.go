@@ -242,6 +242,17 @@ func (h *countHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countHandler) WithGroup(string) slog.Handler      { return h }
+func (h *countHandler) countMsg(msg string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.msgs {
+		if m == msg {
+			n++
+		}
+	}
+	return n
+}
 func (h *countHandler) count(l slog.Level) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -252,3 +263,16 @@ var (
 	errDiskFull = fmt.Errorf("injected: %w", syscall.ENOSPC)
 	errIO       = fmt.Errorf("injected: %w", syscall.EIO)
 )
+
+// waitFor polls cond until it holds, and fails t if it does not within
+// a few seconds.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -125,9 +125,14 @@ func (s *state) rebuild() {
 // not cover, in order.
 type recovery struct {
 	dir     string
-	open    openFunc
+	fs      fileSystem
 	salvage bool
 	warn    func(msg string, args ...any)
+	// settle makes the bytes of the last log that are only in memory go
+	// to the disk, or be forgotten, before they are read: see "Write
+	// errors" in the package documentation. Without it, recovery still
+	// drops the clean cached pages, but writes nothing.
+	settle bool
 
 	state
 	snapGen   uint64   // generation of the snapshot, 0 if none
@@ -138,22 +143,26 @@ type recovery struct {
 	records   int64    // records read
 	salvaged  bool     // corrupt data was skipped
 	replay    int64    // bytes of the logs that were replayed
+	lastGen   uint64   // generation of the last log replayed, 0 if none
 	lastValid int64    // length of the valid part of the last log
 	lastSize  int64    // size of the last log file, zeroed space included
-	lastTorn  int64    // bytes of torn tail dropped from the last log
-	lastBad   bool     // the last log's header is torn: rewrite it
+	lastTorn  int64    // bytes of torn tail ignored in the last log
+	// dropped is the generation of a last log left without a whole
+	// header by a crash or a failure while it was created: it holds
+	// nothing and is not replayed. 0 if none.
+	dropped uint64
 }
 
 // load reads the directory into r.
 func (r *recovery) load() error {
-	ents, err := os.ReadDir(r.dir)
+	names, err := r.fs.ReadDir(r.dir)
 	if err != nil {
 		return fmt.Errorf("journal: open store: %w", err)
 	}
 	hasSnap := false
 	var gens []uint64
-	for _, e := range ents {
-		switch name := e.Name(); name {
+	for _, name := range names {
+		switch name {
 		case snapshotName:
 			hasSnap = true
 		case snapshotTemp:
@@ -168,8 +177,8 @@ func (r *recovery) load() error {
 	slices.Sort(gens)
 	var logBytes int64
 	for _, g := range gens {
-		if fi, err := os.Stat(filepath.Join(r.dir, logName(g))); err == nil {
-			logBytes += fi.Size()
+		if n, err := r.fs.Size(filepath.Join(r.dir, logName(g))); err == nil {
+			logBytes += n
 		}
 	}
 	r.state = state{arena: &arena{}}
@@ -202,8 +211,17 @@ func (r *recovery) load() error {
 		}
 		want = g + 1
 	}
+	if n := len(r.logs); n > 0 && r.headerless(r.logs[n-1]) {
+		r.dropped = r.logs[n-1]
+		r.logs = r.logs[:n-1]
+	}
 	for i, g := range r.logs {
-		if err := r.replayLog(g, i == len(r.logs)-1); err != nil {
+		last := i == len(r.logs)-1
+		var end int64
+		if !last {
+			end = r.prevEnd(r.logs[i+1])
+		}
+		if err := r.replayLog(g, last, end); err != nil {
 			return err
 		}
 	}
@@ -215,9 +233,47 @@ func (r *recovery) load() error {
 	return nil
 }
 
+// headerless reports whether the log of generation gen lacks a whole
+// header and holds nothing else: a crash or a failure came while it was
+// created, before its header was synced.
+func (r *recovery) headerless(gen uint64) bool {
+	f, size, err := r.openRead(filepath.Join(r.dir, logName(gen)))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if size > fileHeaderSize {
+		return false
+	}
+	b := make([]byte, fileHeaderSize)
+	n, _ := f.ReadAt(b, 0)
+	_, err = parseFileHeader(b[:n], logMagic)
+	return err != nil
+}
+
+// prevEnd returns where the log of generation gen says the log before it
+// ends, from its header, or 0 if it does not say (or cannot be read:
+// replaying it will tell).
+func (r *recovery) prevEnd(gen uint64) int64 {
+	f, _, err := r.openRead(filepath.Join(r.dir, logName(gen)))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	b := make([]byte, fileHeaderSize)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return 0
+	}
+	h, err := parseFileHeader(b, logMagic)
+	if err != nil || h.gen != gen || h.count > 1<<62 {
+		return 0
+	}
+	return int64(h.count)
+}
+
 // openRead opens name for reading and returns it with its size.
 func (r *recovery) openRead(name string) (file, int64, error) {
-	f, err := r.open(name, os.O_RDONLY, 0)
+	f, err := r.fs.OpenFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, 0, fmt.Errorf("journal: %w", err)
 	}
@@ -391,20 +447,50 @@ func zeroTail(w *window, o int64) bool {
 }
 
 // replayLog applies the log of generation gen. last says whether it is
-// the newest log, the only one allowed a torn tail.
-func (r *recovery) replayLog(gen uint64, last bool) error {
+// the newest log, the only one allowed a torn tail. end, if not 0, is
+// where the next log's header says this one ends: its batches must end
+// there, and what follows is ignored.
+//
+// The last log is first settled: see "Write errors" in the package
+// documentation.
+func (r *recovery) replayLog(gen uint64, last bool, end int64) error {
 	name := filepath.Join(r.dir, logName(gen))
-	f, size, err := r.openRead(name)
+	f, _, err := r.openRead(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return r.replayWindow(name, newWindow(f, size), gen, last)
+	if last {
+		if r.settle {
+			if err := f.Datasync(); err != nil {
+				r.warn("lease journal: cannot sync the last log before reading it; reading what the disk holds", "file", name, "err", err)
+			}
+		}
+		if err := f.DropCache(); err != nil {
+			r.warn("lease journal: cannot drop the last log's cached pages", "file", name, "err", err)
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return r.replayWindow(name, newWindow(f, fi.Size()), gen, last, end)
 }
 
 // replayWindow applies the log read through w; see replayLog.
-func (r *recovery) replayWindow(name string, w *window, gen uint64, last bool) error {
+func (r *recovery) replayWindow(name string, w *window, gen uint64, last bool, end int64) error {
 	size := w.size
+	if end > 0 {
+		if end > size {
+			if !r.salvage {
+				return &CorruptError{File: name, Offset: size, Reason: fmt.Sprintf("log of %d bytes, the next log's header says it ends at %d", size, end)}
+			}
+			r.salvaged = true
+			r.warn("lease journal: salvage: log shorter than the next log says", "file", name, "size", size, "end", end)
+			end = size
+		}
+		size = end
+	}
 	b, err := w.bytes(0, fileHeaderSize)
 	if err == nil {
 		var h fileHeader
@@ -414,12 +500,7 @@ func (r *recovery) replayWindow(name string, w *window, gen uint64, last bool) e
 		}
 	}
 	if err != nil {
-		switch {
-		case last && size <= fileHeaderSize:
-			// The crash came while the log was being created.
-			r.lastValid, r.lastTorn, r.lastBad = 0, size, true
-			return nil
-		case !r.salvage:
+		if !r.salvage {
 			return &CorruptError{File: name, Reason: fmt.Sprintf("log header: %v", err)}
 		}
 		r.salvaged = true
@@ -427,7 +508,10 @@ func (r *recovery) replayWindow(name string, w *window, gen uint64, last bool) e
 	}
 	off := int64(fileHeaderSize)
 	for off < size {
-		body, end, berr := readBatch(w, off)
+		body, bend, berr := readBatch(w, off)
+		if berr == nil && end > 0 && bend > end {
+			berr = &batchError{reason: fmt.Sprintf("batch ends at %d, past %d where the next log's header says this log ends", bend, end)}
+		}
 		if berr == nil {
 			for i := 0; i < len(body); {
 				p, n, _ := checkFrame(body[i:])
@@ -435,10 +519,10 @@ func (r *recovery) replayWindow(name string, w *window, gen uint64, last bool) e
 				r.records++
 				i += n
 			}
-			off = end
+			off = bend
 			continue
 		}
-		if zeroTail(w, off) {
+		if end == 0 && zeroTail(w, off) {
 			// The end of the log; the zeros were written ahead of it.
 			size = off
 			break
@@ -462,7 +546,7 @@ func (r *recovery) replayWindow(name string, w *window, gen uint64, last bool) e
 	}
 	r.replay += size
 	if last {
-		r.lastValid, r.lastSize = size, w.size
+		r.lastGen, r.lastValid, r.lastSize = gen, size, w.size
 	}
 	return nil
 }

@@ -303,7 +303,7 @@ func TestRecoveryRefusesDamagedStore(t *testing.T) {
 				want[l.Addr] = l
 			}
 			s.w.maxGen++
-			f, err := s.createLog(s.w.maxGen)
+			f, err := s.createLog(s.w.maxGen, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +24,12 @@ var ErrLocked = errors.New("journal: store is locked by another leased server")
 // ErrReadOnly is returned by Commit and Compact on a store opened with
 // Options.ReadOnly.
 var ErrReadOnly = errors.New("journal: store is open read-only")
+
+// ErrNotWritable is returned, wrapped together with the write error
+// behind it (disk full, I/O error), by Commit while the store cannot
+// write: after a write error, until the store has repaired itself. See
+// Store.Writable.
+var ErrNotWritable = errors.New("journal: store is not writable")
 
 // ErrBusy is returned by Commit when records wait to be written faster
 // than the disk takes them, beyond what one batch may hold.
@@ -41,8 +46,11 @@ const (
 )
 
 const (
-	// maxRetryInterval caps the back-off between repair attempts.
-	maxRetryInterval = 5 * time.Second
+	// maxRetryInterval caps the back-off between repair attempts: the
+	// store is writable again at most this long after the disk is.
+	maxRetryInterval = time.Second
+	// freeBytesAge is how long Stats reuses a statfs(2) of the store.
+	freeBytesAge = time.Second
 	// maxCommit is the most leases one Commit may carry.
 	maxCommit = 100_000
 	// maxPending is the most bytes waiting for the writer; beyond it Commit
@@ -82,7 +90,8 @@ type Options struct {
 
 	// RetryInterval is the first pause, after a write error, before the
 	// store tries to write again; it doubles after each failed attempt,
-	// up to 5 s. Commits in the pause fail at once. 0 means
+	// up to 1 s. The store tries at the end of each pause whether or not
+	// commits come; commits in the pause fail at once. 0 means
 	// DefaultRetryInterval.
 	RetryInterval time.Duration
 
@@ -105,8 +114,12 @@ type Options struct {
 	// means time.Now.
 	Now func() time.Time
 
-	// openFile opens every file the store reads or writes; tests replace
-	// it to inject faults. Nil means the operating system's.
+	// fs is the file system the store works on; nil means the operating
+	// system's. Tests run the store on a model that fails and crashes.
+	fs fileSystem
+
+	// openFile, when set, replaces fs's OpenFile; tests use it to wrap
+	// the files of the operating system.
 	openFile openFunc
 
 	// hook, when set, is called at each step of a compaction, a repair
@@ -117,15 +130,14 @@ type Options struct {
 
 // Steps reported to Options.hook.
 const (
-	stepLogCreated      = "log-created"       // a new log is durable
-	stepSnapshotWritten = "snapshot-written"  // snapshot.tmp written, not synced
-	stepSnapshotSynced  = "snapshot-synced"   // snapshot.tmp synced
-	stepSnapshotRenamed = "snapshot-renamed"  // renamed, directory not synced
-	stepSnapshotDurable = "snapshot-durable"  // directory synced
-	stepLogRemoved      = "old-log-removed"   // one obsolete log removed
-	stepCompactionDone  = "compaction-done"   // new state installed
-	stepRepaired        = "repaired"          // the store is writable again
-	stepTruncated       = "torn-tail-removed" // Open cut a torn tail
+	stepLogCreated      = "log-created"      // a new log is durable
+	stepSnapshotWritten = "snapshot-written" // snapshot.tmp written, not synced
+	stepSnapshotSynced  = "snapshot-synced"  // snapshot.tmp synced
+	stepSnapshotRenamed = "snapshot-renamed" // renamed, directory not synced
+	stepSnapshotDurable = "snapshot-durable" // directory synced
+	stepLogRemoved      = "old-log-removed"  // one obsolete log removed
+	stepCompactionDone  = "compaction-done"  // new state installed
+	stepRepaired        = "repaired"         // the store is writable again
 )
 
 // Stats are the store's counters since Open.
@@ -142,7 +154,14 @@ type Stats struct {
 	LogBytes         int64  // bytes of log that recovery would replay now
 	LiveRecords      int64  // live (non-Free) records
 	LiveBytes        int64  // size of the live records in a snapshot
-	Writable         bool   // false while writes fail
+	Writable         bool   // false while writes fail; the store retries on its own
+	// SnapshotBytes is the size of the snapshot a compaction would write
+	// now: the room the store needs to compact.
+	SnapshotBytes int64
+	// FreeBytes is the room left for the store on its file system, as
+	// statfs(2) tells an unprivileged writer, at most a second old; -1
+	// where unknown.
+	FreeBytes int64
 }
 
 // Store is the durable lease store: an append-only log with group commit
@@ -152,10 +171,14 @@ type Store struct {
 	dir      string
 	opts     Options
 	logger   *slog.Logger
-	openFile openFunc
+	fs       fileSystem
 	now      func() time.Time
-	lockFile *os.File
+	lockFile io.Closer
 	readOnly bool
+
+	freeMu sync.Mutex // guards free and freeAt
+	free   int64      // FreeBytes as last read
+	freeAt time.Time  // when free was read; zero: never
 
 	mu      sync.Mutex // guards closed, pending and gaps
 	closed  bool
@@ -229,6 +252,11 @@ type waiter struct{ done chan error }
 // by a crash in the middle of a write, is dropped; corruption anywhere
 // else fails Open with a *CorruptError unless opts.Salvage is set.
 //
+// Open does not fail because the disk is full or failing once the
+// records are read: the store is then open but not writable
+// (Stats.Writable is false), and becomes writable on its own, within a
+// second of the disk taking writes again.
+//
 // Unless opts.ReadOnly is set, Open takes the store's lock file: a second
 // Open of the same directory, in this process or another, fails with an
 // error wrapping ErrLocked.
@@ -237,7 +265,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir:        dir,
 		opts:       opts,
 		logger:     opts.Logger,
-		openFile:   opts.openFile,
+		fs:         opts.fs,
 		now:        opts.Now,
 		readOnly:   opts.ReadOnly,
 		kick:       make(chan struct{}, 1),
@@ -248,8 +276,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	if s.openFile == nil {
-		s.openFile = openOS
+	if s.fs == nil {
+		s.fs = osFS{}
+	}
+	if opts.openFile != nil {
+		s.fs = openOverride{fileSystem: s.fs, open: opts.openFile}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -270,7 +301,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.readOnly {
 		return s.openReadOnly()
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := s.fs.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("journal: create store: %w", err)
 	}
 	if err := s.lock(); err != nil {
@@ -292,7 +323,7 @@ func Open(dir string, opts Options) (*Store, error) {
 func (s *Store) openReadOnly() (*Store, error) {
 	var err error
 	for range 5 {
-		r := &recovery{dir: s.dir, open: s.openFile, salvage: s.opts.Salvage, warn: s.logger.Warn}
+		r := &recovery{dir: s.dir, fs: s.fs, salvage: s.opts.Salvage, warn: s.logger.Warn}
 		if err = r.load(); err == nil {
 			s.st = r.state
 			s.liveRecords.Store(int64(len(r.live)))
@@ -306,7 +337,7 @@ func (s *Store) openReadOnly() (*Store, error) {
 		if !errors.Is(err, fs.ErrNotExist) && !errors.As(err, &ce) {
 			break
 		}
-		if _, serr := os.Stat(s.dir); serr != nil {
+		if _, serr := s.fs.ReadDir(s.dir); serr != nil {
 			break
 		}
 	}
@@ -316,28 +347,16 @@ func (s *Store) openReadOnly() (*Store, error) {
 // lock takes the store's lock file.
 func (s *Store) lock() error {
 	name := filepath.Join(s.dir, lockName)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640)
-	if err != nil {
-		return fmt.Errorf("journal: lock store: %w", err)
-	}
-	busy, err := flock(f)
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("journal: lock store %s: %w", s.dir, err)
-	}
-	if busy {
+	f, holder, err := s.fs.Lock(name)
+	if errors.Is(err, errLockBusy) {
 		owner := ""
-		if b, err := os.ReadFile(name); err == nil {
-			if pid := strings.TrimSpace(string(b)); pid != "" {
-				owner = " (process " + pid + ")"
-			}
+		if holder != "" {
+			owner = " (" + holder + ")"
 		}
-		f.Close()
 		return fmt.Errorf("%w: %s is in use: another leased server%s holds its lock file %s", ErrLocked, s.dir, owner, name)
 	}
-	// The process id is for people; the lock is the flock.
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	if err != nil {
+		return fmt.Errorf("journal: lock store %s: %w", s.dir, err)
 	}
 	s.lockFile = f
 	return nil
@@ -351,10 +370,14 @@ func (s *Store) unlock() {
 	}
 }
 
-// recover loads the directory, cleans it up and opens the log to append to.
+// recover loads the directory and gets the writer ready: appending to
+// the last log when it ends cleanly, else in a new log after it. Apart
+// from a salvage, it writes nothing the store needs: whatever goes wrong
+// with writing leaves an open store that is not writable (yet), never a
+// failed Open, so that a store that opened once opens again.
 func (s *Store) recover() error {
 	start := s.now()
-	r := &recovery{dir: s.dir, open: s.openFile, salvage: s.opts.Salvage, warn: s.logger.Warn}
+	r := &recovery{dir: s.dir, fs: s.fs, salvage: s.opts.Salvage, warn: s.logger.Warn, settle: true}
 	if err := r.load(); err != nil {
 		return err
 	}
@@ -363,58 +386,45 @@ func (s *Store) recover() error {
 	s.liveRecords.Store(int64(len(r.live)))
 	s.liveBytes.Store(r.liveBytes)
 	if r.temp {
-		os.Remove(filepath.Join(s.dir, snapshotTemp))
+		s.fs.Remove(filepath.Join(s.dir, snapshotTemp))
 	}
 	if r.salvaged {
 		// Corrupt data stays in the files; write the state out afresh so
 		// that the next Open finds a clean store.
-		if err := s.repair(); err != nil {
+		if err := s.rewrite(); err != nil {
 			return fmt.Errorf("journal: salvage %s: %w", s.dir, err)
 		}
 		s.logger.Warn("lease journal: salvaged", "dir", s.dir, "records", len(s.st.live))
 		return nil
 	}
 	s.removeLogsBefore(r.snapGen)
-	if len(r.logs) == 0 {
-		gen := max(r.snapGen, 1)
-		s.w.maxGen = max(s.w.maxGen, gen)
-		f, err := s.createLog(gen)
-		if err != nil {
-			return err
-		}
-		s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
-		s.w.replay = fileHeaderSize
-	} else {
-		gen := r.logs[len(r.logs)-1]
-		name := filepath.Join(s.dir, logName(gen))
-		f, err := s.openFile(name, os.O_RDWR, 0)
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		off, alloc := r.lastValid, r.lastSize
-		if r.lastBad || r.lastTorn > 0 {
-			alloc = r.lastValid
-			err = f.Truncate(r.lastValid)
-			if err == nil && r.lastBad {
-				_, err = f.WriteAt(appendFileHeader(nil, fileHeader{magic: logMagic, gen: gen}), 0)
-				off, alloc = fileHeaderSize, fileHeaderSize
-			}
-			if err == nil {
-				err = s.datasync(f)
-			}
+	s.w.replay = r.replay
+	if r.lastGen != 0 {
+		s.w.logGen, s.w.logOff, s.w.alloc = r.lastGen, r.lastValid, r.lastSize
+		name := filepath.Join(s.dir, logName(r.lastGen))
+		switch {
+		case r.lastTorn > 0:
+			s.logger.Warn("lease journal: the log ends in a torn batch; it is left as it is and the next commits go to a new log",
+				"file", name, "offset", r.lastValid, "bytes", r.lastTorn)
+		case r.dropped != 0:
+			// The next log was being created; it is made anew.
+		default:
+			f, err := s.fs.OpenFile(name, os.O_RDWR, 0)
 			if err != nil {
-				f.Close()
-				return fmt.Errorf("journal: remove torn tail of %s: %w", name, err)
+				s.logger.Warn("lease journal: cannot open the log to append to it; the next commits go to a new log", "file", name, "err", err)
+				break
 			}
-			s.logger.Warn("lease journal: dropped the torn tail of the log", "file", name, "offset", r.lastValid, "bytes", r.lastTorn)
-			s.step(stepTruncated)
+			s.w.log = f
 		}
-		s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, off, alloc
-		s.w.replay = r.replay - r.lastValid + off
+	}
+	if s.w.log == nil {
+		if err := s.newLog(); err != nil {
+			s.breakLog(err)
+		}
 	}
 	s.logBytes.Store(s.w.replay)
 	s.logger.Info("lease journal: opened", "dir", s.dir, "records", len(s.st.live),
-		"read", r.records, "log_bytes", s.w.replay, "took", s.now().Sub(start))
+		"read", r.records, "log_bytes", s.w.replay, "writable", s.w.broken == nil, "took", s.now().Sub(start))
 	return nil
 }
 
@@ -422,8 +432,9 @@ func (s *Store) recover() error {
 // and synced to the log, together with those of every other Commit that
 // arrived meanwhile (group commit). It fails, and nothing may be
 // acknowledged, if a lease is invalid, the store is closed or read-only,
-// the write or sync failed, or ctx ended first; in the last case the
-// records may still become durable.
+// the write or sync failed or the store is not writable since (an error
+// wrapping ErrNotWritable and the write error), or ctx ended first; in
+// the last case the records may still become durable.
 func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -538,9 +549,33 @@ func (s *Store) Stats() Stats {
 		LogBytes:         s.logBytes.Load(),
 		LiveRecords:      s.liveRecords.Load(),
 		LiveBytes:        s.liveBytes.Load(),
-		Writable:         !s.readOnly && !s.broken.Load(),
+		Writable:         s.Writable(),
+		SnapshotBytes:    fileHeaderSize + s.liveBytes.Load(),
+		FreeBytes:        s.freeBytes(),
 	}
 }
+
+// freeBytes returns the free bytes of the store's file system, read at
+// most once per freeBytesAge, or -1 if unknown.
+func (s *Store) freeBytes() int64 {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	now := s.now()
+	if s.freeAt.IsZero() || now.Sub(s.freeAt) >= freeBytesAge || now.Before(s.freeAt) {
+		n, err := s.fs.FreeBytes(s.dir)
+		if err != nil {
+			n = -1
+		}
+		s.free, s.freeAt = n, now
+	}
+	return s.free
+}
+
+// Writable reports whether the store can commit now: false while it is
+// read-only or after a write error until it has repaired itself, which
+// it tries on its own, at least once a second. It is cheap enough to ask
+// before every commit.
+func (s *Store) Writable() bool { return !s.readOnly && !s.broken.Load() }
 
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }

@@ -16,8 +16,8 @@ import (
 type writer struct {
 	free   *batch // the batch not in use as Store.pending
 	log    file   // the log being appended to; nil while broken
-	logGen uint64
-	logOff int64  // where the next batch goes
+	logGen uint64 // generation of log, or of the last log while broken; 0 if none
+	logOff int64  // where the next batch goes; while broken, where the synced batches end
 	alloc  int64  // size of the log file: zeros from logOff on
 	zeros  []byte // a block of zeros to fill ahead with
 
@@ -30,10 +30,15 @@ type writer struct {
 	broken   error  // why writes fail; nil when writable
 	failed   uint64 // commits failed since broken
 	backoff  time.Duration
-	retryAt  time.Time // no repair before this
+	retryAt  time.Time   // no repair before this
+	retry    *time.Timer // wakes the writer for a repair while broken, made once
 	compact  *compaction
 	queue    []chan error // Compact calls waiting for the next compaction
 	deferred int64        // after a failed compaction: no new one before replay reaches this
+	// compactSoon asks for a compaction as soon as the policy's pause
+	// after a failed one (deferred) allows: a repair left a suspect log
+	// that only a snapshot makes obsolete.
+	compactSoon bool
 }
 
 // compaction is a snapshot being written in the background.
@@ -72,6 +77,8 @@ func (s *Store) run() {
 				s.finishCompaction(r)
 			case reply := <-s.compactReq:
 				s.requestCompaction(reply)
+			case <-s.retryTimer():
+				s.retryRepair()
 			}
 			continue
 		}
@@ -109,6 +116,35 @@ func (s *Store) run() {
 	for _, reply := range s.w.queue {
 		reply <- lease.ErrClosed
 	}
+}
+
+// retryTimer returns a channel that receives when the next repair is due,
+// or nil when the store is writable. It is the writer's way to repair the
+// store without waiting for a commit.
+func (s *Store) retryTimer() <-chan time.Time {
+	if s.w.broken == nil {
+		return nil
+	}
+	d := min(max(s.w.retryAt.Sub(s.now()), time.Millisecond), maxRetryInterval)
+	if s.w.retry == nil {
+		s.w.retry = time.NewTimer(d)
+	} else {
+		s.w.retry.Reset(d)
+	}
+	return s.w.retry.C
+}
+
+// retryRepair tries to repair the store if it is broken and the pause
+// after the last attempt is over.
+func (s *Store) retryRepair() {
+	if s.w.broken == nil || s.now().Before(s.w.retryAt) {
+		return
+	}
+	if err := s.repair(); err != nil {
+		s.repairFailed(err)
+		return
+	}
+	s.maybeCompact()
 }
 
 // commitDelay returns how much longer the pending batch b should wait for
@@ -169,10 +205,12 @@ func (s *Store) flush(b *batch) {
 		s.fail(b, s.w.broken)
 		return
 	}
-	if err := s.fillAhead(s.w.logOff + int64(len(b.buf))); err != nil {
-		s.breakLog(fmt.Errorf("journal: extend %s: %w", s.logPath(), err))
-		s.fail(b, s.w.broken)
-		return
+	if end := s.w.logOff + int64(len(b.buf)); s.fillAhead(end) != nil {
+		// The zeros ahead only spare later syncs a change of size, and
+		// what was written of them is zeros; the batch is written and its
+		// fdatasync decides. On a full disk the log grows by the batch
+		// alone, and the next batch tries to fill ahead again.
+		s.w.alloc = max(s.w.alloc, end)
 	}
 	if err := s.datasync(s.w.log); err != nil {
 		s.breakLog(fmt.Errorf("journal: sync %s after writing at offset %d: %w", s.logPath(), s.w.logOff, err))
@@ -272,32 +310,57 @@ func (s *Store) breakLog(err error) {
 		s.w.failed = 0
 		s.w.backoff = s.opts.RetryInterval
 	}
-	s.w.broken = err
+	s.w.broken = notWritable(err)
 	s.w.retryAt = s.now().Add(s.w.backoff)
 	s.broken.Store(true)
+}
+
+// notWritable returns the error commits fail with while the store is
+// not writable because of err: it wraps both ErrNotWritable and err.
+func notWritable(err error) error {
+	return fmt.Errorf("%w: %w", ErrNotWritable, err)
 }
 
 // repairFailed notes a failed attempt to repair and doubles the pause.
 func (s *Store) repairFailed(err error) {
 	s.writeErrors.Add(1)
-	s.w.broken = err
+	s.w.broken = notWritable(err)
 	s.w.backoff = min(2*s.w.backoff, maxRetryInterval)
 	s.w.retryAt = s.now().Add(s.w.backoff)
 	s.logger.Debug("lease journal: store still not writable", "dir", s.dir, "err", err)
 }
 
-// repair makes the store writable again after a write error, and clean
-// after a salvage: it writes every live record, as held in memory, to a
-// new snapshot, then starts a new log after it. Memory holds the records
-// of every batch that was synced, so every acknowledged one: once the
-// snapshot is durable nothing acknowledged depends on the suspect log any
-// more, and the suspect log is removed.
+// repair makes the store writable again after a write error, or after
+// Open could not start a log: it starts a new log after the last one,
+// whose header says where the synced batches of the last one end (see
+// "Write errors" in the package documentation). That takes the room of a
+// log header and the next batch, not of a snapshot. Memory holds the
+// records of every batch that was synced, so every acknowledged one, and
+// no other; recovery reads the same from the disk. The suspect log stays
+// until a compaction, asked for now, makes it obsolete.
 func (s *Store) repair() error {
 	s.waitCompaction()
 	if s.w.log != nil {
 		s.w.log.Close()
 		s.w.log = nil
 	}
+	if err := s.newLog(); err != nil {
+		return err
+	}
+	if s.w.broken != nil {
+		s.logger.Info("lease journal: store writable again", "dir", s.dir, "failed_commits", s.w.failed)
+	}
+	s.w.broken = nil
+	s.broken.Store(false)
+	s.w.compactSoon = true
+	s.step(stepRepaired)
+	return nil
+}
+
+// rewrite writes every live record, as held in memory, to a new snapshot
+// and starts a new log after it, then removes the older logs: a clean
+// store again after a salvage.
+func (s *Store) rewrite() error {
 	s.w.maxGen++
 	gen := s.w.maxGen
 	live := maps.Clone(s.st.live)
@@ -306,7 +369,7 @@ func (s *Store) repair() error {
 		return err
 	}
 	s.install(gen, live, fresh)
-	f, err := s.createLog(gen)
+	f, err := s.createLog(gen, 0)
 	if err != nil {
 		return err
 	}
@@ -314,12 +377,29 @@ func (s *Store) repair() error {
 	s.w.replay = fileHeaderSize
 	s.logBytes.Store(s.w.replay)
 	s.removeLogsBefore(gen)
-	if s.w.broken != nil {
-		s.logger.Info("lease journal: store writable again", "dir", s.dir, "failed_commits", s.w.failed)
+	return nil
+}
+
+// newLog starts a new log after the last one and makes it the log to
+// append to: of generation logGen+1, whose header records logOff, where
+// the synced batches of the last log end; or, when no log follows the
+// snapshot, of the snapshot's generation (1 without a snapshot).
+func (s *Store) newLog() error {
+	gen, prev := max(s.w.snapGen, 1), int64(0)
+	if s.w.logGen != 0 && s.w.logGen >= gen {
+		gen, prev = s.w.logGen+1, s.w.logOff
 	}
-	s.w.broken = nil
-	s.broken.Store(false)
-	s.step(stepRepaired)
+	f, err := s.createLog(gen, prev)
+	if err != nil {
+		return err
+	}
+	if s.w.log != nil {
+		s.w.log.Close()
+	}
+	s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
+	s.w.maxGen = max(s.w.maxGen, gen)
+	s.w.replay += fileHeaderSize
+	s.logBytes.Store(s.w.replay)
 	return nil
 }
 
@@ -345,7 +425,14 @@ func (s *Store) maybeCompact() {
 		s.startCompaction(q)
 		return
 	}
-	if s.opts.CompactMinBytes < 0 || s.w.replay < s.opts.CompactMinBytes || s.w.replay < s.w.deferred {
+	if s.w.replay < s.w.deferred {
+		return
+	}
+	if s.w.compactSoon {
+		s.startCompaction(nil)
+		return
+	}
+	if s.opts.CompactMinBytes < 0 || s.w.replay < s.opts.CompactMinBytes {
 		return
 	}
 	if float64(s.w.replay) > s.opts.CompactRatio*float64(s.st.liveBytes) {
@@ -356,12 +443,11 @@ func (s *Store) maybeCompact() {
 // requestCompaction handles a Compact call.
 func (s *Store) requestCompaction(reply chan error) {
 	if s.w.broken != nil {
-		err := s.repair()
-		if err != nil {
+		if err := s.repair(); err != nil {
 			s.repairFailed(err)
+			reply <- err
+			return
 		}
-		reply <- err
-		return
 	}
 	s.w.queue = append(s.w.queue, reply)
 	s.maybeCompact()
@@ -374,20 +460,18 @@ func (s *Store) requestCompaction(reply chan error) {
 // The snapshot gets the new log's generation: it holds everything in the
 // logs before it. The writer remembers which addresses change meanwhile,
 // to carry them over into the compacted state when the snapshot is done.
+//
+// If the new log cannot be made, the compaction fails and commits go on
+// into the current log.
 func (s *Store) startCompaction(waiting []chan error) {
-	s.w.maxGen++
-	gen := s.w.maxGen
-	f, err := s.createLog(gen)
-	if err != nil {
-		s.breakLog(err)
+	if err := s.newLog(); err != nil {
+		s.compactionFailed(err)
 		for _, reply := range waiting {
 			reply <- err
 		}
 		return
 	}
-	s.w.log.Close()
-	s.w.log, s.w.logGen, s.w.logOff, s.w.alloc = f, gen, fileHeaderSize, fileHeaderSize
-	s.w.replay += fileHeaderSize
+	gen := s.w.logGen
 	live := maps.Clone(s.st.live)
 	view := s.st.arena.view()
 	s.w.compact = &compaction{gen: gen, dirty: make(map[uint32]struct{}), waiting: waiting, start: s.now()}
@@ -411,9 +495,7 @@ func (s *Store) finishCompaction(r compactResult) {
 	c := s.w.compact
 	s.w.compact = nil
 	if r.err != nil {
-		s.compactionErrors.Add(1)
-		s.w.deferred = s.w.replay + max(s.opts.CompactMinBytes, 1<<20)
-		s.logger.Warn("lease journal: compaction failed; the logs are kept", "dir", s.dir, "err", r.err)
+		s.compactionFailed(r.err)
 		for _, reply := range c.waiting {
 			reply <- r.err
 		}
@@ -428,6 +510,7 @@ func (s *Store) finishCompaction(r compactResult) {
 	}
 	s.install(c.gen, r.live, r.fresh)
 	s.w.deferred = 0
+	s.w.compactSoon = false
 	if s.w.broken == nil && s.w.logGen == c.gen {
 		s.w.replay = s.w.logOff
 	}
@@ -441,6 +524,14 @@ func (s *Store) finishCompaction(r compactResult) {
 	}
 }
 
+// compactionFailed notes a failed compaction: no automatic one is tried
+// before the logs grow by CompactMinBytes (at least 1 MiB) more.
+func (s *Store) compactionFailed(err error) {
+	s.compactionErrors.Add(1)
+	s.w.deferred = s.w.replay + max(s.opts.CompactMinBytes, 1<<20)
+	s.logger.Warn("lease journal: compaction failed; the logs are kept", "dir", s.dir, "err", err)
+}
+
 // writeSnapshot writes the records that live names in src as the snapshot
 // of generation gen: to snapshot.tmp, synced, renamed into place, and the
 // directory synced. It copies each record into a fresh arena as it goes
@@ -449,7 +540,7 @@ func (s *Store) finishCompaction(r compactResult) {
 // It runs in its own goroutine during a compaction.
 func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView) (*arena, error) {
 	tmp := filepath.Join(s.dir, snapshotTemp)
-	f, err := s.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := s.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("journal: create snapshot: %w", err)
 	}
@@ -481,12 +572,12 @@ func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView)
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
+		s.fs.Remove(tmp)
 		return nil, fmt.Errorf("journal: write snapshot %s: %w", tmp, err)
 	}
 	s.step(stepSnapshotSynced)
-	if err := os.Rename(tmp, filepath.Join(s.dir, snapshotName)); err != nil {
-		os.Remove(tmp)
+	if err := s.fs.Rename(tmp, filepath.Join(s.dir, snapshotName)); err != nil {
+		s.fs.Remove(tmp)
 		return nil, fmt.Errorf("journal: install snapshot: %w", err)
 	}
 	s.step(stepSnapshotRenamed)
@@ -498,14 +589,16 @@ func (s *Store) writeSnapshot(gen uint64, live map[uint32]uint64, src arenaView)
 }
 
 // createLog creates the log of generation gen and makes it durable: its
-// header synced and its name synced into the directory.
-func (s *Store) createLog(gen uint64) (file, error) {
+// header synced and its name synced into the directory. prev is where
+// the log before it ends, or 0 for all of it. A log that cannot be made
+// durable is removed.
+func (s *Store) createLog(gen uint64, prev int64) (file, error) {
 	name := filepath.Join(s.dir, logName(gen))
-	f, err := s.openFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := s.fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("journal: create log: %w", err)
 	}
-	_, err = f.WriteAt(appendFileHeader(nil, fileHeader{magic: logMagic, gen: gen}), 0)
+	_, err = f.WriteAt(appendFileHeader(nil, fileHeader{magic: logMagic, gen: gen, count: uint64(prev)}), 0)
 	if err == nil {
 		err = s.datasync(f)
 	}
@@ -514,6 +607,11 @@ func (s *Store) createLog(gen uint64) (file, error) {
 	}
 	if err != nil {
 		f.Close()
+		// A log without a whole header holds nothing, and recovery
+		// ignores it as the last log; removed, it cannot end up between
+		// two others. One with its header, if the removal fails, is a
+		// valid empty log.
+		s.fs.Remove(name)
 		return nil, fmt.Errorf("journal: create log %s: %w", name, err)
 	}
 	s.step(stepLogCreated)
@@ -528,7 +626,7 @@ func (s *Store) datasync(f file) error {
 
 // syncDir makes the store directory's entries durable.
 func (s *Store) syncDir() error {
-	d, err := s.openFile(s.dir, os.O_RDONLY, 0)
+	d, err := s.fs.OpenFile(s.dir, os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("journal: sync directory: %w", err)
 	}
@@ -544,14 +642,14 @@ func (s *Store) syncDir() error {
 // removeLogsBefore removes the logs older than generation gen, which the
 // snapshot covers. A log left behind is harmless: recovery skips it.
 func (s *Store) removeLogsBefore(gen uint64) {
-	ents, err := os.ReadDir(s.dir)
+	names, err := s.fs.ReadDir(s.dir)
 	if err != nil {
 		s.logger.Warn("lease journal: cannot list the store to remove old logs", "dir", s.dir, "err", err)
 		return
 	}
-	for _, e := range ents {
-		if g, ok := parseLogName(e.Name()); ok && g < gen {
-			if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil {
+	for _, name := range names {
+		if g, ok := parseLogName(name); ok && g < gen {
+			if err := s.fs.Remove(filepath.Join(s.dir, name)); err != nil {
 				s.logger.Warn("lease journal: cannot remove old log", "err", err)
 				continue
 			}
