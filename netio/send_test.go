@@ -70,7 +70,7 @@ func udpPair(t *testing.T) (*Server, *net.UDPConn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Server{conn: tx, writer: w, log: slog.New(slog.DiscardHandler)}, rx
+	return &Server{ep: &udp4.Endpoint{Conn: tx, Writer: w}, log: slog.New(slog.DiscardHandler)}, rx
 }
 
 func TestFlushBatchSendsEveryReply(t *testing.T) {

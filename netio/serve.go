@@ -88,9 +88,7 @@ type Stats struct {
 // Server receives DHCP requests and sends replies. Create it with Listen.
 type Server struct {
 	opts   Options
-	conn   *net.UDPConn
-	writer *udp4.Writer
-	raw    *udp4.LinkSender
+	ep     *udp4.Endpoint
 	ifaces *ifaceTable
 	served map[string]bool
 	log    *slog.Logger
@@ -101,7 +99,6 @@ type Server struct {
 	outcomes                                          [32]atomic.Uint64
 	lastMalformedLog                                  atomic.Int64
 	suppressedLogs                                    atomic.Uint64
-	closeOnce                                         sync.Once
 }
 
 // Listen opens the server's sockets: UDP on opts.Addr with the arrival
@@ -143,30 +140,21 @@ func Listen(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := udp4.Listen(opts.Addr)
+	ep, err := udp4.OpenEndpoint(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("netio: %w", err)
 	}
-	writer, err := udp4.NewWriter(conn)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("netio: %w", err)
-	}
-	if err := udp4.SetReceiveBuffer(conn, opts.ReceiveBuffer); err != nil {
+	if err := udp4.SetReceiveBuffer(ep.Conn, opts.ReceiveBuffer); err != nil {
 		log.Warn("could not enlarge the socket receive buffer; bursts may be dropped", "err", err)
 	}
-	raw, err := udp4.OpenLinkSender()
-	if err != nil {
+	if ep.Link == nil {
 		// Without CAP_NET_RAW, replies that should go to a hardware
 		// address are broadcast instead.
-		log.Warn("no packet socket; replies to clients without an address will be broadcast", "err", err)
-		raw = nil
+		log.Warn("no packet socket; replies to clients without an address will be broadcast", "err", ep.LinkErr)
 	}
 	s := &Server{
 		opts:   opts,
-		conn:   conn,
-		writer: writer,
-		raw:    raw,
+		ep:     ep,
 		ifaces: newIfaceTable(opts.Clock),
 		log:    log,
 	}
@@ -180,20 +168,11 @@ func Listen(opts Options) (*Server, error) {
 }
 
 // LocalAddr returns the address the server listens on.
-func (s *Server) LocalAddr() netip.AddrPort { return s.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (s *Server) LocalAddr() netip.AddrPort { return s.ep.LocalAddr() }
 
 // Close closes the sockets; Serve returns once its workers finish the
 // requests they are handling.
-func (s *Server) Close() error {
-	var err error
-	s.closeOnce.Do(func() {
-		err = s.conn.Close()
-		if s.raw != nil {
-			err = errors.Join(err, s.raw.Close())
-		}
-	})
-	return err
-}
+func (s *Server) Close() error { return s.ep.Close() }
 
 // Serve handles requests with h until ctx ends or the server is closed.
 // Requests being handled when that happens are finished, including their
@@ -307,7 +286,7 @@ const outboxSize = 256
 // and queues the others for the committers.
 func (s *Server) reader(ctx context.Context, h Handler, q *jobQueue) {
 	w := newWorker(s.opts.Batch)
-	r, err := udp4.NewReader(s.conn, s.opts.Batch, 4096)
+	r, err := udp4.NewReader(s.ep.Conn, s.opts.Batch, 4096)
 	if err != nil {
 		s.log.Error("cannot read the socket", "err", err)
 		return
@@ -445,7 +424,7 @@ func (s *Server) send(w *worker, in *server.Arrival, out *server.Outcome) {
 		hw := udp4.Hardware{IfIndex: in.IfIndex, Type: w.req.HType, Addr: w.req.HardwareAddr()}
 		src := netip.AddrPortFrom(s.sourceFor(w, in), udp4.ServerPort)
 		var bcast netip.AddrPort
-		w.frame, bcast, err = s.raw.SendToHardware(w.frame, hw, src, to, buf)
+		w.frame, bcast, err = s.ep.Link.SendToHardware(w.frame, hw, src, to, buf)
 		if !bcast.IsValid() {
 			s.sent(out.Reply)
 			return
@@ -501,7 +480,7 @@ const (
 // them.
 func (s *Server) sendRange(b *sendBatch, from, to int) {
 	for off := from; off < to; {
-		n, err := s.writer.Write(b.Batch, off, to)
+		n, err := s.ep.Writer.Write(b.Batch, off, to)
 		if errno, ok := err.(syscall.Errno); ok {
 			// sendmmsg fails only when its first message fails: count
 			// that one and go on with the rest.

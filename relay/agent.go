@@ -54,16 +54,13 @@ type Stats struct {
 // on UDP port 67, with the arrival interface of each (IP_PKTINFO), and
 // sends what its Relay makes of them. Create it with Listen.
 type Agent struct {
-	opts   Options
-	conn   *net.UDPConn
-	writer *udp4.Writer
-	raw    *udp4.LinkSender
-	log    *slog.Logger
+	opts Options
+	ep   *udp4.Endpoint
+	log  *slog.Logger
 
 	received, sent, sendErrors atomic.Uint64
 	reasons                    [numReasons]atomic.Uint64
 	lastWarn                   atomic.Int64
-	closeOnce                  sync.Once
 }
 
 // Listen opens the agent's sockets: UDP on opts.Addr with the arrival
@@ -105,39 +102,21 @@ func Listen(opts Options) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := udp4.Listen(opts.Addr)
+	ep, err := udp4.OpenEndpoint(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
-	writer, err := udp4.NewWriter(conn)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("relay: %w", err)
+	if ep.Link == nil {
+		log.Warn("no packet socket; replies to clients without an address will be broadcast", "err", ep.LinkErr)
 	}
-	raw, err := udp4.OpenLinkSender()
-	if err != nil {
-		log.Warn("no packet socket; replies to clients without an address will be broadcast", "err", err)
-		raw = nil
-	}
-	return &Agent{opts: opts, conn: conn, writer: writer, raw: raw, log: log}, nil
+	return &Agent{opts: opts, ep: ep, log: log}, nil
 }
 
 // LocalAddr returns the address the agent listens on.
-func (a *Agent) LocalAddr() netip.AddrPort {
-	return a.conn.LocalAddr().(*net.UDPAddr).AddrPort()
-}
+func (a *Agent) LocalAddr() netip.AddrPort { return a.ep.LocalAddr() }
 
 // Close closes the sockets; Serve returns once its workers stop.
-func (a *Agent) Close() error {
-	var err error
-	a.closeOnce.Do(func() {
-		err = a.conn.Close()
-		if a.raw != nil {
-			err = errors.Join(err, a.raw.Close())
-		}
-	})
-	return err
-}
+func (a *Agent) Close() error { return a.ep.Close() }
 
 // Serve relays with r until ctx ends or the agent is closed, then closes
 // the agent.
@@ -181,7 +160,7 @@ type worker struct {
 }
 
 func (a *Agent) worker(ctx context.Context, r *Relay) {
-	rd, err := udp4.NewReader(a.conn, a.opts.Batch, maxDatagram)
+	rd, err := udp4.NewReader(a.ep.Conn, a.opts.Batch, maxDatagram)
 	if err != nil {
 		a.log.Error("cannot read the socket", "err", err)
 		return
@@ -265,7 +244,7 @@ func (a *Agent) deliver(ctx context.Context, w *worker, msg []byte, d *Destinati
 	if how == dhcpv4.ToHardware {
 		hw := udp4.Hardware{IfIndex: d.IfIndex, Type: d.HType, Addr: d.HardwareAddr()}
 		var bcast netip.AddrPort
-		w.frame, bcast, err = a.raw.SendToHardware(w.frame, hw, netip.AddrPortFrom(d.Src, udp4.ServerPort), to, msg)
+		w.frame, bcast, err = a.ep.Link.SendToHardware(w.frame, hw, netip.AddrPortFrom(d.Src, udp4.ServerPort), to, msg)
 		if bcast.IsValid() {
 			if err != nil {
 				a.log.Debug("unicast to a hardware address failed; broadcasting", "if", d.IfName, "err", err)
@@ -296,7 +275,7 @@ func (a *Agent) deliver(ctx context.Context, w *worker, msg []byte, d *Destinati
 // nil.
 func (a *Agent) write(w *worker, i int) (int, error) {
 	for i < w.out.Len() {
-		n, err := a.writer.Write(w.out, i, w.out.Len())
+		n, err := a.ep.Writer.Write(w.out, i, w.out.Len())
 		if err != nil {
 			return i, err
 		}

@@ -15,7 +15,8 @@
 //     LinkSender.SendToHardware is that delivery, and the fallback to
 //     broadcast where it is impossible.
 //   - Listen: the UDP socket of a server or relay agent, with the arrival
-//     interface and destination address of every datagram (IP_PKTINFO).
+//     interface and destination address of every datagram (IP_PKTINFO);
+//     OpenEndpoint opens it with its Writer and LinkSender, as both need.
 //   - Reader and Writer: batches of datagrams read with recvmmsg(2) and
 //     written with sendmmsg(2) into and from buffers they own, with the
 //     arrival interface read from, and the departure interface written to,
