@@ -219,14 +219,14 @@ func parseLeaseQuery(v url.Values) (leaseFilter, error) {
 		}
 	}
 	if s := v.Get("mac"); s != "" {
-		b, err := ParseHex(s)
+		b, err := reservations.ParseHex(s)
 		if err != nil || len(b) > 16 {
 			return f, fmt.Errorf("mac=%q is not a hardware address such as 02:00:00:00:00:01", s)
 		}
 		f.hw = b
 	}
 	if s := v.Get("client-id"); s != "" {
-		b, err := ParseHex(s)
+		b, err := reservations.ParseHex(s)
 		if err != nil {
 			return f, fmt.Errorf("client-id=%q: %v", s, err)
 		}
@@ -265,20 +265,6 @@ func (f *leaseFilter) match(v *server.LeaseView) bool {
 		}
 	}
 	return true
-}
-
-// ParseHex parses bytes written in hex: pairs of digits, either all
-// separated by ':' or '-' ("01:02:0a") or not at all ("01020a"), by the
-// rule of dhcpv4.ParseHex. Unlike it, ParseHex refuses the empty string.
-func ParseHex(s string) ([]byte, error) {
-	if s == "" {
-		return nil, errors.New("no bytes")
-	}
-	b, err := dhcpv4.ParseHex(s)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not hex bytes such as 01:02:0a", s)
-	}
-	return b, nil
 }
 
 // Reservation is a reservation as the API shows it.

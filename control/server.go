@@ -16,6 +16,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
+	"leased/reservations"
 	"leased/server"
 )
 
@@ -267,7 +268,7 @@ func (s *Server) lease(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) clientLease(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	b, err := ParseHex(id)
+	b, err := reservations.ParseHex(id)
 	if err != nil || len(b) > 255 {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a client identifier or hardware address in hex, such as 02:00:00:00:00:01", id))
 		return

@@ -154,14 +154,14 @@ func (e *Entry) Reservation() (config.Reservation, error) {
 		return c, errors.New("address: an IPv4 address is required")
 	}
 	if e.HWAddr != "" {
-		b, err := parseHex(e.HWAddr)
+		b, err := ParseHex(e.HWAddr)
 		if err != nil || len(b) > 16 {
 			return c, fmt.Errorf("hw_addr: %q is not a hardware address such as 02:00:00:00:00:01", e.HWAddr)
 		}
 		c.HWAddr = net.HardwareAddr(b)
 	}
 	if e.ClientID != "" {
-		b, err := parseHex(e.ClientID)
+		b, err := ParseHex(e.ClientID)
 		if err != nil {
 			return c, fmt.Errorf("client_id: %v", err)
 		}
@@ -180,10 +180,12 @@ func EntryOf(r config.Reservation) Entry {
 	return e
 }
 
-// parseHex parses bytes written in hex by the rule of dhcpv4.ParseHex
-// ("01:02:0a", "01-02-0a" or "01020a"); unlike it, it refuses the empty
-// string, as the control API does.
-func parseHex(s string) ([]byte, error) {
+// ParseHex parses bytes that an operator wrote in hex, by the rule of
+// dhcpv4.ParseHex ("01:02:0a", "01-02-0a" or "01020a"), as the
+// reservations file, the control API and the command line take hardware
+// addresses and client identifiers; unlike dhcpv4.ParseHex, it refuses the
+// empty string, and its error quotes what was written.
+func ParseHex(s string) ([]byte, error) {
 	if s == "" {
 		return nil, errors.New("no bytes")
 	}

@@ -1,6 +1,7 @@
 package reservations
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"net/netip"
@@ -194,4 +195,25 @@ func TestRestore(t *testing.T) {
 			t.Errorf("%d %v", n, err)
 		}
 	})
+}
+
+func TestParseHex(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []byte
+		ok   bool
+	}{
+		{"01:02:0a", []byte{1, 2, 10}, true},
+		{"01-02-0A", []byte{1, 2, 10}, true},
+		{"01020a", []byte{1, 2, 10}, true},
+		{"", nil, false},         // the operator wrote nothing: refused, unlike dhcpv4.ParseHex
+		{"01::02", nil, false},   // an empty pair
+		{"1:2:3", nil, false},    // pairs of digits only
+		{"01:02-03", nil, false}, // one separator
+	} {
+		got, err := ParseHex(tc.in)
+		if (err == nil) != tc.ok || !bytes.Equal(got, tc.want) {
+			t.Errorf("ParseHex(%q) = % x, %v; want % x, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"leased/control"
+	"leased/reservations"
 )
 
 // This file holds the subcommands that talk to a running server through
@@ -328,7 +329,7 @@ func leasesShow(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var err error
 	if a, perr := netip.ParseAddr(pos[0]); perr == nil {
 		l, err = cl.Lease(ctx, a)
-	} else if _, herr := control.ParseHex(pos[0]); herr == nil {
+	} else if _, herr := reservations.ParseHex(pos[0]); herr == nil {
 		l, err = cl.ClientLease(ctx, pos[0])
 	} else {
 		return c.usageError("%q is neither an address nor a hardware address or client identifier in hex", pos[0])
