@@ -463,12 +463,8 @@ func (v *validator) subnet(c *Config, i int, u *uniqueness) {
 		case !prefixOK:
 		case !s.Prefix.Contains(a):
 			v.add(ap, "%v is outside the subnet %v", a, s.Prefix)
-		case ends && a == network:
-			v.add(ap, "%v is the network address of the subnet", a)
-		case ends && a == bcast:
-			v.add(ap, "%v is the broadcast address of the subnet", a)
-		case slices.Contains(routers, a):
-			v.add(ap, "%v is the address of a router of the subnet", a)
+		case ReservedAddressConflict(a, s.Prefix, routers) != "":
+			v.add(ap, "%v is %s", a, ReservedAddressConflict(a, s.Prefix, routers))
 		default:
 			if at, dup := u.addrs[a]; dup {
 				v.add(ap, "%v is already reserved at %s", a, at)
@@ -532,6 +528,24 @@ func CheckRuntimeReservation(r *Reservation) error {
 		return fmt.Errorf("%q is not a valid host name (labels of letters, digits, '-' and '_', 1 to 63 characters each, 253 in all)", r.Hostname)
 	}
 	return nil
+}
+
+// ReservedAddressConflict says why address a, inside subnet p whose
+// routers are routers, cannot be reserved for a client: it is the
+// subnet's network or broadcast address (for prefixes shorter than /31,
+// where those are not host addresses) or the address of one of its
+// routers. It returns "" when a is none of these. The configuration file
+// and reservations added at run time are held to this one rule.
+func ReservedAddressConflict(a netip.Addr, p netip.Prefix, routers []netip.Addr) string {
+	switch {
+	case p.Bits() < 31 && a == p.Masked().Addr():
+		return "the network address of the subnet"
+	case p.Bits() < 31 && a == prefix.Last(p):
+		return "the broadcast address of the subnet"
+	case slices.Contains(routers, a):
+		return "the address of a router of the subnet"
+	}
+	return ""
 }
 
 // routers checks the routers option in opts against subnet s and returns

@@ -248,3 +248,31 @@ func TestCheckRuntimeReservation(t *testing.T) {
 		}
 	}
 }
+
+func TestReservedAddressConflict(t *testing.T) {
+	p24 := netip.MustParsePrefix("198.18.0.0/24")
+	p31 := netip.MustParsePrefix("198.18.0.0/31")
+	routers := []netip.Addr{netip.MustParseAddr("198.18.0.1")}
+	for _, tc := range []struct {
+		name string
+		a    string
+		p    netip.Prefix
+		want string
+	}{
+		{"network address of a /24", "198.18.0.0", p24, "the network address of the subnet"},
+		{"broadcast address of a /24", "198.18.0.255", p24, "the broadcast address of the subnet"},
+		{"a router", "198.18.0.1", p24, "the address of a router of the subnet"},
+		{"a host", "198.18.0.7", p24, ""},
+		{"RFC 3021 /31: both addresses are hosts", "198.18.0.0", p31, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := routers
+			if tc.p == p31 {
+				r = nil
+			}
+			if got := ReservedAddressConflict(netip.MustParseAddr(tc.a), tc.p, r); got != tc.want {
+				t.Errorf("ReservedAddressConflict(%s, %v) = %q, want %q", tc.a, tc.p, got, tc.want)
+			}
+		})
+	}
+}

@@ -385,7 +385,7 @@ func TestReservationsEndpoints(t *testing.T) {
 		{"address bound to another client", `{"address":"198.18.0.100","hw_addr":"02:00:00:00:00:61"}`, 409, "in use"},
 		{"address offered to another client", `{"address":"198.18.0.102","hw_addr":"02:00:00:00:00:61"}`, 409, "in use"},
 		{"no subnet", `{"address":"203.0.113.5","hw_addr":"02:00:00:00:00:61"}`, 404, "no configured subnet"},
-		{"network address", `{"address":"198.18.0.0","hw_addr":"02:00:00:00:00:61"}`, 400, "network or broadcast"},
+		{"network address", `{"address":"198.18.0.0","hw_addr":"02:00:00:00:00:61"}`, 400, "network address of the subnet"},
 		{"router", `{"address":"198.18.0.1","hw_addr":"02:00:00:00:00:61"}`, 400, "router"},
 		{"both identities", `{"address":"198.18.0.61","hw_addr":"02:00:00:00:00:61","client_id":"0102"}`, 400, "not both"},
 		{"no identity", `{"address":"198.18.0.61"}`, 400, "required"},

@@ -123,18 +123,17 @@ func (e *Engine) AddReservation(r config.Reservation) error {
 	if s == nil {
 		return fmt.Errorf("server: reserve %v: %w", a, ErrNoSubnet)
 	}
-	if s.prefix.Bits() < 31 && (a == s.prefix.Addr() || a == s.broadcast) {
-		return fmt.Errorf("server: reserve %v: %w: it is the network or broadcast address of %v", a, ErrInvalidReservation, s.prefix)
+	var routers []netip.Addr
+	if o, ok := s.option(nil, dhcpv4.OptRouter); ok {
+		for i := 0; i+4 <= len(o); i += 4 {
+			routers = append(routers, netip.AddrFrom4([4]byte(o[i:i+4])))
+		}
+	}
+	if why := config.ReservedAddressConflict(a, s.prefix, routers); why != "" {
+		return fmt.Errorf("server: reserve %v: %w: it is %s %v", a, ErrInvalidReservation, why, s.prefix)
 	}
 	if a == e.serverID {
 		return fmt.Errorf("server: reserve %v: %w: it is the server identifier", a, ErrInvalidReservation)
-	}
-	if routers, ok := s.option(nil, dhcpv4.OptRouter); ok {
-		for i := 0; i+4 <= len(routers); i += 4 {
-			if netip.AddrFrom4([4]byte(routers[i:i+4])) == a {
-				return fmt.Errorf("server: reserve %v: %w: it is a router of %v", a, ErrInvalidReservation, s.prefix)
-			}
-		}
 	}
 	now := e.clock()
 
