@@ -83,8 +83,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return failf(stderr, 2, "leased bench: unexpected argument %q", f.fs.Arg(0))
 	}
 	if f.serverAddr == "" {
-		f.fs.Usage()
-		return 2
+		return usageFailf(f.fs, "leased bench: --server is required: the DHCP server to load")
 	}
 	cfg, err := f.config()
 	if err != nil {

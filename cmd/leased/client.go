@@ -107,8 +107,7 @@ func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	if f.iface == "" {
-		fs.Usage()
-		return 2
+		return usageFailf(fs, "leased client: -i is required: the interface to configure")
 	}
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "leased client: %v\n", err)

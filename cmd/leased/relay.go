@@ -90,9 +90,13 @@ func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if f.fs.NArg() > 0 {
 		return failf(stderr, 2, "leased relay: unexpected argument %q", f.fs.Arg(0))
 	}
-	if len(f.ifaces) == 0 || len(f.servers) == 0 {
-		f.fs.Usage()
-		return 2
+	switch {
+	case len(f.ifaces) == 0 && len(f.servers) == 0:
+		return usageFailf(f.fs, "leased relay: -i and --server are required")
+	case len(f.ifaces) == 0:
+		return usageFailf(f.fs, "leased relay: -i is required: the downstream interfaces whose clients are served")
+	case len(f.servers) == 0:
+		return usageFailf(f.fs, "leased relay: --server is required: the DHCP servers to relay to")
 	}
 	log, err := newLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
