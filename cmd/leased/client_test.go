@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"leased/client"
+	"leased/config"
 )
 
 func runClient(t *testing.T, args ...string) (int, string, string) {
@@ -132,5 +135,24 @@ func TestRunningClient(t *testing.T) {
 	}
 	if _, ok := runningClient(pidFile, "eth7"); ok {
 		t.Errorf("this test process taken for a client")
+	}
+}
+
+// The client keeps its lease file in a directory of its own by default,
+// not in the server's lease store; --state-dir still moves it.
+func TestClientDefaultStateDir(t *testing.T) {
+	code, _, stderr := runClient(t, "-i", "lcnosuch0", "--release")
+	want := filepath.Join(client.DefaultStateDir, "client-lcnosuch0.json")
+	if code != 0 || !strings.Contains(stderr, "(no "+want+")") {
+		t.Errorf("exit %d, stderr %q: want 0 and the lease file %s", code, stderr, want)
+	}
+	if client.DefaultStateDir == config.DefaultLeaseStore || strings.HasPrefix(config.DefaultLeaseStore+"/", client.DefaultStateDir+"/") ||
+		strings.HasPrefix(client.DefaultStateDir+"/", config.DefaultLeaseStore+"/") {
+		t.Errorf("the client's state directory %s and the server's lease store %s overlap", client.DefaultStateDir, config.DefaultLeaseStore)
+	}
+	dir := t.TempDir()
+	code, _, stderr = runClient(t, "-i", "lcnosuch0", "--release", "--state-dir", dir)
+	if want := filepath.Join(dir, "client-lcnosuch0.json"); code != 0 || !strings.Contains(stderr, "(no "+want+")") {
+		t.Errorf("--state-dir: exit %d, stderr %q: want the lease file %s", code, stderr, want)
 	}
 }
