@@ -102,7 +102,7 @@ func ListenUnix(path string) (*UnixListener, error) {
 	defer os.RemoveAll(private)
 	tmp := filepath.Join(private, "s")
 	if len(tmp) > maxSocketPath || len(path) > maxSocketPath {
-		return nil, fmt.Errorf("control: socket path %s is too long for a Unix socket; choose a shorter one", path)
+		return nil, fmt.Errorf("control: the socket path %s is too long: it is bound first as %s, and a Unix socket's path has at most %d bytes; choose a shorter one", path, tmp, maxSocketPath)
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {

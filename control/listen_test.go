@@ -114,3 +114,20 @@ func TestSocketAccessDirectory(t *testing.T) {
 		t.Errorf("socketAccess = %q", got)
 	}
 }
+
+// A path that fits a Unix socket, but whose private directory does not,
+// is refused with a message that says why.
+func TestListenUnixPathTooLong(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, strings.Repeat("d", maxSocketPath-len(dir)-len("//.sock")), ".sock")
+	if len(path) != maxSocketPath {
+		t.Fatalf("fixture: %d bytes", len(path))
+	}
+	_, err := ListenUnix(path)
+	if err == nil || !strings.Contains(err.Error(), "is too long") {
+		t.Errorf("ListenUnix(%d bytes): %v, want a path too long", len(path), err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a socket was made: %v", err)
+	}
+}
