@@ -99,6 +99,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	g, err := loadgen.New(cfg)
+	if err != nil && cfg.Local.Port() < 1024 {
+		err = udp4.NeedsPrivilege(err, udp4.NeedBindPort)
+	}
 	if err != nil {
 		// The configuration was checked above; what is left is the
 		// generator's own checks and the socket.

@@ -71,16 +71,51 @@ func runAsNobody(t *testing.T, args ...string) (int, string) {
 	return 0, stderr.String()
 }
 
-// Without root, the relay's refusal to bind port 67 says what it needs.
-// "lo" is the downstream interface: it exists everywhere, and nothing is
-// sent.
-func TestRelayWithoutPrivilegeSaysWhatItNeeds(t *testing.T) {
+// Without root, the load generator's refusal to bind port 67 says what
+// it needs. Nothing is sent: the socket is not opened.
+func TestBenchWithoutPrivilegeSaysWhatItNeeds(t *testing.T) {
+	skipIfPort67Open(t)
+	code, stderr := runAsNobody(t, "bench", "--server", "198.18.0.1", "--local", "127.0.0.1:67", "--count", "1")
+	if code != 1 || !strings.Contains(stderr, "bind: permission denied (this needs root or CAP_NET_BIND_SERVICE)") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 1 and the capability named", code, stderr)
+	}
+}
+
+// skipIfPort67Open skips the test where every user may bind port 67.
+func skipIfPort67Open(t *testing.T) {
+	t.Helper()
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n <= 67 {
 			t.Skipf("every user may bind port 67 here (ip_unprivileged_port_start %d)", n)
 		}
 	}
+}
+
+// Without root, the relay's refusal to bind port 67 says what it needs.
+// "lo" is the downstream interface: it exists everywhere, and nothing is
+// sent.
+func TestRelayWithoutPrivilegeSaysWhatItNeeds(t *testing.T) {
+	skipIfPort67Open(t)
 	code, stderr := runAsNobody(t, "relay", "-i", "lo", "--server", "198.18.0.1", "--listen", "127.0.0.1:67")
+	if code != 1 || !strings.Contains(stderr, "bind: permission denied (this needs root or CAP_NET_BIND_SERVICE)") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 1 and the capability named", code, stderr)
+	}
+}
+
+// Without root, the server's refusal to bind port 67 says what it needs.
+// Its store is in a directory nobody may write, and nothing is sent: the
+// socket is not opened.
+func TestServerWithoutPrivilegeSaysWhatItNeeds(t *testing.T) {
+	skipIfPort67Open(t)
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runAsNobody(t, "server", "-i", "lo", "--range", "127.0.0.10-127.0.0.20",
+		"--store", filepath.Join(dir, "store"), "--control", "", "--listen", "127.0.0.1:67")
 	if code != 1 || !strings.Contains(stderr, "bind: permission denied (this needs root or CAP_NET_BIND_SERVICE)") {
 		t.Errorf("exit %d, stderr:\n%s\nwant 1 and the capability named", code, stderr)
 	}
