@@ -83,7 +83,7 @@ func TestWithoutPrivilegeSaysWhatItNeeds(t *testing.T) {
 	want := map[string]string{
 		"socket:":    "(this needs root or CAP_NET_RAW) true",
 		"configure:": "(this needs root or CAP_NET_ADMIN) true",
-		"udp:":       "(this needs root or CAP_NET_BIND_SERVICE (and CAP_NET_RAW before Linux 5.7)) true",
+		"udp:":       "(this needs root or CAP_NET_BIND_SERVICE, and CAP_NET_RAW before Linux 5.7) true",
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		what, _, _ := strings.Cut(line, " ")

@@ -277,7 +277,7 @@ func listenUDP(iface string, src netip.Addr) (*net.UDPConn, error) {
 		}
 		// Port 68 is privileged, and SO_BINDTODEVICE needed CAP_NET_RAW
 		// before Linux 5.7.
-		return nil, udp4.NeedsPrivilege(fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, err), udp4.NeedBindPort+" (and CAP_NET_RAW before Linux 5.7)")
+		return nil, udp4.NeedsPrivilege(fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, err), udp4.NeedBindPort+", and CAP_NET_RAW before Linux 5.7")
 	}
 	return pc.(*net.UDPConn), nil
 }
