@@ -11,6 +11,12 @@ import (
 	"leased/atomicfile"
 )
 
+// DefaultStateDir is the directory of the lease file and the PID file of
+// a client by default: a directory of its own, apart from the server's
+// lease store (/var/lib/leased), so that a client and a server on one
+// host never share a directory.
+const DefaultStateDir = "/var/lib/leased-client"
+
 // LeaseFileName returns the lease file of interface iface in the state
 // directory dir: dir/client-IFACE.json.
 func LeaseFileName(dir, iface string) string {

@@ -12,16 +12,18 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // Client talks to a running server's control API. Its methods are safe
 // for concurrent use.
 type Client struct {
-	base  string // scheme and host of every request
-	where string // for messages: the socket or address
-	token string
-	http  *http.Client
+	base   string // scheme and host of every request
+	where  string // for messages: the socket or address
+	socket string // the Unix socket's path; empty over TCP
+	token  string
+	http   *http.Client
 }
 
 // NewUnixClient returns a client of the API on the Unix socket at path.
@@ -33,7 +35,7 @@ func NewUnixClient(path string) *Client {
 		},
 		DisableCompression: true,
 	}
-	return &Client{base: "http://leased", where: path, http: &http.Client{Transport: tr, Timeout: time.Minute}}
+	return &Client{base: "http://leased", where: path, socket: path, http: &http.Client{Transport: tr, Timeout: time.Minute}}
 }
 
 // NewTCPClient returns a client of the API at the TCP address addr
@@ -91,6 +93,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err
+		}
+		if c.socket != "" && errors.Is(err, syscall.EACCES) {
+			return fmt.Errorf("cannot reach the leased control API at %s: %w; %s", c.where, err, socketAccess(c.socket))
 		}
 		return fmt.Errorf("cannot reach the leased control API at %s (is the server running, and is this its --control?): %w", c.where, err)
 	}

@@ -15,25 +15,69 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 // ErrSocketInUse is returned, wrapped, by ListenUnix when another process
-// answers on the socket.
-var ErrSocketInUse = errors.New("the control socket is in use by another process")
+// answers on the socket. The error reads "control socket PATH is in use
+// by a running server".
+var ErrSocketInUse = errors.New("in use by a running server")
 
 // ErrNeedToken is returned, wrapped, by ListenTCP for an address that is
 // not loopback when there is no token.
 var ErrNeedToken = errors.New("a token is required to serve the control API on an address that is not loopback")
 
-// ListenUnix listens on a Unix socket at path, of mode 0600, creating its
-// directory (mode 0750) if needed. A socket file left by a server that
-// died is replaced; one that another process still answers on is not
-// (the error wraps ErrSocketInUse). Closing the listener removes the
-// file.
-func ListenUnix(path string) (*net.UnixListener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+// UnixListener is a listener on the control API's Unix socket, as
+// ListenUnix opens it. Closing it removes the socket file, unless another
+// socket has replaced it since.
+type UnixListener struct {
+	*net.UnixListener
+	path   string
+	file   os.FileInfo // the socket file, to know it is still ours
+	unlink atomic.Bool
+}
+
+// Addr returns the address of the socket: its path.
+func (l *UnixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
+// SetUnlinkOnClose sets whether Close removes the socket file (it does
+// by default).
+func (l *UnixListener) SetUnlinkOnClose(unlink bool) { l.unlink.Store(unlink) }
+
+// Close stops listening and removes the socket file, if it is still the
+// one ListenUnix made.
+func (l *UnixListener) Close() error {
+	err := l.UnixListener.Close()
+	if l.unlink.Swap(false) {
+		if fi, serr := os.Lstat(l.path); serr == nil && os.SameFile(fi, l.file) {
+			os.Remove(l.path)
+		}
+	}
+	return err
+}
+
+// maxSocketPath is the longest path a Unix socket may be bound to on
+// Linux (sun_path holds 108 bytes, with a terminating NUL).
+const maxSocketPath = 107
+
+// ListenUnix listens on a Unix socket at path, of mode 0600 whatever the
+// umask, creating its directory (mode 0750) if needed. A socket file left
+// by a server that died is replaced; one that another process still
+// answers on is not (the error wraps ErrSocketInUse). Closing the
+// listener removes the file.
+//
+// The socket is never reachable by others, not even for an instant: it
+// is bound inside a private directory (mode 0700) made beside path, its
+// mode set to 0600 there, and only then renamed to path, atomically.
+// (Binding at path and then changing its mode leaves a moment in which
+// anyone can connect; a restrictive umask around the bind would do, but
+// the umask belongs to the whole process, and other goroutines creating
+// files or directories at that moment would get it too.)
+func ListenUnix(path string) (*UnixListener, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
 	if fi, err := os.Lstat(path); err == nil {
@@ -43,25 +87,46 @@ func ListenUnix(path string) (*net.UnixListener, error) {
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
 			c.Close()
-			return nil, fmt.Errorf("control: %s: %w", path, ErrSocketInUse)
+			return nil, fmt.Errorf("control socket %s is %w", path, ErrSocketInUse)
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, fmt.Errorf("control: %s: %w", path, err)
 		}
-		// Nobody listens: a server that died left it.
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("control: removing the stale socket: %w", err)
-		}
+		// Nobody listens: a server that died left it. The rename below
+		// replaces it.
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	private, err := os.MkdirTemp(dir, ".leased-")
 	if err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	defer os.RemoveAll(private)
+	tmp := filepath.Join(private, "s")
+	if len(tmp) > maxSocketPath || len(path) > maxSocketPath {
+		return nil, fmt.Errorf("control: the socket path %s is too long: it is bound first as %s, and a Unix socket's path has at most %d bytes; choose a shorter one", path, tmp, maxSocketPath)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	// The file is renamed away: the listener must not try to remove tmp.
+	ln.SetUnlinkOnClose(false)
+	fail := func(err error) (*UnixListener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("control: %w", err)
 	}
-	return ln, nil
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fail(err)
+	}
+	l := &UnixListener{UnixListener: ln, path: path, file: fi}
+	l.unlink.Store(true)
+	return l, nil
 }
 
 // ListenTCP listens on the TCP address addr (host:port). Without a token

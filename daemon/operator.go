@@ -17,9 +17,9 @@ type OperatorOptions struct {
 	// ControlSocket is the Unix socket of the control API; empty for none.
 	ControlSocket string
 	// DefaultSocket says ControlSocket is the default rather than asked
-	// for: when it cannot be had (another server answers on it, or its
-	// directory cannot be made), the server goes on without it, with a
-	// warning. A socket asked for by name must open.
+	// for: when it cannot be had (its directory cannot be made), the
+	// server goes on without it, with a warning. A socket asked for by
+	// name must open, and neither may be one another server answers on.
 	DefaultSocket bool
 	// ControlTCP is a TCP address:port for the control API too; empty for
 	// none.
@@ -98,6 +98,8 @@ func openOperator(o OperatorOptions, log *slog.Logger) (*operator, error) {
 		switch {
 		case err == nil:
 			l.unix = ln
+		case errors.Is(err, control.ErrSocketInUse):
+			return fail(fmt.Errorf("%w: stop it first, or give --control another socket", err))
 		case o.DefaultSocket:
 			log.Warn("no control API on the default socket; give --control to choose another", "socket", o.ControlSocket, "err", err)
 		default:

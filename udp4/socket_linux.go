@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -30,7 +31,11 @@ func Listen(addr netip.AddrPort) (*net.UDPConn, error) {
 	}}
 	pconn, err := lc.ListenPacket(context.Background(), "udp4", addr.String())
 	if err != nil {
-		return nil, fmt.Errorf("listen on %v: %w", addr, err)
+		err = fmt.Errorf("listen on %v: %w", addr, err)
+		if addr.Port() < 1024 {
+			err = NeedsPrivilege(err, NeedBindPort)
+		}
+		return nil, err
 	}
 	conn := pconn.(*net.UDPConn)
 	if err := setsockopt(conn, unix.IPPROTO_IP, unix.IP_PKTINFO, 1); err != nil {
@@ -84,7 +89,7 @@ type LinkSender struct {
 func OpenLinkSender() (*LinkSender, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("packet socket for unicast to clients without an address: %w", err)
+		return nil, NeedsPrivilege(fmt.Errorf("packet socket for unicast to clients without an address: %w", os.NewSyscallError("socket", err)), NeedRaw)
 	}
 	return &LinkSender{fd: fd}, nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
+
+	"leased/udp4"
 )
 
 // openARP opens a packet socket for ARP on ifi.
@@ -21,7 +23,7 @@ func openARP(ifi *net.Interface) (*packet.Conn, [6]byte, error) {
 	copy(own[:], ifi.HardwareAddr)
 	c, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_ARP, nil)
 	if err != nil {
-		return nil, own, fmt.Errorf("link %s: ARP socket: %w", ifi.Name, err)
+		return nil, own, udp4.NeedsPrivilege(fmt.Errorf("link %s: ARP socket: %w", ifi.Name, err), udp4.NeedRaw)
 	}
 	return c, own, nil
 }

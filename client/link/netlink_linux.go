@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"leased/client"
+	"leased/udp4"
 )
 
 // Configurator configures one interface for a lease through rtnetlink
@@ -53,7 +54,7 @@ func (c *Configurator) Up() error {
 		return nil
 	}
 	if err := netlink.LinkSetUp(l); err != nil {
-		return fmt.Errorf("link %s: setting it up: %w", c.Name, err)
+		return udp4.NeedsPrivilege(fmt.Errorf("link %s: setting it up: %w", c.Name, err), udp4.NeedAdmin)
 	}
 	return nil
 }
@@ -71,7 +72,7 @@ func (c *Configurator) Configure(lease, old *client.Lease) error {
 		if old.Addr != lease.Addr {
 			c.deleteRoutes(c.routes(old))
 			if err := netlink.AddrDel(l, c.addr(old)); err != nil && !gone(err) {
-				return fmt.Errorf("link %s: removing %v: %w", c.Name, old.Addr, err)
+				return udp4.NeedsPrivilege(fmt.Errorf("link %s: removing %v: %w", c.Name, old.Addr, err), udp4.NeedAdmin)
 			}
 		} else {
 			var stale []*netlink.Route
@@ -84,19 +85,19 @@ func (c *Configurator) Configure(lease, old *client.Lease) error {
 		}
 	}
 	if err := netlink.AddrReplace(l, c.addr(lease)); err != nil {
-		return fmt.Errorf("link %s: adding %v: %w", c.Name, lease.Addr, err)
+		return udp4.NeedsPrivilege(fmt.Errorf("link %s: adding %v: %w", c.Name, lease.Addr, err), udp4.NeedAdmin)
 	}
 	if lease.MTU >= 68 && lease.MTU != l.Attrs().MTU {
 		if c.origMTU == 0 {
 			c.origMTU = l.Attrs().MTU
 		}
 		if err := netlink.LinkSetMTU(l, lease.MTU); err != nil {
-			return fmt.Errorf("link %s: setting the MTU to %d: %w", c.Name, lease.MTU, err)
+			return udp4.NeedsPrivilege(fmt.Errorf("link %s: setting the MTU to %d: %w", c.Name, lease.MTU, err), udp4.NeedAdmin)
 		}
 	}
 	for _, r := range newRoutes {
 		if err := netlink.RouteReplace(r); err != nil {
-			return fmt.Errorf("link %s: adding the route %v: %w", c.Name, routeString(r), err)
+			return udp4.NeedsPrivilege(fmt.Errorf("link %s: adding the route %v: %w", c.Name, routeString(r), err), udp4.NeedAdmin)
 		}
 	}
 	return nil
@@ -112,11 +113,11 @@ func (c *Configurator) Deconfigure(lease *client.Lease) error {
 	c.deleteRoutes(c.routes(lease))
 	var errs []error
 	if err := netlink.AddrDel(l, c.addr(lease)); err != nil && !gone(err) {
-		errs = append(errs, fmt.Errorf("link %s: removing %v: %w", c.Name, lease.Addr, err))
+		errs = append(errs, udp4.NeedsPrivilege(fmt.Errorf("link %s: removing %v: %w", c.Name, lease.Addr, err), udp4.NeedAdmin))
 	}
 	if c.origMTU != 0 {
 		if err := netlink.LinkSetMTU(l, c.origMTU); err != nil {
-			errs = append(errs, fmt.Errorf("link %s: restoring the MTU %d: %w", c.Name, c.origMTU, err))
+			errs = append(errs, udp4.NeedsPrivilege(fmt.Errorf("link %s: restoring the MTU %d: %w", c.Name, c.origMTU, err), udp4.NeedAdmin))
 		}
 		c.origMTU = 0
 	}

@@ -54,7 +54,7 @@ func OpenSocket(ifi *net.Interface) (*Socket, error) {
 	}
 	conn, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_IP, &packet.Config{Filter: prog})
 	if err != nil {
-		return nil, fmt.Errorf("link %s: packet socket: %w", ifi.Name, err)
+		return nil, udp4.NeedsPrivilege(fmt.Errorf("link %s: packet socket: %w", ifi.Name, err), udp4.NeedRaw)
 	}
 	raw, err := conn.SyscallConn()
 	if err != nil {
@@ -275,7 +275,9 @@ func listenUDP(iface string, src netip.Addr) (*net.UDPConn, error) {
 		if errors.Is(err, unix.EADDRNOTAVAIL) {
 			return nil, fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, errNotLocal)
 		}
-		return nil, fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, err)
+		// Port 68 is privileged, and SO_BINDTODEVICE needed CAP_NET_RAW
+		// before Linux 5.7.
+		return nil, udp4.NeedsPrivilege(fmt.Errorf("link %s: binding %v:%d: %w", iface, src, udp4.ClientPort, err), udp4.NeedBindPort+", and CAP_NET_RAW before Linux 5.7")
 	}
 	return pc.(*net.UDPConn), nil
 }

@@ -83,8 +83,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return failf(stderr, 2, "leased bench: unexpected argument %q", f.fs.Arg(0))
 	}
 	if f.serverAddr == "" {
-		f.fs.Usage()
-		return 2
+		return usageFailf(f.fs, "leased bench: --server is required: the DHCP server to load")
 	}
 	cfg, err := f.config()
 	if err != nil {
@@ -100,6 +99,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	g, err := loadgen.New(cfg)
+	if err != nil && cfg.Local.Port() < 1024 {
+		err = udp4.NeedsPrivilege(err, udp4.NeedBindPort)
+	}
 	if err != nil {
 		// The configuration was checked above; what is left is the
 		// generator's own checks and the socket.

@@ -43,7 +43,8 @@ it back (INIT-REBOOT). See docs/client.md.
                                         as JSON and exit, as --once does
 
 SIGTERM and SIGINT stop the daemon, leaving the lease configured (released
-first with --release-on-exit); SIGUSR2 releases it and stops.
+first with --release-on-exit); SIGUSR2 releases it and stops; SIGHUP is
+ignored, with a warning.
 
 flags:
 `
@@ -91,7 +92,7 @@ func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.BoolVar(&f.duid, "duid", false, "client identifier in the RFC 4361 form: IAID and DUID-LL")
 	fs.StringVar(&f.script, "script", "", "hook script `path`, run with the reason and the lease in its environment")
 	fs.StringVar(&f.resolvConf, "resolv-conf", "", "write the DNS servers and search list to this `file`")
-	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/leased", "`directory` of the lease file and PID file")
+	fs.StringVar(&f.stateDir, "state-dir", client.DefaultStateDir, "`directory` of the lease file and PID file")
 	fs.BoolVar(&f.broadcast, "broadcast", false, "ask servers to broadcast their replies (broadcast flag)")
 	fs.DurationVar(&f.offerWait, "offer-wait", client.DefaultOfferWait, "how long to collect offers before taking the first")
 	fs.IntVar(&f.arpProbes, "arp-probes", 3, "ARP probes before taking an address (RFC 5227); 0 skips the check")
@@ -107,8 +108,7 @@ func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	if f.iface == "" {
-		fs.Usage()
-		return 2
+		return usageFailf(fs, "leased client: -i is required: the interface to configure")
 	}
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "leased client: %v\n", err)
@@ -288,16 +288,14 @@ func clientRun(ctx context.Context, f *clientFlags, log *slog.Logger, stdout, st
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	usr2 := make(chan os.Signal, 1)
-	signal.Notify(usr2, syscall.SIGUSR2)
-	defer signal.Stop(usr2)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	releaseAsked := make(chan struct{})
 	go func() {
-		select {
-		case <-usr2:
+		if clientSignals(runCtx, sigs, log) {
 			close(releaseAsked)
 			cancel()
-		case <-runCtx.Done():
 		}
 	}()
 	log.Info("starting", "state_dir", f.stateDir, "saved", saved != nil)
@@ -325,6 +323,26 @@ func clientRun(ctx context.Context, f *clientFlags, log *slog.Logger, stdout, st
 	}
 	log.Info("stopped", "state", r.Machine.State())
 	return 0
+}
+
+// clientSignals answers the signals sigs brings to the client daemon
+// until SIGUSR2, which asks for a release (it returns true), or until ctx
+// ends (false). SIGHUP is ignored, with a warning: the client has no
+// configuration to read again.
+func clientSignals(ctx context.Context, sigs <-chan os.Signal, log *slog.Logger) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR2:
+				return true
+			case syscall.SIGHUP:
+				log.Warn("SIGHUP ignored: the client has no configuration to read again; restart it to apply other flags")
+			}
+		}
+	}
 }
 
 // clientOnce gets a lease (or, with --inform, the options), prints it as

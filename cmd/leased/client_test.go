@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"leased/client"
+	"leased/config"
 )
 
 func runClient(t *testing.T, args ...string) (int, string, string) {
@@ -132,5 +137,49 @@ func TestRunningClient(t *testing.T) {
 	}
 	if _, ok := runningClient(pidFile, "eth7"); ok {
 		t.Errorf("this test process taken for a client")
+	}
+}
+
+// The client keeps its lease file in a directory of its own by default,
+// not in the server's lease store; --state-dir still moves it.
+func TestClientDefaultStateDir(t *testing.T) {
+	code, _, stderr := runClient(t, "-i", "lcnosuch0", "--release")
+	want := filepath.Join(client.DefaultStateDir, "client-lcnosuch0.json")
+	if code != 0 || !strings.Contains(stderr, "(no "+want+")") {
+		t.Errorf("exit %d, stderr %q: want 0 and the lease file %s", code, stderr, want)
+	}
+	if client.DefaultStateDir == config.DefaultLeaseStore || strings.HasPrefix(config.DefaultLeaseStore+"/", client.DefaultStateDir+"/") ||
+		strings.HasPrefix(client.DefaultStateDir+"/", config.DefaultLeaseStore+"/") {
+		t.Errorf("the client's state directory %s and the server's lease store %s overlap", client.DefaultStateDir, config.DefaultLeaseStore)
+	}
+	dir := t.TempDir()
+	code, _, stderr = runClient(t, "-i", "lcnosuch0", "--release", "--state-dir", dir)
+	if want := filepath.Join(dir, "client-lcnosuch0.json"); code != 0 || !strings.Contains(stderr, "(no "+want+")") {
+		t.Errorf("--state-dir: exit %d, stderr %q: want the lease file %s", code, stderr, want)
+	}
+}
+
+// The client daemon ignores SIGHUP, with a warning, and stops for a
+// release at SIGUSR2.
+func TestClientSignals(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	sigs := make(chan os.Signal)
+	result := make(chan bool, 1)
+	go func() { result <- clientSignals(context.Background(), sigs, log) }()
+	sigs <- syscall.SIGHUP // unbuffered: each send waits for clientSignals to take it
+	sigs <- syscall.SIGHUP
+	sigs <- syscall.SIGUSR2
+	if !<-result {
+		t.Error("SIGUSR2 did not ask for a release")
+	}
+	if n := strings.Count(logs.String(), "SIGHUP ignored"); n != 2 {
+		t.Errorf("%d warnings for 2 SIGHUPs; log:\n%s", n, logs.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { result <- clientSignals(ctx, sigs, log) }()
+	cancel()
+	if <-result {
+		t.Error("the end of the context asked for a release")
 	}
 }

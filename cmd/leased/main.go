@@ -122,6 +122,16 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	return 2, true
 }
 
+// usageFailf writes the message, as a line, then a blank line and the
+// usage of fs to fs's output, and returns 2, the exit code of a usage
+// error: the message says what is wrong (a missing flag), the usage what
+// to write.
+func usageFailf(fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(fs.Output(), format+"\n\n", args...)
+	fs.Usage()
+	return 2
+}
+
 // failf writes the message to w, as a line, and returns code.
 func failf(w io.Writer, code int, format string, args ...any) int {
 	fmt.Fprintf(w, format+"\n", args...)

@@ -72,3 +72,34 @@ func TestTopLevelDispatch(t *testing.T) {
 		})
 	}
 }
+
+// A missing required flag is named on the first line, before the usage,
+// and exits 2.
+func TestMissingRequiredFlag(t *testing.T) {
+	tests := []struct {
+		args  []string
+		first string
+		usage string
+	}{
+		{[]string{"server"}, "leased server: --config FILE is required, or -i IFACE with --range FIRST-LAST (quick mode)", "usage: leased server"},
+		{[]string{"server", "-i", "eth0"}, "leased server: --range is required with -i (quick mode)", "usage: leased server"},
+		{[]string{"server", "--range", "198.18.0.10-198.18.0.20"}, "leased server: -i is required with --range (quick mode)", "usage: leased server"},
+		{[]string{"relay"}, "leased relay: -i and --server are required", "usage: leased relay"},
+		{[]string{"relay", "-i", "lo"}, "leased relay: --server is required: the DHCP servers to relay to", "usage: leased relay"},
+		{[]string{"relay", "--server", "198.18.0.1"}, "leased relay: -i is required: the downstream interfaces whose clients are served", "usage: leased relay"},
+		{[]string{"bench"}, "leased bench: --server is required: the DHCP server to load", "usage: leased bench"},
+		{[]string{"bench", "--rate", "10"}, "leased bench: --server is required: the DHCP server to load", "usage: leased bench"},
+		{[]string{"client"}, "leased client: -i is required: the interface to configure", "usage: leased client"},
+		{[]string{"client", "--once"}, "leased client: -i is required: the interface to configure", "usage: leased client"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			first, rest, _ := strings.Cut(stderr.String(), "\n")
+			if code != 2 || first != tt.first || !strings.Contains(rest, tt.usage) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2, the first line %q, then the usage", code, stderr.String(), tt.first)
+			}
+		})
+	}
+}

@@ -26,7 +26,8 @@ port 67 of the relay and are delivered on the interface they belong to.
 See docs/relay.md.
 
 SIGTERM and SIGINT stop the relay; SIGUSR1 logs its counters, which are
-also logged when it stops.
+also logged when it stops. SIGHUP is ignored (with a warning): the relay
+reads its interfaces' addresses at start only, so a change takes a restart.
 
 flags:
 `
@@ -83,6 +84,11 @@ func newRelayFlags(stderr io.Writer) *relayFlags {
 
 // relayCommand runs "leased relay".
 func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Taken from the start, so that a SIGHUP (as sent to every leased
+	// process by "kill -HUP $(pidof leased)") does not kill the relay.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	f := newRelayFlags(stderr)
 	if code, done := parseFlags(f.fs, args); done {
 		return code
@@ -90,9 +96,13 @@ func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if f.fs.NArg() > 0 {
 		return failf(stderr, 2, "leased relay: unexpected argument %q", f.fs.Arg(0))
 	}
-	if len(f.ifaces) == 0 || len(f.servers) == 0 {
-		f.fs.Usage()
-		return 2
+	switch {
+	case len(f.ifaces) == 0 && len(f.servers) == 0:
+		return usageFailf(f.fs, "leased relay: -i and --server are required")
+	case len(f.ifaces) == 0:
+		return usageFailf(f.fs, "leased relay: -i is required: the downstream interfaces whose clients are served")
+	case len(f.servers) == 0:
+		return usageFailf(f.fs, "leased relay: --server is required: the DHCP servers to relay to")
 	}
 	log, err := newLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
@@ -126,7 +136,7 @@ func relayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"servers", strings.Join(f.servers, ","), "agent-info", cfg.AgentInfo, "policy", cfg.Policy.String(),
 		"max-hops", f.maxHops, "link-selection", cfg.LinkSelection, "upstream", cfg.Upstream,
 		"server-id-override", cfg.ServerIDOverride)
-	return serveRelay(ctx, agent, r, log)
+	return serveRelay(ctx, agent, r, sigs, log)
 }
 
 // config returns the relay's configuration without its interfaces, the
@@ -210,22 +220,13 @@ func (f *relayFlags) resolve(cfg *relay.Config, dsts []netip.AddrPort, circuitOf
 	return nil
 }
 
-// serveRelay relays until ctx ends, logging the counters at every
-// SIGUSR1 and at the end, and returns the exit code.
-func serveRelay(ctx context.Context, agent *relay.Agent, r *relay.Relay, log *slog.Logger) int {
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-usr1:
-				logRelayStats(log, agent.Stats())
-			}
-		}
-	}()
+// serveRelay relays until ctx ends, answering the signals sigs brings
+// (see relaySignals), logging the counters at the end, and returns the
+// exit code.
+func serveRelay(ctx context.Context, agent *relay.Agent, r *relay.Relay, sigs <-chan os.Signal, log *slog.Logger) int {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go relaySignals(sctx, sigs, agent.Stats, log)
 	err := agent.Serve(ctx, r)
 	logRelayStats(log, agent.Stats())
 	if err != nil {
@@ -234,6 +235,26 @@ func serveRelay(ctx context.Context, agent *relay.Agent, r *relay.Relay, log *sl
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// relaySignals answers the signals sigs brings until ctx ends: SIGUSR1
+// logs the counters (from stats); SIGHUP is ignored, with a warning that
+// says so, since the relay reads its interfaces and their addresses only
+// at start.
+func relaySignals(ctx context.Context, sigs <-chan os.Signal, stats func() relay.Stats, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR1:
+				logRelayStats(log, stats())
+			case syscall.SIGHUP:
+				log.Warn("SIGHUP ignored: the relay reads its interfaces and their addresses at start only; restart it to apply a change")
+			}
+		}
+	}
 }
 
 // logRelayStats logs the counters on one line: "stats" with received,

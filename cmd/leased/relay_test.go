@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"leased/udp4"
+	"log/slog"
 	"net/netip"
+	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+
+	"leased/relay"
+	"leased/udp4"
 )
 
 // TestRelayCommandUsage: bad flags are refused with exit status 2 and a
@@ -78,4 +84,46 @@ func TestListFlag(t *testing.T) {
 	if got := l.String(); got != "eth0,eth1,eth2,eth3" {
 		t.Errorf("listFlag = %q, want eth0,eth1,eth2,eth3", got)
 	}
+}
+
+// SIGUSR1 logs the counters; SIGHUP does not stop the relay, and says it
+// was ignored and why.
+func TestRelaySignals(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	sigs := make(chan os.Signal)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	stats := func() relay.Stats { return relay.Stats{Received: 7, Sent: 5} }
+	go func() { relaySignals(ctx, sigs, stats, log); close(done) }()
+	sigs <- syscall.SIGHUP // unbuffered: each send waits for relaySignals to take it
+	sigs <- syscall.SIGUSR1
+	sigs <- syscall.SIGHUP
+	cancel()
+	<-done
+	out := logs.String()
+	if n := strings.Count(out, "SIGHUP ignored"); n != 2 || !strings.Contains(out, "restart it to apply a change") {
+		t.Errorf("%d warnings for 2 SIGHUPs; log:\n%s", n, out)
+	}
+	if !strings.Contains(out, "msg=stats received=7 sent=5") {
+		t.Errorf("no counters after SIGUSR1; log:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

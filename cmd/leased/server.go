@@ -94,9 +94,15 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return failf(stderr, 2, "leased server: %v", err)
 	}
-	if f.cfgPath == "" && (f.iface == "" || f.rng == "") {
-		f.fs.Usage()
-		return 2
+	if f.cfgPath == "" {
+		switch {
+		case f.iface == "" && f.rng == "":
+			return usageFailf(f.fs, "leased server: --config FILE is required, or -i IFACE with --range FIRST-LAST (quick mode)")
+		case f.rng == "":
+			return usageFailf(f.fs, "leased server: --range is required with -i (quick mode)")
+		case f.iface == "":
+			return usageFailf(f.fs, "leased server: -i is required with --range (quick mode)")
+		}
 	}
 	src, err := f.source()
 	if err != nil {
