@@ -290,7 +290,7 @@ start_server() {
 	case $s in
 	leased)
 		cmd=("$leased_bin" server -i "$sif" --range "$pool_first-$pool_last" --lease-time "${lease_time}s"
-			--store "$d/store" --log-level warn) ;;
+			--store "$d/store" --log-level warn --control "") ;;
 	kea)
 		cmd=(env "KEA_PIDFILE_DIR=$d" "KEA_LOCKFILE_DIR=$d" kea-dhcp4 -c "$d/kea.conf") ;;
 	dhcpd)

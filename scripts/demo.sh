@@ -121,7 +121,7 @@ ip -n "$cli_ns" link set "$cli_if" up
 store=$tmp/store
 server_cmd=("$leased" server -i "$srv_if" --range "$pool" --router "$srv_addr"
 	--dns 198.18.0.53 --domain demo.example --lease-time 10m
-	--store "$store" --log-level debug)
+	--store "$store" --log-level debug --control "$tmp/control.sock")
 say "starting the server in $srv_ns"
 echo "leased ${server_cmd[*]:1}"
 ip netns exec "$srv_ns" "${server_cmd[@]}" 2>"$tmp/server.log" &
