@@ -41,7 +41,7 @@ type binding struct {
 	// expiry while a renewal's commit is in flight.
 	durable time.Time
 	gen     uint64 // bumped on every change, for rollback
-	timerAt  int64  // when its queued timer fires (Unix ns), 0 if none
+	timerAt int64  // when its queued timer fires (Unix ns), 0 if none
 }
 
 // reservation is a configured fixed address.
