@@ -29,7 +29,9 @@
 // stable storage (RENEWING, REBINDING, INIT-REBOOT or SELECTING it again)
 // is acknowledged for the time that lease has left, in whole seconds, with
 // T1 and T2 at 0.5 and 0.875 of it (§4.4.5), and nothing is written
-// (ReasonAckKept); a DHCPDISCOVER of such a client is offered the same. A
+// (ReasonAckKept); so is such a renewal whose commit fails before the
+// store says it cannot commit; a DHCPDISCOVER of such a client is offered
+// the same. A
 // client that would need a new commitment gets no DHCPOFFER, so that it
 // picks a server that can commit, and its DHCPREQUEST gets what a failed
 // commit gets, silence; both are counted as ReasonNotWritable. NAKs,

@@ -372,10 +372,20 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	*recs = [2]lease.Lease{}
 	e.records.Put(recs)
 	if err != nil {
+		// The lease the client held on stable storage before, if any,
+		// is still there: acknowledge it for the time it has left, as
+		// when the store said at once that it could not commit.
 		s.mu.Lock()
 		s.rollback(token)
+		left, kept := s.keptLease(key, reqAddr, e.clock())
 		s.mu.Unlock()
-		out.Reason, out.Err = ReasonCommitFailed, err
+		out.Err = err
+		if !kept {
+			out.Reason = ReasonCommitFailed
+			return
+		}
+		e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, keptTimes(left))
+		out.Action, out.Reason = Reply, ReasonAckKept
 		return
 	}
 	s.mu.Lock()

@@ -102,6 +102,7 @@ type Outcome struct {
 	Addr netip.Addr
 	// Subnet is the subnet the request was served from; invalid when none.
 	Subnet netip.Prefix
-	// Err is the store's error for ReasonCommitFailed.
+	// Err is the store's error for ReasonCommitFailed, and for
+	// ReasonAckKept when a commit was tried and failed.
 	Err error
 }

@@ -231,16 +231,21 @@ func TestStoreNotWritableGivesOnlyWhatIsDurable(t *testing.T) {
 	p.CIAddr = a
 
 	// A renewal whose commit fails (the store had not yet said so) is
-	// rolled back: what is durable stays t0+1h.
+	// rolled back, and acknowledged for the time the lease on disk has
+	// left: what is durable stays t0+1h.
 	e.now = t0.Add(20 * time.Minute)
 	e.store.Fail = errDown
-	if out, _ := e.handle(p, unicastTo(a)); out.Reason != ReasonCommitFailed {
-		t.Fatalf("renewal with a failing commit: got %v", out.Reason)
+	out, ack := e.handle(p, unicastTo(a))
+	if out.Reason != ReasonAckKept || out.Err == nil {
+		t.Fatalf("renewal with a failing commit: got %v %v, want ack-kept with the error", out.Reason, out.Err)
+	}
+	if lt, _, _ := leaseTimesOf(t, ack); lt != 40*time.Minute {
+		t.Errorf("lease time %v after a failed commit, want the 40m left on disk", lt)
 	}
 	e.store.Fail = nil
 	st.down.Store(true)
 	e.now = t0.Add(40 * time.Minute)
-	out, ack := e.handle(p, unicastTo(a))
+	out, ack = e.handle(p, unicastTo(a))
 	if out.Reason != ReasonAckKept {
 		t.Fatalf("renewal while not writable: got %v", out.Reason)
 	}
