@@ -538,8 +538,8 @@ func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 const statusUsage = `usage: leased status [--json] [--control SOCKET]
 
 Prints the running server's version, uptime, configuration file and the
-hash of the content it loaded, the health of the lease store, and the
-leases by state.
+hash of the content it loaded, the health and free space of the lease
+store (LOW before its disk fills), and the leases by state.
 
 flags:
 `
