@@ -399,6 +399,13 @@ type StoreStatus struct {
 	WriteErrors      uint64 `json:"write_errors"`
 	Compactions      uint64 `json:"compactions"`
 	CompactionErrors uint64 `json:"compaction_errors"`
+	// FreeBytes is the room left on the store's file system (-1 when
+	// unknown); SnapshotBytes the size of the snapshot the store needs
+	// room for. LowSpace is true while the free space is below twice
+	// that (lease.StoreStats.LowOnSpace): the disk is about to fill.
+	FreeBytes     int64 `json:"free_bytes"`
+	SnapshotBytes int64 `json:"snapshot_bytes"`
+	LowSpace      bool  `json:"low_space"`
 }
 
 // Status is the answer of GET /v1/status.
@@ -413,6 +420,10 @@ type Status struct {
 	Leases map[string]int `json:"leases"`
 	// Reservations counts the reservations by source.
 	Reservations map[string]int `json:"reservations"`
+	// Outcomes counts the engine's decisions by reason (server.Reason:
+	// "offer", "ack", "store-not-writable", ...) since the server
+	// started; absent when the server did not say.
+	Outcomes map[string]uint64 `json:"outcomes,omitempty"`
 }
 
 // ReloadResult is the answer of a successful POST /v1/reload.

@@ -6,7 +6,7 @@
 //
 // Server serves the API, versioned under /v1:
 //
-//	GET    /v1/status                    version, uptime, configuration file and hash, store health
+//	GET    /v1/status                    version, uptime, configuration file and hash, store health and space, outcomes
 //	GET    /v1/leases?FILTERS            leases in address order, paged (see LeaseQuery)
 //	GET    /v1/leases/{addr}             one lease by address
 //	POST   /v1/leases/{addr}/release     end a lease now (server.Engine.ForceRelease)

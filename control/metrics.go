@@ -73,7 +73,7 @@ func MetricsHandler(reg *prometheus.Registry) http.Handler {
 var dropReasons = []server.Reason{
 	server.ReasonMalformed, server.ReasonUnsupported, server.ReasonNoSubnet, server.ReasonExhausted,
 	server.ReasonNotForUs, server.ReasonOfferWithdrawn, server.ReasonUnknownClient,
-	server.ReasonNoBinding, server.ReasonCommitFailed,
+	server.ReasonNoBinding, server.ReasonCommitFailed, server.ReasonNotWritable,
 }
 
 // messageTypeLabel returns the label value of a message type: its RFC
@@ -94,6 +94,7 @@ type liveCollector struct {
 	storeRecords, storeBatches, storeFsyncs, storeWriteErr *prometheus.Desc
 	storeDelayed                                           *prometheus.Desc
 	storeCompactions, storeCompactionErrs, storeWritable   *prometheus.Desc
+	storeFree, storeSnapshot, storeLowSpace                *prometheus.Desc
 	buildInfo, startTime                                   *prometheus.Desc
 }
 
@@ -127,6 +128,9 @@ func newLiveCollector(src MetricsSources) *liveCollector {
 		storeCompactions:    d("leased_store_compactions_total", "Snapshots installed by compaction or repair.", nil, nil),
 		storeCompactionErrs: d("leased_store_compaction_errors_total", "Compactions that failed.", nil, nil),
 		storeWritable:       d("leased_store_writable", "1 while the lease store takes writes, 0 while writes fail (no lease is acknowledged then).", nil, nil),
+		storeFree:           d("leased_store_free_bytes", "Bytes free for the lease store on its file system; -1 when unknown.", nil, nil),
+		storeSnapshot:       d("leased_store_snapshot_bytes", "Size of the snapshot the lease store would write now: the room it needs to compact.", nil, nil),
+		storeLowSpace:       d("leased_store_low_space", "1 while the free space is below twice the snapshot size (or 1 MiB): the disk is about to fill.", nil, nil),
 
 		buildInfo: d("leased_build_info", "Always 1; the labels say which leased this is.", []string{"version", "goversion"}, nil),
 		startTime: d("leased_start_time_seconds", "When the server started, in seconds since the Unix epoch.", nil, nil),
@@ -140,6 +144,7 @@ func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.leases, c.poolSize, c.poolUsed, c.poolFree, c.reservations,
 		c.storeLogBytes, c.storeLive, c.storeCommits, c.storeFailed, c.storeRecords, c.storeBatches,
 		c.storeFsyncs, c.storeDelayed, c.storeWriteErr, c.storeCompactions, c.storeCompactionErrs, c.storeWritable,
+		c.storeFree, c.storeSnapshot, c.storeLowSpace,
 		c.buildInfo, c.startTime,
 	} {
 		ch <- d
@@ -211,6 +216,13 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 			writable = 1
 		}
 		gauge(c.storeWritable, writable)
+		gauge(c.storeFree, float64(st.FreeBytes))
+		gauge(c.storeSnapshot, float64(st.SnapshotBytes))
+		low := 0.0
+		if st.LowOnSpace() {
+			low = 1
+		}
+		gauge(c.storeLowSpace, low)
 	}
 	gauge(c.buildInfo, 1, c.src.Version, runtime.Version())
 	if !c.src.Started.IsZero() {
@@ -249,7 +261,12 @@ func NewCommitTimer(now func() time.Time) *CommitTimer {
 }
 
 // Wrap returns st with every Commit timed.
-func (c *CommitTimer) Wrap(st lease.Store) lease.Store { return &timedStore{Store: st, t: c} }
+// It says whether it can commit (a Writable method, which package server
+// asks) as st does.
+func (c *CommitTimer) Wrap(st lease.Store) lease.Store {
+	w, _ := st.(interface{ Writable() bool })
+	return &timedStore{Store: st, t: c, w: w}
+}
 
 // Describe implements prometheus.Collector.
 func (c *CommitTimer) Describe(ch chan<- *prometheus.Desc) {
@@ -267,6 +284,7 @@ func (c *CommitTimer) Collect(ch chan<- prometheus.Metric) {
 type timedStore struct {
 	lease.Store
 	t *CommitTimer
+	w interface{ Writable() bool } // Store's, or nil
 }
 
 // Commit implements lease.Store.
@@ -278,4 +296,10 @@ func (s *timedStore) Commit(ctx context.Context, leases ...lease.Lease) error {
 		s.t.errors.Inc()
 	}
 	return err
+}
+
+// Writable reports whether the store can commit now, as the store says
+// (see server.Engine); a store that does not say always can.
+func (s *timedStore) Writable() bool {
+	return s.w == nil || s.w.Writable()
 }

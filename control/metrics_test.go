@@ -60,9 +60,11 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	packets.ReceivedByType[dhcpv4.Release] = 1
 	packets.SentByType[dhcpv4.Offer] = 3
 	packets.SentByType[dhcpv4.Ack] = 1
-	packets.Outcomes = map[string]uint64{"offer": 3, "ack": 1, "malformed": 1, "pool-exhausted": 2, "not-for-us": 1, "released": 1}
+	packets.Outcomes = map[string]uint64{"offer": 3, "ack": 1, "malformed": 1, "pool-exhausted": 2, "not-for-us": 1, "released": 1,
+		"store-not-writable": 5, "ack-kept": 2}
 	store := lease.StoreStats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, Delayed: 3, WriteErrors: 1,
-		Compactions: 2, CompactionErrors: 0, LogBytes: 1234, LiveRecords: 4, Writable: true}
+		Compactions: 2, CompactionErrors: 0, LogBytes: 1234, LiveRecords: 4, Writable: true,
+		FreeBytes: 3 << 20, SnapshotBytes: 2 << 20}
 	started := time.Unix(1700000000, 500_000_000)
 	reg, err := NewRegistry(MetricsSources{
 		Packets: func() netio.Stats { return packets },
@@ -76,23 +78,26 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	}
 	got := scrape(t, reg)
 	want := map[string]float64{
-		`leased_packets_received_total{type="discover"}`: 3,
-		`leased_packets_received_total{type="request"}`:  2,
-		`leased_packets_received_total{type="release"}`:  1,
-		`leased_packets_received_total{type="inform"}`:   0,
-		`leased_packets_sent_total{type="offer"}`:        3,
-		`leased_packets_sent_total{type="ack"}`:          1,
-		`leased_packets_sent_total{type="nak"}`:          0,
-		`leased_datagrams_received_total`:                11,
-		`leased_send_errors_total`:                       1,
-		`leased_receive_pauses_total`:                    7,
-		`leased_drops_total{reason="malformed"}`:         3, // 2 unparseable + 1 the engine refused
-		`leased_drops_total{reason="foreign-interface"}`: 1,
-		`leased_drops_total{reason="pool-exhausted"}`:    2,
-		`leased_drops_total{reason="not-for-us"}`:        1,
-		`leased_drops_total{reason="no-subnet"}`:         0,
-		`leased_outcomes_total{reason="offer"}`:          3,
-		`leased_outcomes_total{reason="released"}`:       1,
+		`leased_packets_received_total{type="discover"}`:     3,
+		`leased_packets_received_total{type="request"}`:      2,
+		`leased_packets_received_total{type="release"}`:      1,
+		`leased_packets_received_total{type="inform"}`:       0,
+		`leased_packets_sent_total{type="offer"}`:            3,
+		`leased_packets_sent_total{type="ack"}`:              1,
+		`leased_packets_sent_total{type="nak"}`:              0,
+		`leased_datagrams_received_total`:                    11,
+		`leased_send_errors_total`:                           1,
+		`leased_receive_pauses_total`:                        7,
+		`leased_drops_total{reason="malformed"}`:             3, // 2 unparseable + 1 the engine refused
+		`leased_drops_total{reason="foreign-interface"}`:     1,
+		`leased_drops_total{reason="pool-exhausted"}`:        2,
+		`leased_drops_total{reason="not-for-us"}`:            1,
+		`leased_drops_total{reason="no-subnet"}`:             0,
+		`leased_outcomes_total{reason="offer"}`:              3,
+		`leased_outcomes_total{reason="released"}`:           1,
+		`leased_outcomes_total{reason="ack-kept"}`:           2,
+		`leased_outcomes_total{reason="store-not-writable"}`: 5,
+		`leased_drops_total{reason="store-not-writable"}`:    5,
 
 		`leased_leases{state="bound",subnet="198.18.0.0/24"}`:                       2,
 		`leased_leases{state="offered",subnet="198.18.0.0/24"}`:                     1,
@@ -117,6 +122,9 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 		`leased_store_compactions_total`:       2,
 		`leased_store_compaction_errors_total`: 0,
 		`leased_store_writable`:                1,
+		`leased_store_free_bytes`:              3 << 20,
+		`leased_store_snapshot_bytes`:          2 << 20,
+		`leased_store_low_space`:               1, // 3 MiB free < twice 2 MiB
 		`leased_start_time_seconds`:            1700000000.5,
 	}
 	for k, v := range want {
@@ -193,6 +201,13 @@ func TestCommitTimer(t *testing.T) {
 	if got, ok := st.Get(l.Addr); !ok || got.State != lease.Bound {
 		t.Error("the wrapper did not pass the commit on")
 	}
+	if w, ok := timed.(interface{ Writable() bool }); !ok || !w.Writable() {
+		t.Error("the wrapper of a store that does not say it cannot commit says it cannot")
+	}
+	down := &unwritableStore{}
+	if w, ok := ct.Wrap(down).(interface{ Writable() bool }); !ok || w.Writable() {
+		t.Error("the wrapper of a store that cannot commit does not say so")
+	}
 	n := 0
 	timed.All(func(lease.Lease) bool { n++; return true })
 	if n != 1 {
@@ -253,3 +268,8 @@ func BenchmarkScrape(b *testing.B) {
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	}
 }
+
+// unwritableStore is a store that says it cannot commit.
+type unwritableStore struct{ lease.Memory }
+
+func (*unwritableStore) Writable() bool { return false }

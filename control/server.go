@@ -73,6 +73,9 @@ type Options struct {
 	Reload func() (ConfigStatus, error)
 	// Store is the lease store, for status; nil leaves the store out.
 	Store StoreInfo
+	// Outcomes returns the engine's decisions counted by reason
+	// (netio.Stats.Outcomes), for status; nil leaves them out.
+	Outcomes func() map[string]uint64
 	// Reservations keeps the run-time reservations across restarts; nil
 	// means they are not kept.
 	Reservations ReservationSaver
@@ -209,7 +212,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			Dir: s.opts.Store.Dir(), Healthy: js.Writable, LogBytes: js.LogBytes, LiveRecords: js.LiveRecords,
 			Commits: js.Commits, FailedCommits: js.FailedCommits, WriteErrors: js.WriteErrors,
 			Compactions: js.Compactions, CompactionErrors: js.CompactionErrors,
+			FreeBytes: js.FreeBytes, SnapshotBytes: js.SnapshotBytes, LowSpace: js.LowOnSpace(),
 		}
+	}
+	if s.opts.Outcomes != nil {
+		st.Outcomes = s.opts.Outcomes()
 	}
 	for _, ls := range lease.LiveStates() {
 		st.Leases[ls.String()] = 0

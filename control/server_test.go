@@ -125,6 +125,45 @@ func TestStatusStoreHealth(t *testing.T) {
 	}
 }
 
+func TestStatusStoreSpaceAndOutcomes(t *testing.T) {
+	e, err := server.New(testConfig(), &testStore{}, func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name           string
+		free, snapshot int64
+		low            bool
+	}{
+		{"room", 64 << 20, 2 << 20, false},
+		{"below twice the snapshot", 3 << 20, 2 << 20, true},
+		{"unknown", -1, 2 << 20, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api, err := NewServer(Options{
+				Engine:   e,
+				Store:    fakeStore{lease.StoreStats{Writable: true, FreeBytes: tc.free, SnapshotBytes: tc.snapshot}},
+				Outcomes: func() map[string]uint64 { return map[string]uint64{"store-not-writable": 4, "ack-kept": 2} },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/status", nil))
+			var st Status
+			if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || rec.Code != 200 {
+				t.Fatalf("status %d %v: %s", rec.Code, err, rec.Body)
+			}
+			if st.Store == nil || st.Store.FreeBytes != tc.free || st.Store.SnapshotBytes != tc.snapshot || st.Store.LowSpace != tc.low {
+				t.Errorf("store %+v, want %d free, %d snapshot, low space %v", st.Store, tc.free, tc.snapshot, tc.low)
+			}
+			if st.Outcomes["store-not-writable"] != 4 || st.Outcomes["ack-kept"] != 2 {
+				t.Errorf("outcomes %v", st.Outcomes)
+			}
+		})
+	}
+}
+
 func TestLeasesList(t *testing.T) {
 	f := newFixture(t)
 	all := []string{"198.18.0.100", "198.18.0.101", "198.18.0.102", "198.18.0.103", "198.19.0.100"}

@@ -56,6 +56,10 @@ type Options struct {
 	Clock func() time.Time
 	// SweepInterval is how often Serve sweeps; 0 is DefaultSweepInterval.
 	SweepInterval time.Duration
+	// SpaceCheckInterval is how often Serve looks at the free space of
+	// the lease store, to warn before it runs out (SpaceWarner); 0 is
+	// DefaultSpaceCheckInterval.
+	SpaceCheckInterval time.Duration
 	// Reload delivers the signals that reload the configuration (SIGHUP);
 	// nil for none.
 	Reload <-chan os.Signal
@@ -143,6 +147,9 @@ func withDefaults(opts Options) Options {
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = DefaultSweepInterval
 	}
+	if opts.SpaceCheckInterval <= 0 {
+		opts.SpaceCheckInterval = DefaultSpaceCheckInterval
+	}
 	return opts
 }
 
@@ -178,6 +185,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		Config:       s.reloader.Status,
 		Reload:       func() (control.ConfigStatus, error) { return s.reloader.Reload("control API") },
 		Store:        st,
+		Outcomes:     func() map[string]uint64 { return dhcp.Stats().Outcomes },
 		Reservations: resFile,
 		Logger:       log,
 	}, control.MetricsSources{
@@ -217,6 +225,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	ticker := time.NewTicker(s.opts.SweepInterval)
 	defer ticker.Stop()
 	loops.Go(func() { Sweep(loopCtx, ticker.C, s.live) })
+	spaceTicker := time.NewTicker(s.opts.SpaceCheckInterval)
+	defer spaceTicker.Stop()
+	warner := NewSpaceWarner(s.log, 0)
+	warner.Check(s.opts.Clock(), s.store.StoreStats())
+	loops.Go(func() { WatchSpace(loopCtx, spaceTicker.C, s.opts.Clock, s.store.StoreStats, warner) })
 	if s.opts.Reload != nil {
 		loops.Go(func() { ReloadOnSignal(loopCtx, s.opts.Reload, s.reloader) })
 	}

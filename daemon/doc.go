@@ -6,7 +6,9 @@
 // request (a signal, or the control API), and stopping in order: the DHCP
 // sockets and the operator API first, the lease store only once both have
 // finished, so that no commit (a DHCPACK's, or a release through the API)
-// meets a closed store.
+// meets a closed store. It also watches the free space of the lease
+// store's file system and warns in the log before it runs out
+// (SpaceWarner).
 //
 // A reload reads the configuration file again and swaps the engine when
 // the new configuration validates; otherwise the running one stays. The

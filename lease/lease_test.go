@@ -118,3 +118,24 @@ func TestMemoryStore(t *testing.T) {
 		t.Errorf("commit after close: %v", err)
 	}
 }
+
+func TestStoreStatsLowOnSpace(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		free, snapshot int64
+		want           bool
+	}{
+		{"free space unknown", -1, 10 << 20, false},
+		{"a backend without files", 0, 0, false},
+		{"full", 0, 4 << 20, true},
+		{"below twice the snapshot", 8<<20 - 1, 4 << 20, true},
+		{"twice the snapshot", 8 << 20, 4 << 20, false},
+		{"small snapshot, below the floor", LowSpaceFloor - 1, 100, true},
+		{"small snapshot, at the floor", LowSpaceFloor, 100, false},
+	} {
+		st := StoreStats{FreeBytes: tc.free, SnapshotBytes: tc.snapshot}
+		if got := st.LowOnSpace(); got != tc.want {
+			t.Errorf("%s: LowOnSpace of %d free, %d snapshot = %v, want %v", tc.name, tc.free, tc.snapshot, got, tc.want)
+		}
+	}
+}

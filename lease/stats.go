@@ -21,4 +21,27 @@ type StoreStats struct {
 
 	LogBytes    int64 // bytes of log that recovery would replay now
 	LiveRecords int64 // live (non-free) records
+
+	// FreeBytes is the room left for the store on its file system; -1
+	// where unknown. SnapshotBytes is the size of the snapshot the store
+	// would write now, the room it needs to compact. A backend without
+	// files leaves both zero.
+	FreeBytes     int64
+	SnapshotBytes int64
+}
+
+// LowSpaceFloor is the free space below which LowOnSpace reports true
+// whatever the size of the snapshot: a store that fills its logs ahead
+// needs up to this much at a time.
+const LowSpaceFloor = 1 << 20
+
+// LowOnSpace reports whether the store's file system is about to fill:
+// its free space is known and below twice the snapshot the store needs
+// to compact, or below LowSpaceFloor. It turns true before writes fail,
+// so that an operator can act before leases are refused.
+func (s StoreStats) LowOnSpace() bool {
+	if s.FreeBytes < 0 || (s.FreeBytes == 0 && s.SnapshotBytes == 0) {
+		return false // unknown, or a backend without files
+	}
+	return s.FreeBytes < max(2*s.SnapshotBytes, LowSpaceFloor)
 }

@@ -19,7 +19,9 @@
 // sender (sendmmsg(2), through udp4.Writer). Workers reuse their buffers
 // and packets, so the path from receive to send allocates nothing in
 // steady state. A malformed packet is dropped, counted and logged at a
-// bounded rate.
+// bounded rate; so are the requests whose lease commit failed: every one
+// is counted, and the error log says it at most once a second, with the
+// number since its last line.
 //
 // Not here: protocol decisions (package server), the wire format (package
 // dhcpv4), and sockets, frames and batches (package udp4). The batched

@@ -99,6 +99,7 @@ type Server struct {
 	outcomes                                          [32]atomic.Uint64
 	lastMalformedLog                                  atomic.Int64
 	suppressedLogs                                    atomic.Uint64
+	commitFailures                                    logSummary // ERROR lines of failed commits
 }
 
 // Listen opens the server's sockets: UDP on opts.Addr with the arrival
@@ -157,6 +158,8 @@ func Listen(opts Options) (*Server, error) {
 		ep:     ep,
 		ifaces: newIfaceTable(opts.Clock),
 		log:    log,
+
+		commitFailures: logSummary{every: time.Second},
 	}
 	if len(opts.Interfaces) > 0 {
 		s.served = make(map[string]bool)
@@ -194,6 +197,22 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 		defer close(sent)
 		s.sender(out)
 	}()
+	// Failed commits are logged at most once a second; the last ones
+	// of a burst are written by this ticker.
+	summaries := time.NewTicker(time.Second)
+	defer summaries.Stop()
+	summarised := make(chan struct{})
+	go func() {
+		defer close(summarised)
+		for {
+			select {
+			case <-sent:
+				return
+			case <-summaries.C:
+				s.flushCommitFailures(work)
+			}
+		}
+	}()
 	var readers, committers sync.WaitGroup
 	for range s.opts.Committers {
 		committers.Add(1)
@@ -214,6 +233,10 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	committers.Wait()
 	out.close() // the sender sends what was posted, then stops
 	<-sent
+	<-summarised
+	if n, err := s.commitFailures.drain(); n > 0 {
+		s.logCommitFailures(work, n, err) // what is left
+	}
 	return nil
 }
 
@@ -543,15 +566,19 @@ func (s *Server) dropMalformed(d *udp4.Datagram, err error) {
 }
 
 // logOutcome writes one line per lease event at info, and the rest at
-// debug.
+// debug; failed commits also at error, summarised (logSummary).
 func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.Arrival, out *server.Outcome) {
 	level := slog.LevelDebug
 	switch out.Reason {
-	case server.ReasonAck, server.ReasonNakAddress, server.ReasonNakNetwork, server.ReasonNakUnknown,
+	case server.ReasonAck, server.ReasonAckKept, server.ReasonNakAddress, server.ReasonNakNetwork, server.ReasonNakUnknown,
 		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted:
 		level = slog.LevelInfo
 	case server.ReasonCommitFailed:
-		level = slog.LevelError
+		// Every refusal is counted; the error log says it at most once
+		// a second, with the number refused since its last line.
+		if n, ok := s.commitFailures.note(s.opts.Clock(), out.Err); ok {
+			s.logCommitFailures(ctx, n, out.Err)
+		}
 	}
 	if !s.log.Enabled(ctx, level) {
 		return
@@ -575,6 +602,25 @@ func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.
 		attrs = append(attrs, slog.String("err", out.Err.Error()))
 	}
 	s.log.LogAttrs(ctx, level, "lease", attrs...)
+}
+
+// logCommitFailures writes the error line of n failed commits, the last
+// of which failed with err.
+func (s *Server) logCommitFailures(ctx context.Context, n uint64, err error) {
+	errText := "unknown"
+	if err != nil {
+		errText = err.Error()
+	}
+	s.log.LogAttrs(ctx, slog.LevelError, "lease store commits failed; requests not acknowledged",
+		slog.String("event", server.ReasonCommitFailed.String()), slog.Uint64("count", n), slog.String("err", errText))
+}
+
+// flushCommitFailures writes the line of the failed commits not yet
+// reported, when one is due.
+func (s *Server) flushCommitFailures(ctx context.Context) {
+	if n, err := s.commitFailures.flush(s.opts.Clock()); n > 0 {
+		s.logCommitFailures(ctx, n, err)
+	}
 }
 
 func isSet(a netip.Addr) bool { return a.IsValid() && !a.IsUnspecified() }

@@ -23,6 +23,20 @@
 // is held across the commit, and each subnet has its own lock, so different
 // subnets never contend.
 //
+// While the store cannot commit (a store with a Writable method says so;
+// a store without one always can), the engine keeps serving what needs no
+// new promise: a client's DHCPREQUEST for the bound lease it holds on
+// stable storage (RENEWING, REBINDING, INIT-REBOOT or SELECTING it again)
+// is acknowledged for the time that lease has left, in whole seconds, with
+// T1 and T2 at 0.5 and 0.875 of it (§4.4.5), and nothing is written
+// (ReasonAckKept); so is such a renewal whose commit fails before the
+// store says it cannot commit; a DHCPDISCOVER of such a client is offered
+// the same. A
+// client that would need a new commitment gets no DHCPOFFER, so that it
+// picks a server that can commit, and its DHCPREQUEST gets what a failed
+// commit gets, silence; both are counted as ReasonNotWritable. NAKs,
+// which promise nothing, are sent as ever.
+//
 // Time comes from the clock passed to New; the engine sleeps on nothing and
 // starts no goroutines. Expired leases, lapsed offers and declined
 // addresses whose probation ended return to the pool lazily when met and in

@@ -52,6 +52,7 @@ var broadcastAll = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 type Engine struct {
 	clock            func() time.Time
 	store            lease.Store
+	writable         writability // the store's, or nil: it can always commit
 	serverID         netip.Addr
 	offerHold        time.Duration
 	declineProbation time.Duration
@@ -74,6 +75,9 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		declineProbation: cfg.DeclineProbation,
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
+	if w, ok := store.(writability); ok {
+		e.writable = w
+	}
 	// Package config sets the defaults; a Config that skipped them is not
 	// valid.
 	if e.offerHold <= 0 || e.declineProbation <= 0 {
@@ -95,6 +99,17 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 	})
 	return e, nil
 }
+
+// writability is what a lease.Store may offer to say whether it can
+// commit now (*journal.Store does). Writable must be cheap: the engine
+// asks it once per DHCPDISCOVER and DHCPREQUEST.
+type writability interface {
+	Writable() bool
+}
+
+// canCommit reports whether the store can commit now. A store that does
+// not say is taken to be able to.
+func (e *Engine) canCommit() bool { return e.writable == nil || e.writable.Writable() }
 
 // subnetContaining returns the subnet whose prefix contains a, or nil.
 func (e *Engine) subnetContaining(a netip.Addr) *subnet {
@@ -247,6 +262,20 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 	}
 	out.Subnet = s.prefix
 	now := e.clock()
+	if !e.canCommit() {
+		// Offer only what needs no new commitment, so that the client
+		// picks a server that can commit.
+		s.mu.Lock()
+		addr, res, left, ok := s.keptOffer(key, req, now)
+		s.mu.Unlock()
+		if !ok {
+			out.Reason = ReasonNotWritable
+			return
+		}
+		e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, keptTimes(left))
+		out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
+		return
+	}
 	s.mu.Lock()
 	addr, res, ok := s.choose(key, req, now)
 	if !ok {
@@ -256,7 +285,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 	}
 	s.offer(addr, key, req, now, now.Add(e.offerHold))
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, true)
+	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())
 	out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
 }
 
@@ -270,6 +299,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	}
 	out.Subnet = s.prefix
 	now := e.clock()
+	writable := e.canCommit()
 
 	var st clientState
 	switch {
@@ -320,6 +350,20 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Action, out.Reason = Reply, d.reason
 		return
 	}
+	if !writable {
+		// Acknowledge only the lease the client already holds on stable
+		// storage, for the time it has left; anything else would need
+		// a commitment, and gets what a failed commit gets: silence.
+		left, ok := s.keptLease(key, reqAddr, now)
+		s.mu.Unlock()
+		if !ok {
+			out.Reason = ReasonNotWritable
+			return
+		}
+		e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, keptTimes(left))
+		out.Action, out.Reason = Reply, ReasonAckKept
+		return
+	}
 	recs := e.records.Get().(*[2]lease.Lease)
 	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(s.leaseTime))
 	s.mu.Unlock()
@@ -328,13 +372,26 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	*recs = [2]lease.Lease{}
 	e.records.Put(recs)
 	if err != nil {
+		// The lease the client held on stable storage before, if any,
+		// is still there: acknowledge it for the time it has left, as
+		// when the store said at once that it could not commit.
 		s.mu.Lock()
 		s.rollback(token)
+		left, kept := s.keptLease(key, reqAddr, e.clock())
 		s.mu.Unlock()
-		out.Reason, out.Err = ReasonCommitFailed, err
+		out.Err = err
+		if !kept {
+			out.Reason = ReasonCommitFailed
+			return
+		}
+		e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, keptTimes(left))
+		out.Action, out.Reason = Reply, ReasonAckKept
 		return
 	}
-	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, true)
+	s.mu.Lock()
+	s.committed(token)
+	s.mu.Unlock()
+	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, s.times())
 	out.Action, out.Reason = Reply, ReasonAck
 }
 
@@ -417,7 +474,7 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, netip.Addr{}, false)
+	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
 	out.Action, out.Reason, out.Addr = Reply, ReasonInformAck, req.CIAddr
 }
 

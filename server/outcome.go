@@ -27,6 +27,7 @@ const (
 	// Replies.
 	ReasonOffer      // DISCOVER answered with an OFFER
 	ReasonAck        // REQUEST acknowledged, lease committed
+	ReasonAckKept    // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
 	ReasonInformAck  // INFORM answered with options
 	ReasonNakAddress // NAK: the requested address is not the client's
 	ReasonNakNetwork // NAK: the requested address is on the wrong network
@@ -44,6 +45,7 @@ const (
 	ReasonDeclined       // DECLINE processed
 	ReasonNoBinding      // RELEASE or DECLINE for an address the client does not hold
 	ReasonCommitFailed   // the lease store failed: no acknowledgement
+	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
 	reasonCount
 )
 
@@ -51,6 +53,7 @@ var reasonNames = [...]string{
 	ReasonNone:           "none",
 	ReasonOffer:          "offer",
 	ReasonAck:            "ack",
+	ReasonAckKept:        "ack-kept",
 	ReasonInformAck:      "inform-ack",
 	ReasonNakAddress:     "nak-address",
 	ReasonNakNetwork:     "nak-network",
@@ -66,6 +69,7 @@ var reasonNames = [...]string{
 	ReasonDeclined:       "declined",
 	ReasonNoBinding:      "no-binding",
 	ReasonCommitFailed:   "commit-failed",
+	ReasonNotWritable:    "store-not-writable",
 }
 
 // String returns the reason's token ("pool-exhausted").
@@ -98,6 +102,7 @@ type Outcome struct {
 	Addr netip.Addr
 	// Subnet is the subnet the request was served from; invalid when none.
 	Subnet netip.Prefix
-	// Err is the store's error for ReasonCommitFailed.
+	// Err is the store's error for ReasonCommitFailed, and for
+	// ReasonAckKept when a commit was tried and failed.
 	Err error
 }

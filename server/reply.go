@@ -2,15 +2,43 @@ package server
 
 import (
 	"net/netip"
+	"time"
 
 	"leased/dhcpv4"
 	"leased/udp4"
 )
 
+// leaseTimes are the lease time, renewal (T1) and rebinding (T2) times a
+// reply gives. The zero value gives none: the ACK to a DHCPINFORM.
+type leaseTimes struct {
+	lease, t1, t2 time.Duration
+}
+
+// times returns the subnet's configured times, with T1 and T2 at 0.5 and
+// 0.875 of the lease time where not configured (RFC 2131 §4.4.5).
+func (s *subnet) times() leaseTimes {
+	lt := leaseTimes{lease: s.leaseTime, t1: s.t1, t2: s.t2}
+	if lt.t1 <= 0 {
+		lt.t1 = s.leaseTime / 2
+	}
+	if lt.t2 <= 0 {
+		lt.t2 = s.leaseTime * 7 / 8
+	}
+	return lt
+}
+
+// keptTimes returns the times of a lease that has left to run, T1 and
+// T2 at 0.5 and 0.875 of it (RFC 2131 §4.4.5).
+func keptTimes(left time.Duration) leaseTimes {
+	return leaseTimes{lease: left, t1: left / 2, t2: left * 7 / 8}
+}
+
 // fillReply writes an OFFER or ACK (typ) for req into reply, with the
-// fields and options of RFC 2131 Table 3. withLease is false for the ACK to
-// a DHCPINFORM, which carries no lease time and no yiaddr (§4.3.5).
-func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, typ dhcpv4.MessageType, yiaddr netip.Addr, withLease bool) {
+// fields and options of RFC 2131 Table 3 and the lease times lt. lt is
+// zero for the ACK to a DHCPINFORM, which carries no lease time and no
+// yiaddr (§4.3.5).
+func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, typ dhcpv4.MessageType, yiaddr netip.Addr, lt leaseTimes) {
+	withLease := lt.lease > 0
 	startReply(reply, req)
 	if typ == dhcpv4.Ack {
 		reply.CIAddr = req.CIAddr
@@ -22,16 +50,9 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 	o.SetMessageType(typ)
 	o.SetAddr(dhcpv4.OptServerID, e.serverIDFor(req, s, in))
 	if withLease {
-		o.SetDuration(dhcpv4.OptLeaseTime, s.leaseTime)
-		t1, t2 := s.t1, s.t2
-		if t1 <= 0 {
-			t1 = s.leaseTime / 2
-		}
-		if t2 <= 0 {
-			t2 = s.leaseTime * 7 / 8
-		}
-		o.SetDuration(dhcpv4.OptRenewalTime, t1)
-		o.SetDuration(dhcpv4.OptRebindingTime, t2)
+		o.SetDuration(dhcpv4.OptLeaseTime, lt.lease)
+		o.SetDuration(dhcpv4.OptRenewalTime, lt.t1)
+		o.SetDuration(dhcpv4.OptRebindingTime, lt.t2)
 	}
 	if v, ok := s.option(res, dhcpv4.OptSubnetMask); ok {
 		o.Set(dhcpv4.OptSubnetMask, v)

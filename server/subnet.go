@@ -36,8 +36,12 @@ type binding struct {
 	state    bindState
 	start    time.Time
 	expiry   time.Time
-	gen      uint64 // bumped on every change, for rollback
-	timerAt  int64  // when its queued timer fires (Unix ns), 0 if none
+	// durable is the expiry of the client's bound lease on stable
+	// storage, as far as the engine knows; zero when none is. It lags
+	// expiry while a renewal's commit is in flight.
+	durable time.Time
+	gen     uint64 // bumped on every change, for rollback
+	timerAt int64  // when its queued timer fires (Unix ns), 0 if none
 }
 
 // reservation is a configured fixed address.
@@ -413,6 +417,9 @@ func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv
 		tok.prev = *existing
 	}
 	b := s.claim(a, key, req)
+	if b.state != stBound {
+		b.durable = time.Time{} // what is stored is not a bound lease of the client's
+	}
 	b.state = stBound
 	b.start = now
 	b.expiry = expiry
@@ -427,6 +434,57 @@ func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv
 	recs[n] = b.record(lease.Bound)
 	n++
 	return n, tok
+}
+
+// committed notes that the records of bind are on stable storage, unless
+// the binding changed since: then what is durable is not known better
+// than before, and durable stays as it was (too early, never too late).
+func (s *subnet) committed(t rollbackToken) {
+	if b := t.b; b.gen == t.gen {
+		b.durable = b.expiry
+	}
+}
+
+// minKept is the shortest lease the engine gives from what is left of a
+// durable one; a lease with less left is not given again.
+const minKept = time.Second
+
+// keptLease returns the time left, in whole seconds, of the client's bound
+// lease of a as it is on stable storage, when there is at least minKept
+// of it: the lease the engine can acknowledge without committing.
+func (s *subnet) keptLease(key []byte, a netip.Addr, now time.Time) (time.Duration, bool) {
+	b := s.clientBinding(key, now)
+	if b == nil || b.addr != a || b.state != stBound {
+		return 0, false
+	}
+	if s.leaseTime >= dhcpv4.Infinite && !b.durable.IsZero() {
+		return dhcpv4.Infinite, true // a lease that never ends
+	}
+	end := b.durable
+	if b.expiry.Before(end) {
+		end = b.expiry
+	}
+	left := end.Sub(now).Truncate(time.Second)
+	return left, left >= minKept
+}
+
+// keptOffer chooses the address to offer when nothing can be committed:
+// the client's durable bound lease (keptLease), if it would be chosen
+// anyway (RFC 2131 §4.3.1: no reservation of the client's elsewhere, nor
+// of another client's there). ok is false when there is none.
+func (s *subnet) keptOffer(key []byte, req *dhcpv4.Packet, now time.Time) (a netip.Addr, res *reservation, left time.Duration, ok bool) {
+	b := s.clientBinding(key, now)
+	if b == nil || b.state != stBound {
+		return netip.Addr{}, nil, 0, false
+	}
+	res = s.reservationFor(key, req)
+	if (res != nil && res.addr != b.addr) || (s.resByAddr[b.addr] != nil && s.resByAddr[b.addr] != res) {
+		return netip.Addr{}, nil, 0, false
+	}
+	if left, ok = s.keptLease(key, b.addr, now); !ok {
+		return netip.Addr{}, nil, 0, false
+	}
+	return b.addr, res, left, true
 }
 
 // rollback undoes bind after a failed commit, unless the binding changed
@@ -499,6 +557,7 @@ func (s *subnet) recover(l lease.Lease, now time.Time) {
 	switch {
 	case l.State == lease.Bound && now.Before(l.Expiry):
 		b.state = stBound
+		b.durable = l.Expiry
 	case l.State == lease.Declined && now.Before(l.Expiry):
 		b.state = stDeclined
 	case l.State == lease.Bound || l.State == lease.Expired:

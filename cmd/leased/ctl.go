@@ -539,8 +539,8 @@ func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 const statusUsage = `usage: leased status [--json] [--control SOCKET]
 
 Prints the running server's version, uptime, configuration file and the
-hash of the content it loaded, the health of the lease store, and the
-leases by state.
+hash of the content it loaded, the health and free space of the lease
+store (LOW before its disk fills), and the leases by state.
 
 flags:
 `
@@ -567,14 +567,8 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(tw, "config:\tnone (quick mode)\n")
 	}
 	fmt.Fprintf(tw, "subnets:\t%d\n", st.Config.Subnets)
-	if s := st.Store; s != nil {
-		health := "healthy"
-		if !s.Healthy {
-			health = "NOT WRITABLE: no lease is acknowledged"
-		}
-		fmt.Fprintf(tw, "store:\t%s (%s)\n", s.Dir, health)
-		fmt.Fprintf(tw, "store records:\t%d live, %d bytes of log, %d compactions, %d write errors\n",
-			s.LiveRecords, s.LogBytes, s.Compactions, s.WriteErrors)
+	if st.Store != nil {
+		printStoreStatus(tw, st)
 	}
 	fmt.Fprintf(tw, "leases:\t%d bound, %d offered, %d declined, %d released, %d expired\n",
 		st.Leases["bound"], st.Leases["offered"], st.Leases["declined"], st.Leases["released"], st.Leases["expired"])
@@ -584,6 +578,46 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return c.fail(err)
 	}
 	return 0
+}
+
+// printStoreStatus prints the lines of "leased status" about the lease
+// store: its health, its records, its free space (with a warning before
+// the disk fills) and the requests its faults refused.
+func printStoreStatus(w io.Writer, st control.Status) {
+	s := st.Store
+	health := "healthy"
+	if !s.Healthy {
+		health = "NOT WRITABLE: no new lease is acknowledged; leases on disk are renewed for the time they have left"
+	}
+	fmt.Fprintf(w, "store:\t%s (%s)\n", s.Dir, health)
+	fmt.Fprintf(w, "store records:\t%d live, %d bytes of log, %d compactions, %d write errors\n",
+		s.LiveRecords, s.LogBytes, s.Compactions, s.WriteErrors)
+	if s.FreeBytes >= 0 {
+		space := fmt.Sprintf("%s free, %s needed for the next snapshot", formatBytes(s.FreeBytes), formatBytes(s.SnapshotBytes))
+		if s.LowSpace {
+			space = "LOW: " + space + "; free space before the disk fills"
+		}
+		fmt.Fprintf(w, "store space:\t%s\n", space)
+	}
+	refused, kept := st.Outcomes["store-not-writable"], st.Outcomes["ack-kept"]
+	if refused > 0 || kept > 0 {
+		fmt.Fprintf(w, "store outages:\t%d requests refused (store-not-writable), %d leases acknowledged for their time left (ack-kept)\n",
+			refused, kept)
+	}
+}
+
+// formatBytes writes n bytes in binary units ("1.5 MiB").
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n)/unit, 0
+	for f >= unit && i < 4 {
+		f /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, "KMGTP"[i])
 }
 
 const reloadUsage = `usage: leased reload [--json] [--control SOCKET]

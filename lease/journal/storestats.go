@@ -19,5 +19,7 @@ func (s *Store) StoreStats() lease.StoreStats {
 		CompactionErrors: st.CompactionErrors,
 		LogBytes:         st.LogBytes,
 		LiveRecords:      st.LiveRecords,
+		FreeBytes:        st.FreeBytes,
+		SnapshotBytes:    st.SnapshotBytes,
 	}
 }

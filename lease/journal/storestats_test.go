@@ -11,7 +11,8 @@ func TestStoreStatsMatchesStats(t *testing.T) {
 	if !ls.Writable || ls.Commits != js.Commits || ls.Commits == 0 || ls.Records != js.Records ||
 		ls.Batches != js.Batches || ls.Fsyncs != js.Fsyncs || ls.LiveRecords != 3 || ls.LogBytes != js.LogBytes ||
 		ls.FailedCommits != js.FailedCommits || ls.WriteErrors != js.WriteErrors || ls.Delayed != js.Delayed ||
-		ls.Compactions != js.Compactions || ls.CompactionErrors != js.CompactionErrors {
+		ls.Compactions != js.Compactions || ls.CompactionErrors != js.CompactionErrors ||
+		ls.SnapshotBytes != js.SnapshotBytes || ls.SnapshotBytes <= 0 || ls.FreeBytes != js.FreeBytes {
 		t.Errorf("StoreStats %+v, Stats %+v", ls, js)
 	}
 	if err := s.Close(); err != nil {
