@@ -12,6 +12,12 @@
 // the tombstone a store writes for a deleted record. An offer lives only in
 // a server's memory and is never stored.
 //
+// StoreStats is what operators see of any store, whatever its backend
+// (the control API's status and the metrics show it), with LowOnSpace, the
+// rule for warning before a store's disk fills. A store that can tell
+// whether it can commit now offers a Writable method; the server engine
+// asks it, and while it says no, grants nothing that needs a new commit.
+//
 // This package holds no I/O of its own. Memory is a Store that keeps leases
 // in memory only, for tests and for deployments that accept losing leases on
 // restart; the durable store lives in a sub-package.
