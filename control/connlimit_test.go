@@ -51,17 +51,6 @@ func TestDefaultLimits(t *testing.T) {
 	}
 }
 
-func TestDescriptorLimit(t *testing.T) {
-	n, err := DescriptorLimit()
-	if err != nil {
-		t.Skip(err)
-	}
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || n != rl.Cur || n == 0 {
-		t.Errorf("DescriptorLimit() = %d, want %d (%v)", n, rl.Cur, err)
-	}
-}
-
 // dialHeld opens a connection to ln and reports whether the server keeps
 // it open for a while (false: it closed it at once).
 func dialHeld(t *testing.T, addr string) (net.Conn, bool) {
