@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -246,5 +247,40 @@ func TestLimitAcceptBacksOff(t *testing.T) {
 	ln.Close()
 	if _, err := ll.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept on a closed listener: %v", err)
+	}
+}
+
+func TestMetricsConnections(t *testing.T) {
+	reg, err := NewRegistry(MetricsSources{Connections: func() map[string]ConnStats {
+		return map[string]ConnStats{
+			"tcp":  {Open: 3, Refused: map[string]uint64{RefusedPerSource: 7, RefusedUnauthenticated: 2}, AcceptErrors: 5},
+			"unix": {Open: 1, Refused: map[string]uint64{}},
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := scrape(t, reg)
+	for k, want := range map[string]float64{
+		`leased_control_connections{listener="tcp"}`:                                        3,
+		`leased_control_connections{listener="unix"}`:                                       1,
+		`leased_control_connections_refused_total{listener="tcp",reason="per-source"}`:      7,
+		`leased_control_connections_refused_total{listener="tcp",reason="unauthenticated"}`: 2,
+		`leased_control_connections_refused_total{listener="tcp",reason="total"}`:           0,
+		`leased_control_connections_refused_total{listener="unix",reason="total"}`:          0,
+		`leased_control_accept_errors_total{listener="tcp"}`:                                5,
+	} {
+		if v, ok := got[k]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", k, v, ok, want)
+		}
+	}
+	reg, err = NewRegistry(MetricsSources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range scrape(t, reg) {
+		if strings.HasPrefix(k, "leased_control_") {
+			t.Errorf("%s without a source of connections", k)
+		}
 	}
 }
