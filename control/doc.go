@@ -31,6 +31,20 @@
 // ListenTCP refuses an address that is not loopback when there is no
 // token, since anyone who can reach it could release leases.
 //
+// # Connection limits
+//
+// The control plane must never take the descriptors the DHCP service
+// needs. Limit wraps a listener in a LimitedListener that caps the
+// connections open at once (in all, per source address, and not yet
+// authenticated: RequireToken marks a connection that presented the
+// token), closes a connection over a cap as soon as it is accepted,
+// closes one that presents no valid token within
+// ConnLimits.UnauthenticatedTimeout, and waits out an accept that finds
+// no descriptor (EMFILE) with a growing pause instead of spinning.
+// DefaultLimits derives the caps of the socket, the TCP listener and the
+// metrics from the descriptor limit (DescriptorLimit), keeping
+// DescriptorMargin descriptors for the lease store and the sockets.
+//
 // # Run-time reservations
 //
 // Reservations added through the API live in the engine (server.Engine

@@ -202,29 +202,45 @@ func RequireToken(token string, h http.Handler) http.Handler {
 		sum := sha256.Sum256([]byte(got))
 		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leased"`)
+			// A connection that has not presented the token is not
+			// kept for another try.
+			w.Header().Set("Connection", "close")
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
 		}
+		authenticated(r.Context())
 		h.ServeHTTP(w, r)
 	})
 }
 
+// Timeouts of the control API's connections: a request's header must
+// arrive within ReadHeaderTimeout, and an idle connection is closed
+// after IdleTimeout. A connection that has not presented a valid token
+// on a listener with a cap on such connections (see Limit) is closed
+// after ConnLimits.UnauthenticatedTimeout, whatever it does.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	IdleTimeout       = 30 * time.Second
+)
+
 // Serve serves h on ln until ctx ends, then lets the requests in hand
 // finish (for up to 5 s) and closes ln. It returns nil after such a stop,
-// or the error that stopped it.
+// or the error that stopped it. When ln is a LimitedListener, RequireToken
+// tells it which connections presented a valid token.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext:       withConn,
 	}
 	done := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {

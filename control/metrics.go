@@ -33,6 +33,9 @@ type MetricsSources struct {
 	// leased_start_time_seconds.
 	Version string
 	Started time.Time
+	// Connections returns the counters of the control plane's listeners
+	// by name ("unix", "tcp", "metrics"; see LimitedListener.Stats).
+	Connections func() map[string]ConnStats
 }
 
 // NewRegistry returns a registry of its own holding the leased metrics
@@ -47,6 +50,9 @@ func NewRegistry(src MetricsSources) (*prometheus.Registry, error) {
 	}
 	if src.Commits != nil {
 		cs = append(cs, src.Commits)
+	}
+	if src.Connections != nil {
+		cs = append(cs, newConnCollector(src.Connections))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

@@ -30,6 +30,10 @@ type OperatorOptions struct {
 	// Metrics is the TCP address:port of the Prometheus metrics; empty
 	// for none.
 	Metrics string
+	// Limits caps the connections of each listener; nil derives them
+	// from the descriptor limit (control.DefaultLimits), so that the
+	// control plane leaves the DHCP service the descriptors it needs.
+	Limits *control.ListenerLimits
 }
 
 // UsageError is an error of Open that lies in what the server was asked
@@ -56,15 +60,22 @@ type operator struct {
 	unix, tcp, metrics net.Listener
 	token              string
 	api, registry      http.Handler
+	// limited are the capped listeners by name, for the metrics; they
+	// are not closed through it.
+	limited map[string]*control.LimitedListener
 }
 
 // openOperator opens the listeners o asks for. Errors in the settings are
 // *UsageError values.
 func openOperator(o OperatorOptions, log *slog.Logger) (*operator, error) {
-	l := &operator{}
+	l := &operator{limited: map[string]*control.LimitedListener{}}
 	fail := func(err error) (*operator, error) {
 		l.close()
 		return nil, err
+	}
+	lim := o.Limits
+	if lim == nil {
+		lim = defaultLimits(log)
 	}
 	if o.TokenFile != "" {
 		if o.ControlTCP == "" {
@@ -84,20 +95,20 @@ func openOperator(o OperatorOptions, log *slog.Logger) (*operator, error) {
 		if err != nil {
 			return fail(fmt.Errorf("--control-tcp: %w", err))
 		}
-		l.tcp = ln
+		l.tcp = l.limit("tcp", ln, lim.TCP, log)
 	}
 	if o.Metrics != "" {
 		ln, err := net.Listen("tcp", o.Metrics)
 		if err != nil {
 			return fail(fmt.Errorf("--metrics: %w", err))
 		}
-		l.metrics = ln
+		l.metrics = l.limit("metrics", ln, lim.Metrics, log)
 	}
 	if o.ControlSocket != "" {
 		ln, err := control.ListenUnix(o.ControlSocket)
 		switch {
 		case err == nil:
-			l.unix = ln
+			l.unix = l.limit("unix", ln, lim.Unix, log)
 		case errors.Is(err, control.ErrSocketInUse):
 			return fail(fmt.Errorf("%w: stop it first, or give --control another socket", err))
 		case o.DefaultSocket:
@@ -109,6 +120,38 @@ func openOperator(o OperatorOptions, log *slog.Logger) (*operator, error) {
 	return l, nil
 }
 
+// defaultLimits returns the caps derived from the process's descriptor
+// limit, or those of 1,024 descriptors when it cannot be read.
+func defaultLimits(log *slog.Logger) *control.ListenerLimits {
+	nofile, err := control.DescriptorLimit()
+	if err != nil {
+		log.Warn("cannot read the descriptor limit; capping control connections as for 1024", "err", err)
+		nofile = 1024
+	}
+	lim := control.DefaultLimits(nofile)
+	log.Debug("control connection caps", "nofile", nofile, "reserved", control.DescriptorMargin(nofile),
+		"tcp", lim.TCP.Total, "tcp_per_source", lim.TCP.PerSource, "tcp_unauthenticated", lim.TCP.Unauthenticated,
+		"unix", lim.Unix.Total, "metrics", lim.Metrics.Total)
+	return &lim
+}
+
+// limit caps ln's connections with lim and keeps it under name for the
+// metrics.
+func (l *operator) limit(name string, ln net.Listener, lim control.ConnLimits, log *slog.Logger) net.Listener {
+	ll := control.Limit(ln, lim, log.With("listener", name))
+	l.limited[name] = ll
+	return ll
+}
+
+// connections returns the counters of the capped listeners.
+func (l *operator) connections() map[string]control.ConnStats {
+	out := make(map[string]control.ConnStats, len(l.limited))
+	for name, ll := range l.limited {
+		out[name] = ll.Stats()
+	}
+	return out
+}
+
 // build makes the handlers of the API and of the metrics.
 func (l *operator) build(opts control.Options, src control.MetricsSources) error {
 	api, err := control.NewServer(opts)
@@ -117,6 +160,7 @@ func (l *operator) build(opts control.Options, src control.MetricsSources) error
 	}
 	l.api = api
 	if l.metrics != nil {
+		src.Connections = l.connections
 		r, err := control.NewRegistry(src)
 		if err != nil {
 			return err
