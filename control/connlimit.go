@@ -193,8 +193,10 @@ func (l *LimitedListener) admit(c net.Conn) (*limitedConn, bool) {
 	}
 	if refused != nil {
 		l.mu.Unlock()
-		c.Close()
+		// Counted before the close, so that whoever sees the close
+		// (a client, a test) finds it counted.
 		refused.Add(1)
+		c.Close()
 		l.note("control: connection refused: too many open", "cap", reason, "remote", c.RemoteAddr().String())
 		return nil, false
 	}
