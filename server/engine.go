@@ -354,14 +354,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		// Acknowledge only the lease the client already holds on stable
 		// storage, for the time it has left; anything else would need
 		// a commitment, and gets what a failed commit gets: silence.
-		left, ok := s.keptLease(key, reqAddr, now)
+		left, kept := s.keptLease(key, reqAddr, now)
 		s.mu.Unlock()
-		if !ok {
-			out.Reason = ReasonNotWritable
-			return
-		}
-		e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, keptTimes(left))
-		out.Action, out.Reason = Reply, ReasonAckKept
+		e.ackKept(reply, req, s, d.res, in, reqAddr, left, kept, ReasonNotWritable, out)
 		return
 	}
 	recs := e.records.Get().(*[2]lease.Lease)
@@ -380,12 +375,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		left, kept := s.keptLease(key, reqAddr, e.clock())
 		s.mu.Unlock()
 		out.Err = err
-		if !kept {
-			out.Reason = ReasonCommitFailed
-			return
-		}
-		e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, keptTimes(left))
-		out.Action, out.Reason = Reply, ReasonAckKept
+		e.ackKept(reply, req, s, d.res, in, reqAddr, left, kept, ReasonCommitFailed, out)
 		return
 	}
 	s.mu.Lock()
@@ -393,6 +383,19 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, s.times())
 	out.Action, out.Reason = Reply, ReasonAck
+}
+
+// ackKept answers a DHCPREQUEST whose lease cannot be committed: when
+// the client holds addr on stable storage (kept), with a DHCPACK for the
+// time left, which needs no new commitment; otherwise with silence for
+// reason.
+func (e *Engine) ackKept(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, addr netip.Addr, left time.Duration, kept bool, reason Reason, out *Outcome) {
+	if !kept {
+		out.Reason = reason
+		return
+	}
+	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, addr, keptTimes(left))
+	out.Action, out.Reason = Reply, ReasonAckKept
 }
 
 func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, out *Outcome) {
