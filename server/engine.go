@@ -364,8 +364,21 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	s.mu.Unlock()
 
 	err := e.store.Commit(ctx, recs[:n]...)
+	bound := recs[n-1]
 	*recs = [2]lease.Lease{}
 	e.records.Put(recs)
+	if conflict := conflictOf(err); conflict != nil {
+		// Another server sharing the store holds the address: learn who,
+		// and refuse; the client starts over and is offered another.
+		s.mu.Lock()
+		s.rollback(token)
+		s.apply(conflict.Holder, e.clock())
+		s.mu.Unlock()
+		out.Err = err
+		e.nak(reply, req, s, in, "requested address is in use")
+		out.Action, out.Reason = Reply, ReasonNakConflict
+		return
+	}
 	if err != nil {
 		// The lease the client held on stable storage before, if any,
 		// is still there: acknowledge it for the time it has left, as
@@ -379,7 +392,11 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	s.mu.Lock()
-	s.committed(token)
+	if !s.committed(token) {
+		// A change another server made crossed this commit and replaced
+		// the binding; the store took this one after it.
+		s.replace(bound, e.clock())
+	}
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, s.times())
 	out.Action, out.Reason = Reply, ReasonAck

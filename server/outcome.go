@@ -25,13 +25,14 @@ type Reason uint8
 const (
 	ReasonNone Reason = iota
 	// Replies.
-	ReasonOffer      // DISCOVER answered with an OFFER
-	ReasonAck        // REQUEST acknowledged, lease committed
-	ReasonAckKept    // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
-	ReasonInformAck  // INFORM answered with options
-	ReasonNakAddress // NAK: the requested address is not the client's
-	ReasonNakNetwork // NAK: the requested address is on the wrong network
-	ReasonNakUnknown // NAK: authoritative, no lease for the client and the address is not free
+	ReasonOffer       // DISCOVER answered with an OFFER
+	ReasonAck         // REQUEST acknowledged, lease committed
+	ReasonAckKept     // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
+	ReasonInformAck   // INFORM answered with options
+	ReasonNakAddress  // NAK: the requested address is not the client's
+	ReasonNakNetwork  // NAK: the requested address is on the wrong network
+	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
+	ReasonNakConflict // NAK: another server sharing the lease store holds the address
 
 	// Silences.
 	ReasonMalformed      // not a usable DHCP request (BOOTREPLY, no message type, missing fields)
@@ -58,6 +59,7 @@ var reasonNames = [...]string{
 	ReasonNakAddress:     "nak-address",
 	ReasonNakNetwork:     "nak-network",
 	ReasonNakUnknown:     "nak-unknown",
+	ReasonNakConflict:    "nak-conflict",
 	ReasonMalformed:      "malformed",
 	ReasonUnsupported:    "unsupported",
 	ReasonNoSubnet:       "no-subnet",
