@@ -55,6 +55,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if t, ok := d.duration(v, p, false); ok {
 				c.DeclineProbation = t
 			}
+		case "pool-start-percent":
+			if n, ok := d.integer(v, p, "a percentage from 0 to 99", 0, 99); ok {
+				c.PoolStartPercent = int(n)
+			}
 		case "authoritative":
 			if b, ok := d.boolean(v, p); ok {
 				c.Defaults.Authoritative = b

@@ -91,6 +91,9 @@ func (c *Config) validate() []*Error {
 	if c.OfferHold <= 0 {
 		v.add("offer-hold", "must be positive, got %s", formatDuration(c.OfferHold))
 	}
+	if c.PoolStartPercent < 0 || c.PoolStartPercent > 99 {
+		v.add("pool-start-percent", "must be from 0 to 99, got %d", c.PoolStartPercent)
+	}
 	if c.DeclineProbation <= 0 {
 		v.add("decline-probation", "must be positive, got %s", formatDuration(c.DeclineProbation))
 	}

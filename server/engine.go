@@ -88,6 +88,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		if err != nil {
 			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
 		}
+		s.pool.startAt(cfg.PoolStartPercent)
 		e.subnets = append(e.subnets, s)
 	}
 	now := clock()

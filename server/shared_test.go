@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
+	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
 )
@@ -262,5 +264,19 @@ func TestObserveFreeEndsADecline(t *testing.T) {
 	defer s.mu.Unlock()
 	if !s.pool.IsFree(x) {
 		t.Fatalf("%v is not back in the pool", x)
+	}
+}
+
+func TestPoolStartPercent(t *testing.T) {
+	for _, tt := range []struct {
+		percent int
+		want    string
+	}{{0, "198.18.0.10"}, {50, "198.18.0.15"}, {90, "198.18.0.19"}} {
+		t.Run(fmt.Sprint(tt.percent), func(t *testing.T) {
+			e := newEnv(t, func(c *config.Config) { c.PoolStartPercent = tt.percent })
+			if got := e.offer(newClient(1), direct()); got != mustAddr(tt.want) {
+				t.Fatalf("first offer %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
