@@ -26,8 +26,8 @@ type PortHolder struct {
 	// Inode is the socket's inode number.
 	Inode uint64
 	// PID is a process holding the socket, and Command its name; PID is
-	// 0 when no process could be found (it runs as another user and
-	// this one may not look at its descriptors).
+	// 0 when no process could be found (it runs as another user, or
+	// /proc hides it, and this one may not look at its descriptors).
 	PID     int
 	Command string
 }
@@ -35,7 +35,7 @@ type PortHolder struct {
 // String describes h for messages: "process 1234 (leased)".
 func (h PortHolder) String() string {
 	if h.PID == 0 {
-		return "a process this user may not see (socket inode " + strconv.FormatUint(h.Inode, 10) + ")"
+		return "another process, which this one may not see (socket inode " + strconv.FormatUint(h.Inode, 10) + ")"
 	}
 	if h.Command == "" {
 		return "process " + strconv.Itoa(h.PID)
@@ -59,7 +59,8 @@ func PortHolders(local netip.AddrPort, conn *net.UDPConn) ([]PortHolder, error) 
 		}
 		own = ino
 	}
-	f, err := os.Open("/proc/net/udp")
+	// Through self: under systemd's ProcSubset=pid, /proc/net is hidden.
+	f, err := os.Open("/proc/self/net/udp")
 	if err != nil {
 		return nil, err
 	}

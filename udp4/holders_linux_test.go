@@ -76,4 +76,7 @@ func TestPortHoldersFindsSecondSocket(t *testing.T) {
 	if s := got[0].String(); !strings.HasPrefix(s, "process ") {
 		t.Errorf("String() = %q", s)
 	}
+	if s := (PortHolder{Inode: 7}).String(); !strings.Contains(s, "another process") || !strings.Contains(s, "socket inode 7") {
+		t.Errorf("String() of a holder no process was found for = %q", s)
+	}
 }
