@@ -384,6 +384,32 @@ type ConfigStatus struct {
 	Loaded time.Time `json:"loaded,omitzero"`
 	// Subnets is the number of subnets it configures.
 	Subnets int `json:"subnets"`
+	// Changes is what the last reload changed; nil before the first
+	// reload.
+	Changes *ConfigChanges `json:"changes,omitempty"`
+}
+
+// ConfigChanges is what a reload changed: the settings that took effect
+// at once, and those that wait for the next start of the server.
+type ConfigChanges struct {
+	// Applied names the settings, by their key in the file
+	// ("interfaces", "subnets", "lease-time"), whose new values the
+	// reload put in effect.
+	Applied []string `json:"applied"`
+	// RestartNeeded are the settings whose value in the file loaded
+	// differs from the one the server runs with, and which only a
+	// restart puts in effect (such as lease-store and commit-delay).
+	RestartNeeded []SettingChange `json:"restart_needed"`
+}
+
+// SettingChange is a setting whose value in the file is not yet in
+// effect.
+type SettingChange struct {
+	// Key is the setting's key in the file, such as "lease-store".
+	Key string `json:"key"`
+	// Running is the value in effect, and Loaded the one of the file.
+	Running string `json:"running"`
+	Loaded  string `json:"loaded"`
 }
 
 // StoreStatus is the health of the lease store.

@@ -38,6 +38,10 @@ type Options struct {
 	// its goroutines (see netio.Options).
 	Listen              netip.AddrPort
 	Readers, Committers int
+	// SharePort lets the server start while another socket is bound to
+	// the port of Listen (see netio.Options.SharePort); without it, Open
+	// refuses with a *netio.PortInUseError.
+	SharePort bool
 	// Operator says where the control API and the metrics listen.
 	Operator OperatorOptions
 	// DropPrivileges, when not nil, runs once every socket is open and
@@ -70,6 +74,7 @@ type dhcpService interface {
 	Serve(ctx context.Context, h netio.Handler) error
 	Stats() netio.Stats
 	LocalAddr() netip.AddrPort
+	SetInterfaces(names []string)
 	Close() error
 }
 
@@ -105,7 +110,7 @@ func Open(opts Options) (*Server, error) {
 		return nil, err
 	}
 	dhcp, err := netio.Listen(netio.Options{Addr: opts.Listen, Interfaces: opts.Config.Interfaces, Readers: opts.Readers,
-		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, Logger: opts.Logger})
+		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, SharePort: opts.SharePort, Logger: opts.Logger})
 	if err != nil {
 		op.close()
 		return nil, err
@@ -176,7 +181,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	}
 	started := opts.Clock()
 	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live}
-	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, live, log, opts.Clock)
+	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reconfigurer{live, dhcp}, log, opts.Clock)
 	err = op.build(control.Options{
 		Engine:       live,
 		Version:      opts.Version,
@@ -200,6 +205,21 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		return nil, err
 	}
 	return s, nil
+}
+
+// reconfigurer puts a reloaded configuration in effect: in the engine,
+// then the interfaces served in the DHCP service.
+type reconfigurer struct {
+	engine Reconfigurable
+	dhcp   dhcpService
+}
+
+func (r reconfigurer) Reload(cfg *config.Config) error {
+	if err := r.engine.Reload(cfg); err != nil {
+		return err
+	}
+	r.dhcp.SetInterfaces(cfg.Interfaces)
+	return nil
 }
 
 // Reloader returns the server's Reloader.

@@ -64,6 +64,12 @@ type Options struct {
 	// Clock is the time source for rate limits and caches; default
 	// time.Now.
 	Clock func() time.Time
+	// SharePort lets the server start while another socket of this
+	// network namespace is bound to its port (SO_REUSEADDR allows it): a
+	// second DHCP server on the port, each answering the other's clients.
+	// Without it, Listen refuses with a *PortInUseError naming the
+	// processes holding the port.
+	SharePort bool
 	// ClientPort and RelayPort are the destination ports of replies to
 	// clients (default 68) and to relay agents (default 67). Tests and
 	// load generators that cannot bind privileged ports change them.
@@ -90,7 +96,7 @@ type Server struct {
 	opts   Options
 	ep     *udp4.Endpoint
 	ifaces *ifaceTable
-	served map[string]bool
+	served atomic.Pointer[map[string]bool] // nil: every interface
 	log    *slog.Logger
 
 	received, malformed, foreign, replies, sendErrors atomic.Uint64
@@ -161,13 +167,30 @@ func Listen(opts Options) (*Server, error) {
 
 		commitFailures: logSummary{every: time.Second},
 	}
-	if len(opts.Interfaces) > 0 {
-		s.served = make(map[string]bool)
-		for _, n := range opts.Interfaces {
-			s.served[n] = true
+	s.SetInterfaces(opts.Interfaces)
+	if !opts.SharePort && opts.Addr.Port() != 0 {
+		if err := checkPortAlone(ep, opts.Interfaces, log); err != nil {
+			ep.Close()
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// SetInterfaces changes the interfaces whose directly connected clients
+// are served, as Options.Interfaces names them; empty means every
+// interface. Requests already read are judged by the interfaces of when
+// they were read.
+func (s *Server) SetInterfaces(names []string) {
+	if len(names) == 0 {
+		s.served.Store(nil)
+		return
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	s.served.Store(&m)
 }
 
 // LocalAddr returns the address the server listens on.
@@ -400,7 +423,7 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 		in.IfName, in.IfAddrs = info.name, info.addrs
 	}
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
-	if !relayed && s.served != nil && !s.served[in.IfName] {
+	if served := s.served.Load(); !relayed && served != nil && !(*served)[in.IfName] {
 		s.foreign.Add(1)
 		return server.Arrival{}, false
 	}

@@ -563,6 +563,11 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(tw, "config:\t%s\n", st.Config.File)
 		fmt.Fprintf(tw, "config sha256:\t%s\n", st.Config.SHA256)
 		fmt.Fprintf(tw, "config loaded:\t%s\n", formatExpiry(st.Config.Loaded))
+		if ch := st.Config.Changes; ch != nil {
+			for _, c := range ch.RestartNeeded {
+				fmt.Fprintf(tw, "restart needed:\t%s (running %s, in the file %s)\n", c.Key, c.Running, c.Loaded)
+			}
+		}
 	} else {
 		fmt.Fprintf(tw, "config:\tnone (quick mode)\n")
 	}
@@ -623,12 +628,22 @@ func formatBytes(n int64) string {
 const reloadUsage = `usage: leased reload [--json] [--control SOCKET]
 
 Makes the running server read its configuration file again, as SIGHUP
-does. A file that does not validate is refused, with the file, line and
-key at fault, and the server goes on with the configuration it has; the
-command then exits with status 1.
+does. A file that does not validate, or that names an interface this host
+does not have, is refused, with the file, line and key at fault, and the
+server goes on with the configuration it has; the command then exits with
+status 1.
+
+A file that is accepted is put in effect at once, except for the settings
+that only a restart changes (lease-store, commit-delay, receive-delay): the
+command lists what took effect and what waits for a restart, and exits
+with status 3 when something does.
 
 flags:
 `
+
+// exitRestartNeeded is the exit status of "leased reload" when the file
+// was put in effect but some of its settings wait for a restart.
+const exitRestartNeeded = 3
 
 // reloadCommand runs "leased reload".
 func reloadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -637,9 +652,36 @@ func reloadCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !ok {
 		return code
 	}
+	ch := r.Config.Changes
+	restart := ch != nil && len(ch.RestartNeeded) > 0
 	if *c.asJSON {
-		return c.printJSON(r)
+		if code := c.printJSON(r); code != 0 {
+			return code
+		}
+	} else {
+		fmt.Fprintf(stdout, "reloaded %s (sha256 %s, %d subnets)\n", r.Config.File, r.Config.SHA256, r.Config.Subnets)
+		printChanges(stdout, ch)
 	}
-	fmt.Fprintf(stdout, "reloaded %s (sha256 %s, %d subnets)\n", r.Config.File, r.Config.SHA256, r.Config.Subnets)
+	if restart {
+		fmt.Fprintf(stderr, "leased reload: %d changed settings wait for a restart of the server\n", len(ch.RestartNeeded))
+		return exitRestartNeeded
+	}
 	return 0
+}
+
+// printChanges writes what a reload put in effect and what waits for a
+// restart.
+func printChanges(w io.Writer, ch *control.ConfigChanges) {
+	if ch == nil {
+		return
+	}
+	switch {
+	case len(ch.Applied) > 0:
+		fmt.Fprintf(w, "took effect: %s\n", strings.Join(ch.Applied, ", "))
+	case len(ch.RestartNeeded) == 0:
+		fmt.Fprintln(w, "no setting changed")
+	}
+	for _, c := range ch.RestartNeeded {
+		fmt.Fprintf(w, "waits for a restart: %s (running %s, in the file %s)\n", c.Key, c.Running, c.Loaded)
+	}
 }
