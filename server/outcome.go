@@ -25,13 +25,13 @@ type Reason uint8
 const (
 	ReasonNone Reason = iota
 	// Replies.
-	ReasonOffer      // DISCOVER answered with an OFFER
-	ReasonAck        // REQUEST acknowledged, lease committed
-	ReasonAckKept    // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
-	ReasonInformAck  // INFORM answered with options
-	ReasonNakAddress // NAK: the requested address is not the client's
-	ReasonNakNetwork // NAK: the requested address is on the wrong network
-	ReasonNakUnknown // NAK: authoritative, no lease for the client and the address is not free
+	ReasonOffer       // DISCOVER answered with an OFFER
+	ReasonAck         // REQUEST acknowledged, lease committed
+	ReasonAckKept     // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
+	ReasonInformAck   // INFORM answered with options
+	ReasonNakAddress  // NAK: the requested address is not the client's
+	ReasonNakNetwork  // NAK: the requested address is on the wrong network
+	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
 	ReasonOfferUnheld // DISCOVER answered with an OFFER of an address not set aside: the subnet holds as many offers as it may
 
 	// Silences.
