@@ -64,6 +64,11 @@ type Options struct {
 	// Clock is the time source for rate limits and caches; default
 	// time.Now.
 	Clock func() time.Time
+	// RateLimits are the token buckets a request must pass, per relay
+	// agent, relay agent circuit and client, before the engine sees it;
+	// a request refused is dropped and counted as server.ReasonRateLimited.
+	// The zero value limits nothing.
+	RateLimits config.RateLimits
 	// ClientPort and RelayPort are the destination ports of replies to
 	// clients (default 68) and to relay agents (default 67). Tests and
 	// load generators that cannot bind privileged ports change them.
@@ -91,6 +96,7 @@ type Server struct {
 	ep     *udp4.Endpoint
 	ifaces *ifaceTable
 	served map[string]bool
+	limits *limiter // nil: no rate limits
 	log    *slog.Logger
 
 	received, malformed, foreign, replies, sendErrors atomic.Uint64
@@ -157,6 +163,7 @@ func Listen(opts Options) (*Server, error) {
 		opts:   opts,
 		ep:     ep,
 		ifaces: newIfaceTable(opts.Clock),
+		limits: newLimiter(opts.RateLimits),
 		log:    log,
 
 		commitFailures: logSummary{every: time.Second},
@@ -210,6 +217,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 				return
 			case <-summaries.C:
 				s.flushCommitFailures(work)
+				s.logRateLimited(work)
 			}
 		}
 	}()
@@ -237,6 +245,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	if n, err := s.commitFailures.drain(); n > 0 {
 		s.logCommitFailures(work, n, err) // what is left
 	}
+	s.logRateLimited(work)
 	return nil
 }
 
@@ -387,8 +396,8 @@ func (s *Server) sender(out *outbox) {
 }
 
 // accept parses a datagram into w.req and works out where it arrived. It
-// reports false for a datagram that is dropped: malformed, or a direct
-// request on an interface not served.
+// reports false for a datagram that is dropped: malformed, a direct
+// request on an interface not served, or one over its rate limits.
 func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (server.Arrival, bool) {
 	s.received.Add(1)
 	if err := dhcpv4.Parse(d.Data, &w.req); err != nil {
@@ -406,6 +415,10 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	}
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
 		s.receivedByType[t].Add(1)
+	}
+	if s.limits != nil && !s.limits.allow(&w.req, s.opts.Clock()) {
+		s.outcomes[server.ReasonRateLimited].Add(1)
+		return server.Arrival{}, false
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("received", "if", in.IfName, "src", in.Src, "packet", w.req.String())
