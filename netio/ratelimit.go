@@ -28,6 +28,7 @@ var bucketNames = [bucketCount]string{"relay", "circuit", "client"}
 // tables have a fixed size: a flood of new keys costs no memory and no
 // allocation (package ratelimit).
 type limiter struct {
+	cfg    config.RateLimits
 	tables [bucketCount]*ratelimit.Table // nil: that bucket is off
 
 	dropped   [bucketCount]atomic.Uint64 // since the last summary line
@@ -40,7 +41,7 @@ func newLimiter(l config.RateLimits) *limiter {
 	if l.Off() {
 		return nil
 	}
-	lim := &limiter{}
+	lim := &limiter{cfg: l}
 	for i, r := range [bucketCount]config.Rate{bucketRelay: l.Relay, bucketCircuit: l.Circuit, bucketClient: l.Client} {
 		lim.tables[i] = ratelimit.New(ratelimit.Limit{Rate: r.PerSecond, Burst: r.Burst}, l.Buckets)
 	}
@@ -115,7 +116,25 @@ func (l *limiter) summary() (n [bucketCount]uint64, total uint64) {
 // client and relay agent dropped. It is called once a second, so that a
 // flood costs one log line a second, not one a request.
 func (s *Server) logRateLimited(ctx context.Context) {
-	l := s.limits
+	s.logDropped(ctx, s.limits.Load())
+}
+
+// SetRateLimits puts rate limits l in effect in place of
+// Options.RateLimits or those of the last call, as a configuration
+// reload does. Buckets start full when l differs from the limits in
+// effect, and are kept when it does not.
+func (s *Server) SetRateLimits(l config.RateLimits) {
+	cur := s.limits.Load()
+	if (cur == nil && l.Off()) || (cur != nil && cur.cfg == l) {
+		return
+	}
+	if old := s.limits.Swap(newLimiter(l)); old != nil {
+		s.logDropped(context.Background(), old) // what the old limits dropped
+	}
+}
+
+// logDropped writes the summary line of the drops of l.
+func (s *Server) logDropped(ctx context.Context, l *limiter) {
 	if l == nil {
 		return
 	}

@@ -120,3 +120,52 @@ func BenchmarkLimiterFlood(b *testing.B) {
 		l.allow(&p, now)
 	}
 }
+
+// TestSetRateLimits puts limits in effect on a running server, as a
+// reload does, and takes them off again.
+func TestSetRateLimits(t *testing.T) {
+	relay, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv, _ := loopbackServerWith(t, uint16(relay.LocalAddr().(*net.UDPAddr).Port), func(o *Options) {
+		o.Clock = func() time.Time { return frozen }
+	})
+	sent := uint64(0)
+	burst := func(n int) {
+		t.Helper()
+		for range n {
+			if _, err := relay.WriteToUDPAddrPort(relayedRequest(t, dhcpv4.Discover, 1, nil), srv.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			sent++
+		}
+		waitFor(t, "the burst to be handled or dropped", func() bool {
+			st := srv.Stats()
+			return st.Replies+st.Outcomes["rate-limited"] == sent
+		})
+	}
+	limited := func() uint64 { return srv.Stats().Outcomes["rate-limited"] }
+	burst(4)
+	if n := limited(); n != 0 {
+		t.Fatalf("%d rate-limited without limits", n)
+	}
+	one := config.RateLimits{Client: config.Rate{PerSecond: 1, Burst: 1}, Buckets: 64}
+	srv.SetRateLimits(one)
+	burst(4)
+	if n := limited(); n != 3 {
+		t.Fatalf("%d rate-limited after SetRateLimits(burst 1), want 3", n)
+	}
+	srv.SetRateLimits(one) // the same limits: the bucket stays empty
+	burst(1)
+	if n := limited(); n != 4 {
+		t.Fatalf("%d rate-limited after the same limits again, want 4", n)
+	}
+	srv.SetRateLimits(config.RateLimits{})
+	burst(4)
+	if n := limited(); n != 4 {
+		t.Errorf("%d rate-limited after the limits were taken off, want still 4", n)
+	}
+}

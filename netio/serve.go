@@ -96,7 +96,7 @@ type Server struct {
 	ep     *udp4.Endpoint
 	ifaces *ifaceTable
 	served map[string]bool
-	limits *limiter // nil: no rate limits
+	limits atomic.Pointer[limiter] // nil: no rate limits
 	log    *slog.Logger
 
 	received, malformed, foreign, replies, sendErrors atomic.Uint64
@@ -163,11 +163,11 @@ func Listen(opts Options) (*Server, error) {
 		opts:   opts,
 		ep:     ep,
 		ifaces: newIfaceTable(opts.Clock),
-		limits: newLimiter(opts.RateLimits),
 		log:    log,
 
 		commitFailures: logSummary{every: time.Second},
 	}
+	s.limits.Store(newLimiter(opts.RateLimits))
 	if len(opts.Interfaces) > 0 {
 		s.served = make(map[string]bool)
 		for _, n := range opts.Interfaces {
@@ -416,7 +416,7 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
 		s.receivedByType[t].Add(1)
 	}
-	if s.limits != nil && !s.limits.allow(&w.req, s.opts.Clock()) {
+	if l := s.limits.Load(); l != nil && !l.allow(&w.req, s.opts.Clock()) {
 		s.outcomes[server.ReasonRateLimited].Add(1)
 		return server.Arrival{}, false
 	}
