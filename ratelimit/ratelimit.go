@@ -17,6 +17,10 @@ type Limit struct {
 // Off reports whether l limits nothing.
 func (l Limit) Off() bool { return !(l.Rate > 0) }
 
+// stepBack is how far a clock must step back for a bucket to start
+// full again rather than stay empty until the clock catches up.
+const stepBack = int64(time.Second)
+
 // ways is the number of slots a key may use (the associativity).
 const ways = 4
 
@@ -132,10 +136,12 @@ func (t *Table) allow(k uint64, now int64) bool {
 			s = &slots[i]
 		}
 	}
-	if !found || s.tat-now > t.tolerance+t.interval {
+	if !found || s.tat-now > t.tolerance+t.interval+stepBack {
 		// A new key starts with a full bucket; so does a key whose
 		// bucket is further ahead than a bucket can be, which only a
-		// clock stepped back leaves.
+		// clock stepped back leaves. (Concurrent callers may pass
+		// times a little out of order: stepBack keeps that from
+		// refilling a bucket.)
 		s.key, s.tat = k, now
 	}
 	tat := max(s.tat, now)

@@ -25,6 +25,7 @@ func TestBucket(t *testing.T) {
 		{"a burst below one is one", Limit{Rate: 1, Burst: 0}, []step{{0, 3, 1}, {time.Second, 3, 1}}},
 		{"a steady sender at the rate is never refused", Limit{Rate: 5, Burst: 1}, []step{{0, 1, 1}, {200 * time.Millisecond, 1, 1}, {400 * time.Millisecond, 1, 1}, {600 * time.Millisecond, 1, 1}}},
 		{"a clock stepped back does not lock a key out", Limit{Rate: 1, Burst: 2}, []step{{time.Hour, 2, 2}, {0, 3, 2}}},
+		{"a time a little out of order does not refill a bucket", Limit{Rate: 1000, Burst: 10}, []step{{time.Millisecond, 20, 10}, {0, 5, 0}, {500 * time.Millisecond, 20, 10}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
