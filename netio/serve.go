@@ -86,7 +86,8 @@ type Stats struct {
 	// ByType counts received requests and sent replies by message type.
 	ReceivedByType [dhcpv4.ForceRenew + 1]uint64
 	SentByType     [dhcpv4.ForceRenew + 1]uint64
-	// Outcomes counts the engine's outcomes by reason.
+	// Outcomes counts the engine's outcomes by reason, and the requests
+	// the rate limits dropped before the engine ("rate-limited").
 	Outcomes map[string]uint64
 }
 
