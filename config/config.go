@@ -73,6 +73,19 @@ type Config struct {
 	// the pool recovers by itself.
 	DeclineProbation time.Duration
 
+	// RateLimits are the token buckets that requests pass before the
+	// engine sees them; the zero value limits nothing.
+	// DefaultRateLimits by default.
+	RateLimits RateLimits
+
+	// OfferLimit caps the offers each subnet holds for clients without a
+	// reservation or binding of their own, in percent of its pool, so
+	// that a flood of DHCPDISCOVERs from random hardware addresses cannot
+	// hold the whole pool; beyond it, offers are made without setting the
+	// address aside (see package server). 0 or 100 is no limit.
+	// DefaultOfferLimit by default.
+	OfferLimit int
+
 	// Defaults are the global lease times, authoritative switch and
 	// options, as given at the top of the file. Every subnet already has
 	// them merged in; they are kept here for reference and so that

@@ -21,7 +21,7 @@ var (
 	topKeys = []string{
 		"interfaces", "server-id", "lease-store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "authoritative",
-		"options", "subnets",
+		"options", "subnets", "rate-limit", "offer-limit",
 	}
 	subnetKeys = []string{
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",

@@ -61,6 +61,12 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			}
 		case "options":
 			c.Defaults.Options = d.options(v, p)
+		case "rate-limit":
+			d.rateLimits(v, p, &c.RateLimits)
+		case "offer-limit":
+			if pct, ok := d.offerLimit(v, p); ok {
+				c.OfferLimit = pct
+			}
 		case "subnets":
 			d.sequence(v, p, "a list of subnets", func(_ int, item *yaml.Node, sp string) {
 				drafts = append(drafts, d.subnet(item, sp))

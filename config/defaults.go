@@ -32,7 +32,25 @@ const (
 	// MaxReceiveDelay bounds receive-delay: a pausing reader holds its
 	// thread, and the server's other work on it waits as long.
 	MaxReceiveDelay = time.Millisecond
+	// DefaultOfferLimit is offer-limit, in percent of a subnet's pool.
+	DefaultOfferLimit = 50
 )
+
+// DefaultRateLimits are the rate limits of a server that sets none. They
+// never touch a working network: a client sends a handful of requests a
+// minute and retransmits after seconds, not 10 a second; a relay agent's
+// circuit is a port with a household behind it; a relay agent carries
+// thousands of clients, which after a power cut all come back at once,
+// and at 20,000 requests a second brings 10,000 of them back each second.
+// What they stop is one sender that floods: a client, a port, a relay.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		Client:  Rate{PerSecond: 10, Burst: 40},
+		Circuit: Rate{PerSecond: 200, Burst: 1000},
+		Relay:   Rate{PerSecond: 20000, Burst: 100000},
+		Buckets: 65536,
+	}
+}
 
 // newDefaults returns a configuration that holds every default and
 // nothing else: what a file that sets nothing says, before validation.
@@ -46,6 +64,8 @@ func newDefaults() *Config {
 		OfferHold:        DefaultOfferHold,
 		DeclineProbation: DefaultDeclineProbation,
 		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},
+		RateLimits:       DefaultRateLimits(),
+		OfferLimit:       DefaultOfferLimit,
 	}
 }
 

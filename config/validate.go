@@ -91,6 +91,7 @@ func (c *Config) validate() []*Error {
 	if c.OfferHold <= 0 {
 		v.add("offer-hold", "must be positive, got %s", formatDuration(c.OfferHold))
 	}
+	v.limits(c.RateLimits, c.OfferLimit)
 	if c.DeclineProbation <= 0 {
 		v.add("decline-probation", "must be positive, got %s", formatDuration(c.DeclineProbation))
 	}

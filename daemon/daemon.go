@@ -110,7 +110,7 @@ func Open(opts Options) (*Server, error) {
 		return nil, err
 	}
 	dhcp, err := netio.Listen(netio.Options{Addr: opts.Listen, Interfaces: opts.Config.Interfaces, Readers: opts.Readers,
-		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, SharePort: opts.SharePort, Logger: opts.Logger})
+		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, SharePort: opts.SharePort, RateLimits: opts.Config.RateLimits, Logger: opts.Logger})
 	if err != nil {
 		op.close()
 		return nil, err
@@ -181,7 +181,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	}
 	started := opts.Clock()
 	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live}
-	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reconfigurer{live, dhcp}, log, opts.Clock)
+	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp}, dhcp}.orEngine(), log, opts.Clock)
 	err = op.build(control.Options{
 		Engine:       live,
 		Version:      opts.Version,

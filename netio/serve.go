@@ -70,6 +70,11 @@ type Options struct {
 	// Without it, Listen refuses with a *PortInUseError naming the
 	// processes holding the port.
 	SharePort bool
+	// RateLimits are the token buckets a request must pass, per relay
+	// agent, relay agent circuit and client, before the engine sees it;
+	// a request refused is dropped and counted as server.ReasonRateLimited.
+	// The zero value limits nothing.
+	RateLimits config.RateLimits
 	// ClientPort and RelayPort are the destination ports of replies to
 	// clients (default 68) and to relay agents (default 67). Tests and
 	// load generators that cannot bind privileged ports change them.
@@ -87,7 +92,8 @@ type Stats struct {
 	// ByType counts received requests and sent replies by message type.
 	ReceivedByType [dhcpv4.ForceRenew + 1]uint64
 	SentByType     [dhcpv4.ForceRenew + 1]uint64
-	// Outcomes counts the engine's outcomes by reason.
+	// Outcomes counts the engine's outcomes by reason, and the requests
+	// the rate limits dropped before the engine ("rate-limited").
 	Outcomes map[string]uint64
 }
 
@@ -97,6 +103,7 @@ type Server struct {
 	ep     *udp4.Endpoint
 	ifaces *ifaceTable
 	served atomic.Pointer[map[string]bool] // nil: every interface
+	limits atomic.Pointer[limiter]         // nil: no rate limits
 	log    *slog.Logger
 
 	received, malformed, foreign, replies, sendErrors atomic.Uint64
@@ -167,6 +174,7 @@ func Listen(opts Options) (*Server, error) {
 
 		commitFailures: logSummary{every: time.Second},
 	}
+	s.limits.Store(newLimiter(opts.RateLimits))
 	s.SetInterfaces(opts.Interfaces)
 	if !opts.SharePort && opts.Addr.Port() != 0 {
 		if err := checkPortAlone(ep, opts.Interfaces, log); err != nil {
@@ -233,6 +241,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 				return
 			case <-summaries.C:
 				s.flushCommitFailures(work)
+				s.logRateLimited(work)
 			}
 		}
 	}()
@@ -260,6 +269,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	if n, err := s.commitFailures.drain(); n > 0 {
 		s.logCommitFailures(work, n, err) // what is left
 	}
+	s.logRateLimited(work)
 	return nil
 }
 
@@ -410,8 +420,8 @@ func (s *Server) sender(out *outbox) {
 }
 
 // accept parses a datagram into w.req and works out where it arrived. It
-// reports false for a datagram that is dropped: malformed, or a direct
-// request on an interface not served.
+// reports false for a datagram that is dropped: malformed, a direct
+// request on an interface not served, or one over its rate limits.
 func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (server.Arrival, bool) {
 	s.received.Add(1)
 	if err := dhcpv4.Parse(d.Data, &w.req); err != nil {
@@ -429,6 +439,10 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	}
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
 		s.receivedByType[t].Add(1)
+	}
+	if l := s.limits.Load(); l != nil && !l.allow(&w.req, s.opts.Clock()) {
+		s.outcomes[server.ReasonRateLimited].Add(1)
+		return server.Arrival{}, false
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("received", "if", in.IfName, "src", in.Src, "packet", w.req.String())

@@ -18,6 +18,15 @@
 // requested address if valid and free, then a free address from the pool
 // (package alloc chooses, preferring addresses not recently used).
 //
+// The offers a subnet holds for clients it knows nothing of are capped
+// (config.Config.OfferLimit, offers.go): beyond the cap, such a client is
+// offered a free address that is not set aside (ReasonOfferUnheld), which
+// §4.3.1 allows, so that a flood of DHCPDISCOVERs from random hardware
+// addresses cannot hold the pool while new clients still get addresses.
+// Rate limits are applied before the engine (package netio); the reason
+// they drop with, ReasonRateLimited, is the engine's so that every drop is
+// counted by one list.
+//
 // Every acknowledged lease is committed to the lease.Store before Handle
 // returns: when the commit fails, the engine does not acknowledge. No lock
 // is held across the commit, and each subnet has its own lock, so different

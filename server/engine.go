@@ -88,6 +88,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		if err != nil {
 			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
 		}
+		s.setOfferLimit(cfg.OfferLimit)
 		e.subnets = append(e.subnets, s)
 	}
 	now := clock()
@@ -283,10 +284,10 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		out.Reason = ReasonExhausted
 		return
 	}
-	s.offer(addr, key, req, now, now.Add(e.offerHold))
+	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())
-	out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
+	out.Action, out.Reason, out.Addr = Reply, reason, addr
 }
 
 func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcpv4.Packet, out *Outcome) {

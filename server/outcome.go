@@ -25,13 +25,14 @@ type Reason uint8
 const (
 	ReasonNone Reason = iota
 	// Replies.
-	ReasonOffer      // DISCOVER answered with an OFFER
-	ReasonAck        // REQUEST acknowledged, lease committed
-	ReasonAckKept    // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
-	ReasonInformAck  // INFORM answered with options
-	ReasonNakAddress // NAK: the requested address is not the client's
-	ReasonNakNetwork // NAK: the requested address is on the wrong network
-	ReasonNakUnknown // NAK: authoritative, no lease for the client and the address is not free
+	ReasonOffer       // DISCOVER answered with an OFFER
+	ReasonAck         // REQUEST acknowledged, lease committed
+	ReasonAckKept     // REQUEST acknowledged with the time its durable lease has left, nothing written: the store cannot commit
+	ReasonInformAck   // INFORM answered with options
+	ReasonNakAddress  // NAK: the requested address is not the client's
+	ReasonNakNetwork  // NAK: the requested address is on the wrong network
+	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
+	ReasonOfferUnheld // DISCOVER answered with an OFFER of an address not set aside: the subnet holds as many offers as it may
 
 	// Silences.
 	ReasonMalformed      // not a usable DHCP request (BOOTREPLY, no message type, missing fields)
@@ -46,6 +47,7 @@ const (
 	ReasonNoBinding      // RELEASE or DECLINE for an address the client does not hold
 	ReasonCommitFailed   // the lease store failed: no acknowledgement
 	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
+	ReasonRateLimited    // dropped before the engine: the client or its relay agent sent more than its rate limit
 	reasonCount
 )
 
@@ -58,6 +60,7 @@ var reasonNames = [...]string{
 	ReasonNakAddress:     "nak-address",
 	ReasonNakNetwork:     "nak-network",
 	ReasonNakUnknown:     "nak-unknown",
+	ReasonOfferUnheld:    "offer-unheld",
 	ReasonMalformed:      "malformed",
 	ReasonUnsupported:    "unsupported",
 	ReasonNoSubnet:       "no-subnet",
@@ -70,6 +73,7 @@ var reasonNames = [...]string{
 	ReasonNoBinding:      "no-binding",
 	ReasonCommitFailed:   "commit-failed",
 	ReasonNotWritable:    "store-not-writable",
+	ReasonRateLimited:    "rate-limited",
 }
 
 // String returns the reason's token ("pool-exhausted").

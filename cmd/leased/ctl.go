@@ -579,6 +579,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		st.Leases["bound"], st.Leases["offered"], st.Leases["declined"], st.Leases["released"], st.Leases["expired"])
 	fmt.Fprintf(tw, "reservations:\t%d from the file, %d added at run time\n",
 		st.Reservations[control.SourceConfig], st.Reservations[control.SourceRuntime])
+	printFloodStatus(tw, st)
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
 	}
