@@ -34,6 +34,8 @@ var settings = []setting{
 	{key: "rebinding-time", value: func(c *config.Config) any { return c.Defaults.T2 }},
 	{key: "offer-hold", value: func(c *config.Config) any { return c.OfferHold }},
 	{key: "decline-probation", value: func(c *config.Config) any { return c.DeclineProbation }},
+	{key: "rate-limit", value: func(c *config.Config) any { return c.RateLimits }},
+	{key: "offer-limit", value: func(c *config.Config) any { return c.OfferLimit }},
 	{key: "authoritative", value: func(c *config.Config) any { return c.Defaults.Authoritative }},
 	{key: "options", value: func(c *config.Config) any { return c.Defaults.Options }},
 	{key: "subnets", value: func(c *config.Config) any { return c.Subnets }},
@@ -41,7 +43,7 @@ var settings = []setting{
 
 // settingFields are the fields of config.Config that settings read.
 var settingFields = []string{"Interfaces", "ServerID", "LeaseStore", "CommitDelay", "ReceiveDelay",
-	"OfferHold", "DeclineProbation", "Defaults", "Subnets"}
+	"OfferHold", "DeclineProbation", "RateLimits", "OfferLimit", "Defaults", "Subnets"}
 
 // configChanges says what putting next in effect after cur changes, for a
 // server opened with running: the settings whose values differ between
