@@ -28,6 +28,9 @@ type Arrival struct {
 	// Dst is the destination address of the datagram: a broadcast address,
 	// or one of ours when it was unicast (a renewal or a relay).
 	Dst netip.Addr
+	// Local are the IPv4 addresses of this host, on every interface, when
+	// known: a relay agent address (giaddr) among them is refused.
+	Local []netip.Addr
 }
 
 // unicast reports whether the datagram was sent to one of our addresses
@@ -215,6 +218,12 @@ func (e *Engine) Handle(ctx context.Context, req *dhcpv4.Packet, in Arrival, rep
 	out := Outcome{Type: req.MessageType()}
 	if req.Op != dhcpv4.BootRequest || out.Type == 0 {
 		out.Reason = ReasonMalformed
+		return out
+	}
+	if isSet(req.GIAddr) && !e.plausibleRelay(req.GIAddr, &in) {
+		// A reply would go to giaddr, port 67: never let it be a
+		// broadcast, a multicast group or ourselves.
+		out.Reason = ReasonBadGIAddr
 		return out
 	}
 	var kbuf [keyBufLen]byte

@@ -46,6 +46,7 @@ const (
 	ReasonNoBinding      // RELEASE or DECLINE for an address the client does not hold
 	ReasonCommitFailed   // the lease store failed: no acknowledgement
 	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
+	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
 	reasonCount
 )
 
@@ -70,6 +71,7 @@ var reasonNames = [...]string{
 	ReasonNoBinding:      "no-binding",
 	ReasonCommitFailed:   "commit-failed",
 	ReasonNotWritable:    "store-not-writable",
+	ReasonBadGIAddr:      "bad-giaddr",
 }
 
 // String returns the reason's token ("pool-exhausted").
