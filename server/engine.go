@@ -28,6 +28,11 @@ type Arrival struct {
 	// Dst is the destination address of the datagram: a broadcast address,
 	// or one of ours when it was unicast (a renewal or a relay).
 	Dst netip.Addr
+	// SrcHW is the source hardware address of the frame the request came
+	// in, when the reader saw the frame; Len is 0 when it did not (a UDP
+	// socket does not show it). The release source check compares it
+	// with the lease's.
+	SrcHW lease.HardwareAddr
 	// Local are the IPv4 addresses of this host, on every interface, when
 	// known: a relay agent address (giaddr) among them is refused.
 	Local []netip.Addr
@@ -59,6 +64,7 @@ type Engine struct {
 	serverID         netip.Addr
 	offerHold        time.Duration
 	declineProbation time.Duration
+	checkSource      bool // cfg.CheckReleaseSource (guard.go)
 	subnets          []*subnet
 	records          sync.Pool // of *[2]lease.Lease, the records of one commit
 }
@@ -76,6 +82,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		serverID:         cfg.ServerID,
 		offerHold:        cfg.OfferHold,
 		declineProbation: cfg.DeclineProbation,
+		checkSource:      cfg.CheckReleaseSource,
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
 	if w, ok := store.(writability); ok {
@@ -417,8 +424,17 @@ func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	if s == nil {
 		return
 	}
+	if e.checkSource && !e.declineFromClient(req, in, s, addr) {
+		out.Reason = ReasonWrongSource
+		return
+	}
 	now := e.clock()
 	s.mu.Lock()
+	if e.checkSource && !s.sentByHolder(addr, key, req, in) {
+		s.mu.Unlock()
+		out.Reason = ReasonWrongSource
+		return
+	}
 	rec, ok := s.markDeclined(addr, key, now, now.Add(e.declineProbation))
 	s.mu.Unlock()
 	if !ok {
@@ -457,8 +473,17 @@ func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	if s == nil {
 		return
 	}
+	if e.checkSource && !e.releaseFromClient(req, in, s) {
+		out.Reason = ReasonWrongSource
+		return
+	}
 	now := e.clock()
 	s.mu.Lock()
+	if e.checkSource && !s.sentByHolder(addr, key, req, in) {
+		s.mu.Unlock()
+		out.Reason = ReasonWrongSource
+		return
+	}
 	rec, ok := s.markReleased(addr, key, now)
 	s.mu.Unlock()
 	if !ok {

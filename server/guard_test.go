@@ -1,11 +1,13 @@
 package server
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 
 	"leased/config"
 	"leased/dhcpv4"
+	"leased/lease"
 )
 
 func TestRelayAddressMustBeUnicastAndNotOurs(t *testing.T) {
@@ -56,4 +58,152 @@ func TestRelayAddressMustBeUnicastAndNotOurs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// relayedVia returns p relayed by the relay agent at giaddr.
+func relayedVia(p *dhcpv4.Packet, giaddr netip.Addr) *dhcpv4.Packet {
+	p.GIAddr = giaddr
+	return p
+}
+
+func TestReleaseAndDeclineSourceCheck(t *testing.T) {
+	otherHost := mustAddr("198.18.0.77")
+	otherMAC := lease.HardwareAddr{Type: 1, Len: 6, Addr: [16]byte{2, 0, 0, 0, 0, 0x77}}
+	tests := []struct {
+		name    string
+		check   bool
+		relayed bool // the lease was obtained through the relay at relayAddr
+		// send builds the message about the client's address a, and where
+		// it arrives.
+		send func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival)
+		want Reason
+	}{
+		{"RFC2131 4.4.4 RELEASE unicast from the lease's address", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			return p, unicastTo(a)
+		}, ReasonReleased},
+		{"RELEASE from another host's address", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			return p, unicastTo(otherHost)
+		}, ReasonWrongSource},
+		{"RELEASE broadcast from 0.0.0.0", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			return p, direct()
+		}, ReasonWrongSource},
+		{"RELEASE from another host's address, check off", false, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			return p, unicastTo(otherHost)
+		}, ReasonReleased},
+		{"RELEASE with the client identifier and another chaddr", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			c.mac = net.HardwareAddr{2, 0, 0, 0, 0, 0x77}
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			return p, unicastTo(a)
+		}, ReasonWrongSource},
+		{"RELEASE in a frame from another hardware address", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			in := unicastTo(a)
+			in.SrcHW = otherMAC
+			return p, in
+		}, ReasonWrongSource},
+		{"RELEASE in a frame from the lease's hardware address", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release)
+			p.CIAddr = a
+			in := unicastTo(a)
+			in.SrcHW = lease.HardwareAddr{Type: 1, Len: 6}
+			copy(in.SrcHW.Addr[:], c.mac)
+			return p, in
+		}, ReasonReleased},
+		{"RELEASE from another client is no binding", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := newClient(9).packet(dhcpv4.Release)
+			p.CIAddr = a
+			return p, unicastTo(a)
+		}, ReasonNoBinding},
+		{"RFC2131 4.4.4 DECLINE broadcast from 0.0.0.0 on the client's link", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			return c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), direct()
+		}, ReasonDeclined},
+		{"DECLINE from another host's address", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			in := direct()
+			in.Src = netip.AddrPortFrom(otherHost, 68)
+			return c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), in
+		}, ReasonWrongSource},
+		{"DECLINE from another host's address, check off", false, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			in := direct()
+			in.Src = netip.AddrPortFrom(otherHost, 68)
+			return c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), in
+		}, ReasonDeclined},
+		{"DECLINE arriving on another link", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			in := direct()
+			in.IfName, in.IfAddrs = "eth1", []netip.Prefix{netip.MustParsePrefix("198.19.0.1/24")}
+			return c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), in
+		}, ReasonWrongSource},
+		{"DECLINE with the client identifier and another chaddr", true, false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			c.mac = net.HardwareAddr{2, 0, 0, 0, 0, 0x77}
+			return c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), direct()
+		}, ReasonWrongSource},
+		{"relayed RELEASE from a relay of the lease's subnet", true, true, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := relayedVia(c.packet(dhcpv4.Release), relayAddr)
+			p.CIAddr = a
+			return p, relayed()
+		}, ReasonReleased},
+		{"relayed RELEASE from a relay of another subnet", true, true, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := relayedVia(c.packet(dhcpv4.Release), mustAddr("198.18.0.2"))
+			p.CIAddr = a
+			return p, relayed()
+		}, ReasonWrongSource},
+		{"relayed DECLINE from a relay of the lease's subnet", true, true, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			return relayedVia(c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), relayAddr), relayed()
+		}, ReasonDeclined},
+		{"relayed DECLINE from a relay of another subnet", true, true, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			return relayedVia(c.packet(dhcpv4.Decline, option{dhcpv4.OptRequestedIP, a.AsSlice()}), mustAddr("198.18.0.2")), relayed()
+		}, ReasonWrongSource},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *config.Config) { c.CheckReleaseSource = tc.check })
+			c := newClient(1)
+			c.cid = []byte{1, 2, 0, 0, 0, 0, 1}
+			var a netip.Addr
+			if tc.relayed {
+				a = e.relayedDORA(c)
+			} else {
+				a = e.dora(c, direct())
+			}
+			p, in := tc.send(c, a)
+			out, reply := e.handle(p, in)
+			if out.Reason != tc.want || reply != nil {
+				t.Fatalf("got %v (reply %v), want %v", out.Reason, reply != nil, tc.want)
+			}
+			l, _ := e.stored(a)
+			if tc.want == ReasonWrongSource || tc.want == ReasonNoBinding {
+				if l.State != lease.Bound {
+					t.Errorf("the refused message changed the lease: %v", l.State)
+				}
+			} else if l.State == lease.Bound {
+				t.Errorf("the lease is still bound after %v", tc.want)
+			}
+		})
+	}
+}
+
+// relayedDORA runs DISCOVER, OFFER, REQUEST, ACK through the relay at
+// relayAddr and returns the acknowledged address.
+func (e *env) relayedDORA(c *client) netip.Addr {
+	e.t.Helper()
+	out, offer := e.handle(relayedVia(c.packet(dhcpv4.Discover), relayAddr), relayed())
+	if out.Reason != ReasonOffer {
+		e.t.Fatalf("relayed DISCOVER: got %v, want offer", out.Reason)
+	}
+	sid, _ := offer.Options.Addr(dhcpv4.OptServerID)
+	req := relayedVia(c.packet(dhcpv4.Request, option{dhcpv4.OptServerID, sid.AsSlice()},
+		option{dhcpv4.OptRequestedIP, offer.YIAddr.AsSlice()}), relayAddr)
+	if out, _ := e.handle(req, relayed()); out.Reason != ReasonAck {
+		e.t.Fatalf("relayed REQUEST: got %v, want ack", out.Reason)
+	}
+	return offer.YIAddr
 }

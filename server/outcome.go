@@ -47,6 +47,7 @@ const (
 	ReasonCommitFailed   // the lease store failed: no acknowledgement
 	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
 	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
+	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
 	reasonCount
 )
 
@@ -72,6 +73,7 @@ var reasonNames = [...]string{
 	ReasonCommitFailed:   "commit-failed",
 	ReasonNotWritable:    "store-not-writable",
 	ReasonBadGIAddr:      "bad-giaddr",
+	ReasonWrongSource:    "wrong-source",
 }
 
 // String returns the reason's token ("pool-exhausted").
