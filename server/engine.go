@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"sync"
 	"time"
@@ -64,7 +65,8 @@ type Engine struct {
 	serverID         netip.Addr
 	offerHold        time.Duration
 	declineProbation time.Duration
-	checkSource      bool // cfg.CheckReleaseSource (guard.go)
+	checkSource      bool         // cfg.CheckReleaseSource (guard.go)
+	seed             maphash.Seed // of the client keys remembered in subnet.chosen
 	subnets          []*subnet
 	records          sync.Pool // of *[2]lease.Lease, the records of one commit
 }
@@ -83,6 +85,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		offerHold:        cfg.OfferHold,
 		declineProbation: cfg.DeclineProbation,
 		checkSource:      cfg.CheckReleaseSource,
+		seed:             maphash.MakeSeed(),
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
 	if w, ok := store.(writability); ok {
@@ -282,6 +285,11 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		// Offer only what needs no new commitment, so that the client
 		// picks a server that can commit.
 		s.mu.Lock()
+		if e.choseOther(s, key, req, now) {
+			s.mu.Unlock()
+			out.Reason = ReasonChoseOther
+			return
+		}
 		addr, res, left, ok := s.keptOffer(key, req, now)
 		s.mu.Unlock()
 		if !ok {
@@ -293,6 +301,11 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		return
 	}
 	s.mu.Lock()
+	if e.choseOther(s, key, req, now) {
+		s.mu.Unlock()
+		out.Reason = ReasonChoseOther
+		return
+	}
 	addr, res, ok := s.choose(key, req, now)
 	if !ok {
 		s.mu.Unlock()
@@ -326,6 +339,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 			// pool at once (RFC 2131 §3.1 step 4).
 			s.mu.Lock()
 			withdrawn := s.withdraw(key)
+			// Its DISCOVER may not have been handled yet (another
+			// reader has it): remember, so that it gets no offer.
+			s.chosen.note(maphash.Bytes(e.seed, key), req.XID, now)
 			s.mu.Unlock()
 			out.Reason = ReasonNotForUs
 			if withdrawn.IsValid() {

@@ -48,6 +48,7 @@ const (
 	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
 	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
 	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
+	ReasonChoseOther     // DISCOVER of an exchange in which the client already chose another server
 	reasonCount
 )
 
@@ -74,6 +75,7 @@ var reasonNames = [...]string{
 	ReasonNotWritable:    "store-not-writable",
 	ReasonBadGIAddr:      "bad-giaddr",
 	ReasonWrongSource:    "wrong-source",
+	ReasonChoseOther:     "chose-other",
 }
 
 // String returns the reason's token ("pool-exhausted").

@@ -77,6 +77,7 @@ type subnet struct {
 	byClient map[string]*binding // the client's current or latest binding
 	timers   expiryHeap
 	gen      uint64
+	chosen   choices // clients that chose another server (chosen.go)
 }
 
 func newSubnet(c *config.Subnet) (*subnet, error) {
