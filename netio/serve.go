@@ -587,7 +587,7 @@ func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.
 	level := slog.LevelDebug
 	switch out.Reason {
 	case server.ReasonAck, server.ReasonAckKept, server.ReasonNakAddress, server.ReasonNakNetwork, server.ReasonNakUnknown,
-		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted:
+		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted, server.ReasonWrongSource:
 		level = slog.LevelInfo
 	case server.ReasonCommitFailed:
 		// Every refusal is counted; the error log says it at most once
