@@ -4,12 +4,14 @@ package integration
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"leased/control"
+	"leased/dhcpv4"
 )
 
 // secondServer is the other DHCP server on the link of TestTwoServers.
@@ -192,4 +194,34 @@ func TestTwoServers(t *testing.T) {
 		}
 		checkOnInterface(t, c, got)
 	})
+}
+
+// TestRequestOvertakesDiscover: a client's DHCPREQUEST naming another
+// server reaches leased before the DHCPDISCOVER of the same exchange (as
+// when two readers take them in the same millisecond; here they are sent
+// in that order, the second once the first is handled). The DHCPDISCOVER
+// gets no offer, and nothing is held.
+func TestRequestOvertakesDiscover(t *testing.T) {
+	l, srvHost, _ := newServerLink(t, 0)
+	sender := l.addHost("sender", "198.18.0.9/24")
+	sock := ctlSocketPath(t)
+	startServer(t, srvHost, newStore(t), append(quickArgs(heldPool, time.Hour), "--control", sock)...)
+	mac := "02:c6:12:00:0e:01"
+	sendUDP(t, sender, serverAddr+":67", hostileBytes(t, dhcpv4.Request, mac, func(p *dhcpv4.Packet) {
+		p.Options.SetAddr(dhcpv4.OptServerID, netip.MustParseAddr(otherAddr))
+		p.Options.SetAddr(dhcpv4.OptRequestedIP, otherPool.first)
+	}))
+	err := waitFor(startWait, "leased to handle the DHCPREQUEST", func() (bool, error) {
+		var st control.Status
+		ctlGet(t, sock, "GET", "/v1/status", "", 200, &st)
+		return st.Outcomes["not-for-us"] == 1, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendUDP(t, sender, serverAddr+":67", hostileBytes(t, dhcpv4.Discover, mac, nil))
+	st := waitNotChosen(t, sock)
+	if st.Outcomes["not-for-us"] != 1 || st.Outcomes["chose-other"] != 1 || st.Outcomes["offer"] != 0 || st.Leases["offered"] != 0 {
+		t.Errorf("outcomes %v, leases %v: want not-for-us and chose-other, no offer", st.Outcomes, st.Leases)
+	}
 }
