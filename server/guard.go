@@ -18,10 +18,11 @@ import (
 // arrival interface's prefixes, and this host's own addresses (Local,
 // the arrival interface's, the configured server identifier).
 //
-// A datagram from a loopback address comes from this host (the kernel
-// takes such a source on the loopback interface only): a relay agent
-// there may name itself, so the loopback and own-address rules do not
-// apply to it.
+// A datagram from a loopback address or from one of this host's own
+// addresses comes from this host (Linux drops such sources arriving from
+// the network as martians, unless accept_local is set): a relay agent
+// running there may name itself, so the loopback and own-address rules
+// do not apply to it.
 func (e *Engine) plausibleRelay(g netip.Addr, in *Arrival) bool {
 	if !g.Is4() {
 		return false
@@ -30,7 +31,7 @@ func (e *Engine) plausibleRelay(g netip.Addr, in *Arrival) bool {
 	if b[0] == 0 || b[0] >= 224 { // this network; multicast; reserved and broadcast
 		return false
 	}
-	if fromHost := in.Src.Addr().IsLoopback(); !fromHost {
+	if !fromHost(in) {
 		if g.IsLoopback() || g == e.serverID {
 			return false
 		}
@@ -54,6 +55,21 @@ func (e *Engine) plausibleRelay(g netip.Addr, in *Arrival) bool {
 		}
 	}
 	return true
+}
+
+// fromHost reports whether the datagram in came from this host: its
+// source is a loopback address or one of the host's.
+func fromHost(in *Arrival) bool {
+	src := in.Src.Addr()
+	if src.IsLoopback() {
+		return true
+	}
+	for _, a := range in.Local {
+		if a == src {
+			return true
+		}
+	}
+	return false
 }
 
 // The release source check (Config.CheckReleaseSource). DHCP has no

@@ -34,6 +34,8 @@ func TestRelayAddressMustBeUnicastAndNotOurs(t *testing.T) {
 		{"the configured server identifier", sid.String(), dhcpv4.Discover, "", ReasonBadGIAddr},
 		{"a unicast relay address is served", "198.19.0.1", dhcpv4.Discover, "", ReasonOffer},
 		{"a relay on this host may name itself", "127.0.0.1", dhcpv4.Discover, "127.0.0.1", ReasonNoSubnet},
+		{"a relay on this host, sending from one of its addresses, may name another", ownElsewhere.String(), dhcpv4.Discover, "198.18.0.1", ReasonNoSubnet},
+		{"a relay on this host may name the arrival interface's address", "198.18.0.1", dhcpv4.Discover, "198.18.0.1", ReasonOffer},
 		{"a relay on this host may not name a broadcast address", "198.18.0.255", dhcpv4.Discover, "127.0.0.1", ReasonBadGIAddr},
 	}
 	for _, tc := range tests {
