@@ -85,6 +85,15 @@ type Config struct {
 	// address aside (see package server). 0 or 100 is no limit.
 	// DefaultOfferLimit by default.
 	OfferLimit int
+	// CheckReleaseSource refuses a DHCPRELEASE or DHCPDECLINE that could
+	// not have come from the holder of the lease it names: a direct
+	// DHCPRELEASE must come from the lease's address, a direct
+	// DHCPDECLINE from 0.0.0.0 on the lease's link, a relayed one from a
+	// relay of the lease's subnet, and each with the lease's hardware
+	// address (package server says exactly). True by default
+	// (DefaultCheckReleaseSource); false trusts every such message from
+	// the right client, as servers commonly do.
+	CheckReleaseSource bool
 
 	// Defaults are the global lease times, authoritative switch and
 	// options, as given at the top of the file. Every subnet already has

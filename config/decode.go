@@ -20,7 +20,7 @@ import (
 var (
 	topKeys = []string{
 		"interfaces", "server-id", "lease-store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
-		"rebinding-time", "offer-hold", "decline-probation", "authoritative",
+		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "authoritative",
 		"options", "subnets", "rate-limit", "offer-limit",
 	}
 	subnetKeys = []string{

@@ -55,6 +55,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if t, ok := d.duration(v, p, false); ok {
 				c.DeclineProbation = t
 			}
+		case "check-release-source":
+			if b, ok := d.boolean(v, p); ok {
+				c.CheckReleaseSource = b
+			}
 		case "authoritative":
 			if b, ok := d.boolean(v, p); ok {
 				c.Defaults.Authoritative = b

@@ -18,6 +18,10 @@ const (
 	// declined stays out of the pool. It is short on purpose: see
 	// Config.DeclineProbation.
 	DefaultDeclineProbation = 10 * time.Minute
+	// DefaultCheckReleaseSource is whether DHCPRELEASE and DHCPDECLINE
+	// messages must come from the lease's holder: see
+	// Config.CheckReleaseSource.
+	DefaultCheckReleaseSource = true
 	// DefaultLeaseStore is the directory of the durable lease store.
 	DefaultLeaseStore = "/var/lib/leased"
 	// DefaultCommitDelay is the lease store's commit delay: see
@@ -58,14 +62,15 @@ func DefaultRateLimits() RateLimits {
 // set in one place.
 func newDefaults() *Config {
 	return &Config{
-		LeaseStore:       DefaultLeaseStore,
-		CommitDelay:      DefaultCommitDelay,
-		ReceiveDelay:     DefaultReceiveDelay,
-		OfferHold:        DefaultOfferHold,
-		DeclineProbation: DefaultDeclineProbation,
-		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},
-		RateLimits:       DefaultRateLimits(),
-		OfferLimit:       DefaultOfferLimit,
+		LeaseStore:         DefaultLeaseStore,
+		CommitDelay:        DefaultCommitDelay,
+		ReceiveDelay:       DefaultReceiveDelay,
+		OfferHold:          DefaultOfferHold,
+		DeclineProbation:   DefaultDeclineProbation,
+		Defaults:           SubnetDefaults{LeaseTime: DefaultLeaseTime},
+		RateLimits:         DefaultRateLimits(),
+		OfferLimit:         DefaultOfferLimit,
+		CheckReleaseSource: DefaultCheckReleaseSource,
 	}
 }
 

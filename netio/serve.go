@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,7 +32,9 @@ type Options struct {
 	Addr netip.AddrPort
 	// Interfaces names the interfaces whose directly connected clients
 	// (giaddr zero) are served. Empty means every interface. Relayed
-	// requests are accepted on any interface.
+	// requests are accepted on any interface, and so are a client's
+	// DHCPREQUEST and DHCPRELEASE unicast from its address (ciaddr) to
+	// one of the host's: a routed client renewing or releasing.
 	Interfaces []string
 	// Readers is the number of goroutines reading the socket. They answer
 	// DISCOVER and INFORM themselves and pass every other request, which
@@ -85,7 +88,7 @@ type Options struct {
 type Stats struct {
 	Received   uint64 // datagrams read
 	Malformed  uint64 // dropped: not a parseable DHCP message
-	Foreign    uint64 // dropped: direct request on an interface not served
+	Foreign    uint64 // dropped: direct request on an interface not served (unicastFromClient aside)
 	Replies    uint64 // replies sent
 	SendErrors uint64 // replies that failed to send
 	Pauses     uint64 // reads put off for Options.ReceiveDelay
@@ -432,8 +435,9 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	if info := s.ifaces.lookup(d.IfIndex); info != nil {
 		in.IfName, in.IfAddrs = info.name, info.addrs
 	}
+	in.Local = s.ifaces.local()
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
-	if served := s.served.Load(); !relayed && served != nil && !(*served)[in.IfName] {
+	if served := s.served.Load(); !relayed && served != nil && !(*served)[in.IfName] && !unicastFromClient(&w.req, &in) {
 		s.foreign.Add(1)
 		return server.Arrival{}, false
 	}
@@ -448,6 +452,18 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 		s.log.Debug("received", "if", in.IfName, "src", in.Src, "packet", w.req.String())
 	}
 	return in, true
+}
+
+// unicastFromClient reports whether req, which arrived as in, is a
+// DHCPREQUEST or DHCPRELEASE of a client with an address (ciaddr) unicast
+// to one of this host's addresses: a renewal or a release, which may come
+// routed (through a relay's network, on an interface not served) as
+// relayed requests do.
+func unicastFromClient(req *dhcpv4.Packet, in *server.Arrival) bool {
+	if t := req.MessageType(); (t != dhcpv4.Request && t != dhcpv4.Release) || !isSet(req.CIAddr) {
+		return false
+	}
+	return slices.Contains(in.Local, in.Dst)
 }
 
 // handle asks the engine about w.req and queues its reply.
@@ -608,7 +624,7 @@ func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.
 	level := slog.LevelDebug
 	switch out.Reason {
 	case server.ReasonAck, server.ReasonAckKept, server.ReasonNakAddress, server.ReasonNakNetwork, server.ReasonNakUnknown,
-		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted:
+		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted, server.ReasonWrongSource:
 		level = slog.LevelInfo
 	case server.ReasonCommitFailed:
 		// Every refusal is counted; the error log says it at most once

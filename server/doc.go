@@ -46,6 +46,27 @@
 // commit gets, silence; both are counted as ReasonNotWritable. NAKs,
 // which promise nothing, are sent as ever.
 //
+// What the engine sees of the sender is checked where a reply or a change
+// of state could be abused. A relayed request whose giaddr is no unicast
+// relay address (a network or broadcast address of a subnet served, this
+// network, loopback, multicast, the reserved 240/4 or an address of this
+// host) is dropped as ReasonBadGIAddr: its reply would go there, port 67,
+// and make the server a reflector. With Config.CheckReleaseSource, a
+// DHCPRELEASE or DHCPDECLINE that the lease's holder could not have sent
+// is dropped as ReasonWrongSource (guard.go has the rules: a direct
+// DHCPRELEASE from the lease's address, a direct DHCPDECLINE from 0.0.0.0
+// on the lease's link, a relayed one from a relay of the lease's subnet,
+// each with the lease's hardware address).
+//
+// A DHCPREQUEST that names another server may be handled before the
+// DHCPDISCOVER of the same exchange, when two readers take them at once:
+// there is no offer to withdraw yet. Each subnet remembers such clients
+// for ten seconds (at most 1,024, oldest forgotten first, by a hash of
+// the client key) with the xid, and a DHCPDISCOVER of the same client and
+// xid then gets no offer (ReasonChoseOther) rather than an offer that
+// would hold an address for nobody; a new xid is a new exchange and is
+// answered (chosen.go).
+//
 // Time comes from the clock passed to New; the engine sleeps on nothing and
 // starts no goroutines. Expired leases, lapsed offers and declined
 // addresses whose probation ended return to the pool lazily when met and in

@@ -48,6 +48,9 @@ const (
 	ReasonCommitFailed   // the lease store failed: no acknowledgement
 	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
 	ReasonRateLimited    // dropped before the engine: the client or its relay agent sent more than its rate limit
+	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
+	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
+	ReasonChoseOther     // DISCOVER of an exchange in which the client already chose another server
 	reasonCount
 )
 
@@ -74,6 +77,9 @@ var reasonNames = [...]string{
 	ReasonCommitFailed:   "commit-failed",
 	ReasonNotWritable:    "store-not-writable",
 	ReasonRateLimited:    "rate-limited",
+	ReasonBadGIAddr:      "bad-giaddr",
+	ReasonWrongSource:    "wrong-source",
+	ReasonChoseOther:     "chose-other",
 }
 
 // String returns the reason's token ("pool-exhausted").

@@ -80,6 +80,7 @@ type subnet struct {
 	// offers is the number of bindings in state stOffered; maxOffers
 	// caps it for clients without a binding (offers.go), 0: no cap.
 	offers, maxOffers int
+	chosen            choices // clients that chose another server (chosen.go)
 }
 
 func newSubnet(c *config.Subnet) (*subnet, error) {
