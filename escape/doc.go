@@ -15,7 +15,8 @@
 // it is and writes the rest as Go escapes. JSONWriter escapes, in JSON
 // already encoded, the control characters that encoding/json and
 // log/slog leave raw (DEL and C1); JSON escapes carry the same characters,
-// so the JSON means what it meant.
+// so the JSON means what it meant. TextWriter does the same for the lines
+// of slog's TextHandler, which leaves DEL raw.
 //
 // Not here: validating host names (package dhcpv4) and encoding bytes as
 // hex (encoding/hex).

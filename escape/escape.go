@@ -1,6 +1,7 @@
 package escape
 
 import (
+	"bytes"
 	"io"
 	"unicode"
 	"unicode/utf8"
@@ -128,6 +129,38 @@ func (j *jsonWriter) Write(p []byte) (int, error) {
 	}
 	j.buf = b
 	if _, err := j.w.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// TextWriter returns a writer that passes the lines of a log/slog
+// TextHandler on to w with DEL (0x7f) written as \x7f. TextHandler quotes,
+// with Go escapes, a value holding any other control character or a byte
+// that is not UTF-8, but writes DEL raw in a value it does not quote.
+// Like the writers it wraps, the result is not safe for concurrent use.
+func TextWriter(w io.Writer) io.Writer { return &textWriter{w: w} }
+
+type textWriter struct {
+	w   io.Writer
+	buf []byte // reused for escaped output
+}
+
+// Write implements io.Writer.
+func (t *textWriter) Write(p []byte) (int, error) {
+	if bytes.IndexByte(p, 0x7f) < 0 {
+		return t.w.Write(p)
+	}
+	b := t.buf[:0]
+	for _, c := range p {
+		if c == 0x7f {
+			b = append(b, `\x7f`...)
+		} else {
+			b = append(b, c)
+		}
+	}
+	t.buf = b
+	if _, err := t.w.Write(b); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -176,3 +176,26 @@ func FuzzJSONWriter(f *testing.F) {
 		}
 	})
 }
+
+// TestTextLogLinesHoldNoControlCharacters: a slog text handler writing
+// through TextWriter never puts a control character in the log, whatever
+// the text logged; TextHandler alone writes DEL raw.
+func TestTextLogLinesHoldNoControlCharacters(t *testing.T) {
+	evil := []string{"pc\x7f", "a\x7fb\u009b2J", "\x1b[31m", "\x9b\xff", "a\u0085"}
+	for _, v := range evil {
+		var out bytes.Buffer
+		log := slog.New(slog.NewTextHandler(TextWriter(&out), nil))
+		log.Info("lease\x7f", "hostname", v, "k\x7f", 1)
+		line := strings.TrimSuffix(out.String(), "\n")
+		for i, r := range line {
+			if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
+				t.Errorf("log line holds %U at %d: %q", r, i, line)
+			}
+		}
+	}
+	var out bytes.Buffer
+	slog.New(slog.NewTextHandler(TextWriter(&out), nil)).Info("x", "hostname", "pc\x7f")
+	if !strings.Contains(out.String(), `hostname=pc\x7f`) {
+		t.Errorf("DEL not written as \\x7f: %q", out.String())
+	}
+}
