@@ -167,3 +167,23 @@ func TestCtlLeasesEscapeHostNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsEscapeControlCharacters: the loggers of the server, the relay
+// and the client write no control character raw, in either format,
+// whatever text reaches them (slog alone writes DEL raw in text, and DEL
+// and C1 raw in JSON).
+func TestLogsEscapeControlCharacters(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		for _, h := range hostileHostnames {
+			t.Run(format+" "+h.name, func(t *testing.T) {
+				var buf strings.Builder
+				log, err := newLogger(&buf, format, "info")
+				if err != nil {
+					t.Fatal(err)
+				}
+				log.Info("x\x7f", "raw", h.hostname, "err", fmt.Errorf("bad %s", h.hostname))
+				checkNoControl(t, format+" log", strings.TrimSuffix(buf.String(), "\n"))
+			})
+		}
+	}
+}
