@@ -16,6 +16,7 @@ import (
 
 	"leased/config"
 	"leased/dhcpv4"
+	"leased/escape"
 	"leased/server"
 	"leased/udp4"
 )
@@ -650,6 +651,10 @@ func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.
 	}
 	if isSet(req.GIAddr) {
 		attrs = append(attrs, slog.String("relay", req.GIAddr.String()))
+	}
+	if h, ok := req.Options.Get(dhcpv4.OptHostName); ok && len(h) > 0 {
+		// The client's bytes: escaped, as everywhere they are shown.
+		attrs = append(attrs, slog.String("hostname", escape.Text(string(h))))
 	}
 	if out.Err != nil {
 		attrs = append(attrs, slog.String("err", out.Err.Error()))

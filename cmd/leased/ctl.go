@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"leased/control"
+	"leased/escape"
 	"leased/reservations"
 )
 
@@ -120,7 +121,7 @@ func (c *ctlCommand) client() (*control.Client, int, bool) {
 
 // printJSON writes v as one line of JSON.
 func (c *ctlCommand) printJSON(v any) int {
-	enc := json.NewEncoder(c.stdout)
+	enc := json.NewEncoder(escape.JSONWriter(c.stdout))
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return c.fail(err)
@@ -278,7 +279,7 @@ func leasesListOnline(ctx context.Context, conn *connFlags, qf *leaseQueryFlags,
 		return fail(1, err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(escape.JSONWriter(stdout))
 		enc.SetEscapeHTML(false)
 		for _, l := range leases {
 			if err := enc.Encode(l); err != nil {
@@ -300,7 +301,7 @@ func writeAPILeasesTable(w io.Writer, leases []control.Lease) error {
 	fmt.Fprintln(tw, "ADDRESS\tCLIENT-ID\tHW-ADDR\tHOSTNAME\tSTATE\tEXPIRY")
 	for _, l := range leases {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Address, orDash(l.ClientID), orDash(l.HWAddr),
-			orDash(printable(l.Hostname)), l.State, orDash(formatExpiry(l.Expiry)))
+			orDash(escape.Text(l.RawHostname())), l.State, orDash(formatExpiry(l.Expiry)))
 	}
 	return tw.Flush()
 }
@@ -346,7 +347,7 @@ func leasesShow(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(tw, "state:\t%s\n", l.State)
 	fmt.Fprintf(tw, "client-id:\t%s\n", orDash(l.ClientID))
 	fmt.Fprintf(tw, "hw-addr:\t%s\n", orDash(l.HWAddr))
-	fmt.Fprintf(tw, "hostname:\t%s\n", orDash(printable(l.Hostname)))
+	fmt.Fprintf(tw, "hostname:\t%s\n", orDash(escape.Text(l.RawHostname())))
 	fmt.Fprintf(tw, "start:\t%s\n", orDash(formatExpiry(l.Start)))
 	fmt.Fprintf(tw, "expiry:\t%s\n", orDash(formatExpiry(l.Expiry)))
 	if err := tw.Flush(); err != nil {
@@ -439,7 +440,7 @@ func reservationsList(ctx context.Context, args []string, stdout, stderr io.Writ
 			relay = strings.TrimPrefix(relay+",remote-id="+r.RelayRemoteID, ",")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Address, r.Subnet, orDash(r.HWAddr), orDash(r.ClientID),
-			orDash(relay), orDash(printable(r.Hostname)), r.Source)
+			orDash(relay), orDash(escape.Text(r.Hostname)), r.Source)
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"leased/control"
+	"leased/escape"
 	"leased/lease"
 	"leased/lease/journal"
 )
@@ -39,7 +38,9 @@ leases committed when it started, and takes no filter.
 
 With --json, it prints one JSON object per line, with the keys address,
 client_id, hw_addr, hostname, state and expiry (and subnet and start when
-asking the server).
+asking the server; hostname_hex, the host name's bytes in hex, when they
+are not UTF-8). Control characters are escaped, in the table as in the
+JSON: the output never acts on a terminal.
 
 show prints the lease of an address, or of a client named by its
 hardware address or client identifier in hex; release ends a lease now
@@ -125,30 +126,36 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// leaseJSON is one line of "leases list --json".
+// leaseJSON is one line of "leases list --json". Hostname and
+// HostnameHex are as in control.Lease.
 type leaseJSON struct {
-	Address  string `json:"address"`
-	ClientID string `json:"client_id"`
-	HWAddr   string `json:"hw_addr"`
-	Hostname string `json:"hostname"`
-	State    string `json:"state"`
-	Expiry   string `json:"expiry"`
+	Address     string `json:"address"`
+	ClientID    string `json:"client_id"`
+	HWAddr      string `json:"hw_addr"`
+	Hostname    string `json:"hostname"`
+	HostnameHex string `json:"hostname_hex,omitempty"`
+	State       string `json:"state"`
+	Expiry      string `json:"expiry"`
 }
 
 // writeLeasesJSON prints one JSON object per lease and line. Empty
-// fields are empty strings.
+// fields are empty strings; control characters are JSON escapes.
 func writeLeasesJSON(w io.Writer, leases []lease.Lease) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(escape.JSONWriter(w))
 	enc.SetEscapeHTML(false)
 	for _, l := range leases {
-		if err := enc.Encode(leaseJSON{
+		j := leaseJSON{
 			Address:  l.Addr.String(),
 			ClientID: hex.EncodeToString([]byte(l.ClientID)),
 			HWAddr:   l.HW.String(),
 			Hostname: l.Hostname,
 			State:    l.State.String(),
 			Expiry:   formatExpiry(l.Expiry),
-		}); err != nil {
+		}
+		if !utf8.ValidString(l.Hostname) {
+			j.HostnameHex = hex.EncodeToString([]byte(l.Hostname))
+		}
+		if err := enc.Encode(j); err != nil {
 			return err
 		}
 	}
@@ -156,8 +163,8 @@ func writeLeasesJSON(w io.Writer, leases []lease.Lease) error {
 }
 
 // writeLeasesTable prints the leases as aligned columns for people.
-// Empty fields show as "-"; a host name with spaces or unprintable
-// characters is quoted.
+// Empty fields show as "-"; a host name's spaces and unprintable
+// characters are escapes (escape.Text).
 func writeLeasesTable(w io.Writer, leases []lease.Lease) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADDRESS\tCLIENT-ID\tHW-ADDR\tHOSTNAME\tSTATE\tEXPIRY")
@@ -166,7 +173,7 @@ func writeLeasesTable(w io.Writer, leases []lease.Lease) error {
 			l.Addr,
 			orDash(hex.EncodeToString([]byte(l.ClientID))),
 			orDash(l.HW.String()),
-			orDash(printable(l.Hostname)),
+			orDash(escape.Text(l.Hostname)),
 			l.State,
 			orDash(formatExpiry(l.Expiry)))
 	}
@@ -184,18 +191,6 @@ func formatExpiry(t time.Time) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// printable returns s, or, if it holds a space, a quote or anything
-// unprintable, s quoted as a Go string with spaces escaped too, so that it
-// stays one field of one line.
-func printable(s string) string {
-	for _, r := range s {
-		if r == unicode.ReplacementChar || !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"' {
-			return strings.ReplaceAll(strconv.QuoteToASCII(s), " ", `\x20`)
-		}
 	}
 	return s
 }

@@ -21,6 +21,7 @@ import (
 	"leased/config"
 	"leased/control"
 	"leased/daemon"
+	"leased/escape"
 	"leased/netio"
 )
 
@@ -212,11 +213,14 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// Host names and other text that clients send reach the log: the
+	// escape writers keep the control characters that slog leaves raw
+	// off the terminal.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(slog.NewTextHandler(escape.TextWriter(w), opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(escape.JSONWriter(w), opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
