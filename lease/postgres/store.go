@@ -1,0 +1,359 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"leased/lease"
+)
+
+// ErrUnavailable is returned, wrapped together with the error that cut the
+// store off, by Commit while the database is unreachable. See
+// Store.Writable.
+var ErrUnavailable = errors.New("postgres: the lease database is unreachable")
+
+// ErrBusy is returned by Commit when more calls wait to be committed
+// than Options.MaxWaiting allows: the database does not keep up.
+var ErrBusy = errors.New("postgres: too many commits waiting for the lease database")
+
+// ErrTimeout is returned by Commit when its leases were not committed
+// within Options.CommitTimeout. They may still be committed later.
+var ErrTimeout = errors.New("postgres: commit timed out")
+
+// Default values of Options fields left zero.
+const (
+	DefaultCommitTimeout = 2 * time.Second
+	DefaultMaxWaiting    = 4096
+	DefaultMaxBatch      = 512
+	DefaultMaxConns      = 4
+)
+
+const (
+	// channel is the NOTIFY channel of lease changes.
+	channel = "leased_leases"
+	// maxBackoff caps the pause between attempts to reach the database.
+	maxBackoff = time.Second
+	// firstBackoff is the first such pause.
+	firstBackoff = 50 * time.Millisecond
+	// healthInterval is how often an idle store checks that the database
+	// answers, so that Writable turns false without a failed commit.
+	healthInterval = time.Second
+	// maxCommit is the most leases one Commit may carry.
+	maxCommit = 1000
+)
+
+// Options configure Open.
+type Options struct {
+	// URL is the connection string, a postgres:// URL or keyword=value
+	// pairs, as libpq takes them; TLS settings (sslmode, sslrootcert,
+	// sslcert, sslkey) go in it. Unset settings come from the PG*
+	// environment variables (PGHOST, PGPASSWORD, ...), as with libpq.
+	URL string
+	// Password, when set, is the password to log in with, taking
+	// precedence over the URL and PGPASSWORD.
+	Password string
+	// ServerID names this server in the records it writes and in its
+	// change notifications, so that Watch skips its own changes. It must
+	// be unique among the servers sharing the database, at most 64
+	// bytes, without spaces, commas or semicolons. "" means the host name
+	// followed by a random suffix.
+	ServerID string
+	// CommitTimeout bounds how long a Commit waits, in line and in the
+	// database; 0 means DefaultCommitTimeout.
+	CommitTimeout time.Duration
+	// MaxWaiting is the most Commit calls that may wait for the next
+	// batch; beyond it Commit fails at once with ErrBusy. 0 means
+	// DefaultMaxWaiting.
+	MaxWaiting int
+	// MaxBatch is the most Commit calls one transaction carries; 0 means
+	// DefaultMaxBatch.
+	MaxBatch int
+	// MaxConns is the size of the connection pool (commits use one at a
+	// time; All and the health checks take others); 0 means
+	// DefaultMaxConns. Watch uses a connection of its own.
+	MaxConns int
+	// Logger receives the store's reports: lost and regained
+	// connections. Nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults fills in the zero fields of o.
+func (o Options) withDefaults() (Options, error) {
+	if o.CommitTimeout <= 0 {
+		o.CommitTimeout = DefaultCommitTimeout
+	}
+	if o.MaxWaiting <= 0 {
+		o.MaxWaiting = DefaultMaxWaiting
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ServerID == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		rand.Read(b[:])
+		o.ServerID = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(" ,;", r) {
+				return '_'
+			}
+			return r
+		}, host) + "-" + hex.EncodeToString(b[:])
+	}
+	if len(o.ServerID) > 64 || strings.ContainsAny(o.ServerID, " ,;\t\n") {
+		return o, fmt.Errorf("postgres: server id %q: want at most 64 bytes without spaces, commas or semicolons", o.ServerID)
+	}
+	return o, nil
+}
+
+// parseConfig turns o into a pool configuration.
+func parseConfig(o Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connection string: %w", err)
+	}
+	if o.Password != "" {
+		cfg.ConnConfig.Password = o.Password
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "leased"
+	if o.MaxConns > 0 {
+		cfg.MaxConns = int32(o.MaxConns)
+	}
+	return cfg, nil
+}
+
+// Store is the PostgreSQL lease store. It implements lease.Store and
+// lease.Watcher, and is safe for concurrent use.
+type Store struct {
+	opts Options
+	log  *slog.Logger
+	pool *pgxpool.Pool
+
+	mu      sync.Mutex // guards closed, pending, waiting
+	closed  bool
+	pending *batch
+	waiting int // calls in pending
+
+	kick     chan struct{} // wakes the writer
+	wake     chan struct{} // wakes the monitor: the store went down
+	stop     chan struct{} // closed by Close
+	done     sync.WaitGroup
+	waiters  sync.Pool // of *waiter
+	down     atomic.Bool
+	lastErr  atomic.Pointer[error]
+	lastGood atomic.Int64 // unix nanoseconds of the last successful round trip
+
+	commits, failedCommits, records, batches, conflicts atomic.Uint64
+	refused, timedOut, writeErrors, reconnects          atomic.Uint64
+	liveRecords                                         atomic.Int64
+}
+
+// waiter is a Commit waiting for its batch.
+type waiter struct{ done chan error }
+
+// Open connects to the database, checks that its schema is the one this
+// package knows (refusing an older one, ErrSchemaTooOld, and a newer one,
+// ErrSchemaTooNew), and returns the store. It fails when the database
+// cannot be reached: a server does not start without its leases.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	v, err := schemaVersion(ctx, pool)
+	if err == nil {
+		err = checkVersion(v)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{
+		opts:    opts,
+		log:     opts.Logger,
+		pool:    pool,
+		pending: newBatch(),
+		kick:    make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+	}
+	s.waiters.New = func() any { return &waiter{done: make(chan error, 1)} }
+	s.lastGood.Store(time.Now().UnixNano())
+	s.done.Add(2)
+	go s.write()
+	go s.monitor()
+	return s, nil
+}
+
+// ServerID returns the name of this server in the store.
+func (s *Store) ServerID() string { return s.opts.ServerID }
+
+// Commit implements lease.Store. It returns after the leases are
+// committed in the database, together with those of the other Commit
+// calls that came meanwhile (group commit: one transaction and one round
+// trip for them all). The leases apply all or none: when one of them
+// would bind an address that another client holds, Commit records none
+// and returns a *lease.ConflictError naming the holder; the other calls
+// of the batch commit as usual.
+//
+// It fails at once when a lease is invalid, the store is closed
+// (lease.ErrClosed), the database is unreachable (ErrUnavailable) or too
+// many calls wait (ErrBusy); it fails with ErrTimeout when the commit
+// took longer than Options.CommitTimeout, and with ctx's error when ctx
+// ended first. In those two cases the leases may still be committed.
+func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(leases) > maxCommit {
+		return fmt.Errorf("postgres: commit of %d leases, more than %d", len(leases), maxCommit)
+	}
+	for i := range leases {
+		if err := leases[i].Validate(); err != nil {
+			return err
+		}
+	}
+	if len(leases) == 0 {
+		return nil
+	}
+	if s.down.Load() {
+		s.failedCommits.Add(1)
+		return s.unavailable()
+	}
+	w := s.waiters.Get().(*waiter)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return lease.ErrClosed
+	}
+	if s.waiting >= s.opts.MaxWaiting {
+		s.mu.Unlock()
+		s.refused.Add(1)
+		s.failedCommits.Add(1)
+		return ErrBusy
+	}
+	s.waiting++
+	s.pending.add(w, s.opts.ServerID, leases)
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(s.opts.CommitTimeout)
+	defer t.Stop()
+	select {
+	case err := <-w.done:
+		s.waiters.Put(w)
+		return err
+	case <-t.C:
+		s.timedOut.Add(1)
+		s.failedCommits.Add(1)
+		return ErrTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unavailable returns the error of a commit refused while the database
+// is unreachable.
+func (s *Store) unavailable() error {
+	if e := s.lastErr.Load(); e != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, *e)
+	}
+	return ErrUnavailable
+}
+
+// Writable reports whether the store can commit now: false from when a
+// commit or a health check fails to reach the database (checked every
+// second while idle) until the store reached it again, which it tries on
+// its own, pausing up to a second between attempts. It is cheap enough to
+// ask before every commit.
+func (s *Store) Writable() bool { return !s.down.Load() && !s.isClosed() }
+
+func (s *Store) isClosed() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// All implements lease.Store: it reads every record from the database.
+// A read that fails is logged and ends the walk early; Scan reports it.
+func (s *Store) All(fn func(lease.Lease) bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Scan(ctx, fn); err != nil {
+		s.log.Error("lease database: cannot read the leases", "err", err)
+	}
+}
+
+// Scan calls fn for every record in the database, in address order,
+// until fn returns false, and returns the error that stopped it early.
+func (s *Store) Scan(ctx context.Context, fn func(lease.Lease) bool) error {
+	rows, err := s.pool.Query(ctx, selectLeases)
+	if err != nil {
+		return fmt.Errorf("postgres: read the leases: %w", err)
+	}
+	return scanLeases(rows, fn)
+}
+
+// Close stops the store: the commits waiting are made, then the
+// connections close. Commit fails with lease.ErrClosed after Close; a
+// second Close returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	s.done.Wait()
+	s.pool.Close()
+	return nil
+}
+
+// Stats returns what operators watch of the store. Batches counts the
+// round trips to the database, one transaction each.
+func (s *Store) StoreStats() lease.StoreStats {
+	return lease.StoreStats{
+		Writable:      s.Writable(),
+		Commits:       s.commits.Load(),
+		FailedCommits: s.failedCommits.Load(),
+		Records:       s.records.Load(),
+		Batches:       s.batches.Load(),
+		WriteErrors:   s.writeErrors.Load(),
+		Conflicts:     s.conflicts.Load(),
+		Refused:       s.refused.Load(),
+		TimedOut:      s.timedOut.Load(),
+		Reconnects:    s.reconnects.Load(),
+		LiveRecords:   s.liveRecords.Load(),
+	}
+}

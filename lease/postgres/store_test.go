@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"leased/lease"
+)
+
+func TestCommitAndReadBack(t *testing.T) {
+	s := open(t, newDB(t), Options{})
+	ctx := context.Background()
+	a := bound("198.18.0.10", "\x01client-a", t0.Add(time.Hour))
+	b := bound("198.18.0.11", "\x01client-b", t0.Add(time.Hour))
+	b.Hostname = "\xff\x00not utf-8"
+	if err := s.Commit(ctx, a, b); err != nil {
+		t.Fatal(err)
+	}
+	got := records(t, s)
+	for _, want := range []lease.Lease{a, b} {
+		if g := got[want.Addr]; !reflect.DeepEqual(g, want) {
+			t.Errorf("read back %+v\nwant %+v", g, want)
+		}
+	}
+	a.State = lease.Free
+	if err := s.Commit(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := records(t, s); len(got) != 1 {
+		t.Errorf("a Free record must delete: %d records", len(got))
+	}
+	st := s.StoreStats()
+	if st.Commits != 2 || st.Records != 3 || st.Batches != 2 || !st.Writable {
+		t.Errorf("stats %+v", st)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, b); !errors.Is(err, lease.ErrClosed) {
+		t.Errorf("Commit after Close: %v", err)
+	}
+}
+
+// TestCommitRules checks when a record may take an address that has one
+// already, as the database judges it by its own clock.
+func TestCommitRules(t *testing.T) {
+	now := time.Now()
+	past, future := now.Add(-time.Minute), now.Add(time.Hour)
+	with := func(l lease.Lease, st lease.State) lease.Lease { l.State = st; return l }
+	tests := []struct {
+		name     string
+		held     lease.Lease
+		write    lease.Lease
+		conflict bool
+	}{
+		{"free address", lease.Lease{}, bound("198.18.1.1", "b", future), false},
+		{"same client renews", bound("198.18.1.1", "a", future), bound("198.18.1.1", "a", future.Add(time.Hour)), false},
+		{"bound to another client until later", bound("198.18.1.1", "a", future), bound("198.18.1.1", "b", future), true},
+		{"bound to another client, expiry passed", bound("198.18.1.1", "a", past), bound("198.18.1.1", "b", future), false},
+		{"released by another client", with(bound("198.18.1.1", "a", future), lease.Released), bound("198.18.1.1", "b", future), false},
+		{"expired record of another client", with(bound("198.18.1.1", "a", future), lease.Expired), bound("198.18.1.1", "b", future), false},
+		{"declined, in probation", with(bound("198.18.1.1", "a", future), lease.Declined), bound("198.18.1.1", "b", future), true},
+		{"declined, probation over", with(bound("198.18.1.1", "a", past), lease.Declined), bound("198.18.1.1", "b", future), false},
+		{"another client cannot delete a bound lease", bound("198.18.1.1", "a", future), with(bound("198.18.1.1", "b", now), lease.Free), true},
+		{"expiring a lease renewed elsewhere", bound("198.18.1.1", "a", future), with(bound("198.18.1.1", "a", now), lease.Expired), true},
+		{"expiring a lease that ended", bound("198.18.1.1", "a", past), with(bound("198.18.1.1", "a", now), lease.Expired), false},
+	}
+	url := newDB(t)
+	s := open(t, url, Options{})
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			free := tc.write
+			free.State, free.ClientID = lease.Free, tc.held.ClientID
+			if _, err := s.pool.Exec(ctx, `DELETE FROM leased_leases`); err != nil {
+				t.Fatal(err)
+			}
+			if tc.held.Addr.IsValid() {
+				if err := s.Commit(ctx, tc.held); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := s.Commit(ctx, tc.write)
+			var ce *lease.ConflictError
+			switch {
+			case tc.conflict && !errors.As(err, &ce):
+				t.Fatalf("want a conflict, got %v", err)
+			case tc.conflict && (ce.Addr != tc.write.Addr || ce.Holder.ClientID != tc.held.ClientID || ce.Holder.State != tc.held.State):
+				t.Fatalf("conflict names %+v, want the holder %+v", ce.Holder, tc.held)
+			case !tc.conflict && err != nil:
+				t.Fatalf("want success, got %v", err)
+			}
+			want := tc.write
+			if tc.conflict {
+				want = tc.held
+			}
+			got, ok := records(t, s)[want.Addr]
+			if want.State == lease.Free {
+				if ok {
+					t.Errorf("deleted record still there: %+v", got)
+				}
+			} else if !ok || got.ClientID != want.ClientID || got.State != want.State {
+				t.Errorf("record %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestCommitAllOrNone: the leases of one call apply together; a refused
+// call does not hold back the other calls of its batch.
+func TestCommitAllOrNone(t *testing.T) {
+	s := open(t, newDB(t), Options{})
+	ctx := context.Background()
+	held := bound("198.18.2.2", "holder", time.Now().Add(time.Hour))
+	if err := s.Commit(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	release := lease.Lease{Addr: netip.MustParseAddr("198.18.2.1"), ClientID: "mover", State: lease.Released, Start: t0, Expiry: t0}
+	errs := make(chan error, 2)
+	go func() { errs <- s.Commit(ctx, release, bound("198.18.2.2", "mover", time.Now().Add(time.Hour))) }()
+	go func() { errs <- s.Commit(ctx, bound("198.18.2.3", "other", time.Now().Add(time.Hour))) }()
+	var conflicts, ok int
+	for range 2 {
+		var ce *lease.ConflictError
+		switch err := <-errs; {
+		case errors.As(err, &ce) && ce.Holder.ClientID == "holder":
+			conflicts++
+		case err == nil:
+			ok++
+		default:
+			t.Fatalf("unexpected %v", err)
+		}
+	}
+	got := records(t, s)
+	if conflicts != 1 || ok != 1 {
+		t.Errorf("%d conflicts, %d successes", conflicts, ok)
+	}
+	if _, ok := got[release.Addr]; ok {
+		t.Errorf("the refused call's first lease was recorded")
+	}
+	if got[held.Addr].ClientID != "holder" || got[netip.MustParseAddr("198.18.2.3")].ClientID != "other" {
+		t.Errorf("records %+v", got)
+	}
+	if st := s.StoreStats(); st.Conflicts != 1 {
+		t.Errorf("conflicts counted %d", st.Conflicts)
+	}
+}
+
+func TestCommitRefusesInvalid(t *testing.T) {
+	s := open(t, newDB(t), Options{})
+	if err := s.Commit(context.Background(), lease.Lease{Addr: netip.MustParseAddr("198.18.0.1")}); err == nil {
+		t.Error("an invalid lease was committed")
+	}
+}
