@@ -98,14 +98,18 @@ func schemaVersion(ctx context.Context, q interface {
 
 // checkVersion says what is wrong with schema version v for this
 // package, or nil.
-func checkVersion(v int) error {
+func checkVersion(v int) error { return versionError(v, SchemaVersion) }
+
+// versionError says what is wrong with schema version v for a package
+// that knows version known, or nil.
+func versionError(v, known int) error {
 	switch {
 	case v == 0:
 		return ErrNoSchema
-	case v < SchemaVersion:
-		return fmt.Errorf("%w: the database is at version %d, this leased needs %d", ErrSchemaTooOld, v, SchemaVersion)
-	case v > SchemaVersion:
-		return fmt.Errorf("%w: the database is at version %d, this leased knows up to %d", ErrSchemaTooNew, v, SchemaVersion)
+	case v < known:
+		return fmt.Errorf("%w: the database is at version %d, this leased needs %d", ErrSchemaTooOld, v, known)
+	case v > known:
+		return fmt.Errorf("%w: the database is at version %d, this leased knows up to %d", ErrSchemaTooNew, v, known)
 	}
 	return nil
 }

@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"leased/lease"
+)
+
+func TestMigrationsInSequence(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != SchemaVersion || ms[len(ms)-1].version != SchemaVersion {
+		t.Errorf("%d migrations, SchemaVersion %d", len(ms), SchemaVersion)
+	}
+}
+
+func TestSchemaInitUpgradeRefusal(t *testing.T) {
+	if shared == nil {
+		t.Skip("no PostgreSQL")
+	}
+	ctx := context.Background()
+	url := shared.NewDB(t)
+	opts := Options{URL: url}
+	if v, err := Version(ctx, opts); err != nil || v != 0 {
+		t.Fatalf("empty database: version %d, %v", v, err)
+	}
+	if _, err := Open(ctx, opts); !errors.Is(err, ErrNoSchema) {
+		t.Errorf("Open without a schema: %v", err)
+	}
+	if err := Upgrade(ctx, opts, func(int, int) {}); !errors.Is(err, ErrNoSchema) {
+		t.Errorf("Upgrade without a schema: %v", err)
+	}
+	if err := Init(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := Version(ctx, opts); err != nil || v != SchemaVersion {
+		t.Fatalf("after init: version %d, %v", v, err)
+	}
+	if err := Init(ctx, opts); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Errorf("a second init: %v", err)
+	}
+	steps := 0
+	if err := Upgrade(ctx, opts, func(int, int) { steps++ }); err != nil || steps != 0 {
+		t.Errorf("upgrade of a current schema: %d steps, %v", steps, err)
+	}
+	s, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// A schema from a later leased.
+	if sqlInt(t, url, `WITH i AS (INSERT INTO leased_schema_version (version, name) VALUES ($1, 'future') RETURNING version) SELECT version FROM i`, SchemaVersion+1) == 0 {
+		t.Fatal("insert failed")
+	}
+	if _, err := Open(ctx, opts); !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "older than the lease schema") {
+		t.Errorf("Open of a newer schema: %v", err)
+	}
+	if err := Upgrade(ctx, opts, func(int, int) {}); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("Upgrade of a newer schema: %v", err)
+	}
+}
+
+func TestCheckVersion(t *testing.T) {
+	tests := []struct {
+		v    int
+		want error
+	}{
+		{0, ErrNoSchema},
+		{1, ErrSchemaTooOld},
+		{2, nil},
+		{3, ErrSchemaTooNew},
+	}
+	for _, tc := range tests {
+		if err := versionError(tc.v, 2); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("version %d: %v, want %v", tc.v, err, tc.want)
+		}
+	}
+	if err := checkVersion(SchemaVersion); err != nil {
+		t.Errorf("the current version: %v", err)
+	}
+	if err := versionError(1, 2); !strings.Contains(err.Error(), "leased db upgrade") {
+		t.Errorf("older schema: %v does not say to upgrade", err)
+	}
+}
+
+func TestNoteRoundTrip(t *testing.T) {
+	l := bound("198.18.7.7", "\x00\x01;,", t0)
+	l.Hostname = "a b;c,d"
+	got, err := parseNote(string(appendNote(nil, &l)))
+	l.Start, l.Expiry = l.Start.Truncate(1000), l.Expiry.Truncate(1000)
+	if err != nil || got != l {
+		t.Errorf("got %+v, %v\nwant %+v", got, err, l)
+	}
+	for _, bad := range []string{"", "1,2,3", "x,1,0,0,1,,,", "198.18.0.1,1,0,0,1,zz,,", "198.18.0.1,9,0,0,1,,,", "2001:db8::1,1,0,0,1,,,"} {
+		if _, err := parseNote(bad); err == nil {
+			t.Errorf("parseNote(%q) accepted", bad)
+		}
+	}
+	if _, _, err := parseNotification("nospace"); err == nil {
+		t.Error("a notification without a server was accepted")
+	}
+	var _ lease.Watcher = (*Store)(nil)
+}
+
+func TestOptionsServerID(t *testing.T) {
+	o, err := Options{}.withDefaults()
+	if err != nil || o.ServerID == "" || strings.ContainsAny(o.ServerID, " ,;") {
+		t.Errorf("default server id %q, %v", o.ServerID, err)
+	}
+	if _, err := (Options{ServerID: "a b"}).withDefaults(); err == nil {
+		t.Error("a server id with a space was accepted")
+	}
+}
