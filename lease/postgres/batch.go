@@ -32,7 +32,8 @@ type batch struct {
 
 func newBatch() *batch { return &batch{} }
 
-// add appends the leases of one call, waiting on w.
+// add appends the leases of one call, waiting on w. Empty byte strings
+// are sent as such, never as NULL.
 func (b *batch) add(w *waiter, server string, leases []lease.Lease) {
 	call := int32(len(b.waiters))
 	b.waiters = append(b.waiters, w)
@@ -40,10 +41,10 @@ func (b *batch) add(w *waiter, server string, leases []lease.Lease) {
 		l := &leases[i]
 		b.calls = append(b.calls, call)
 		b.addrs = append(b.addrs, l.Addr)
-		b.clients = append(b.clients, []byte(l.ClientID))
+		b.clients = append(b.clients, append([]byte{}, l.ClientID...))
 		b.hwTypes = append(b.hwTypes, int16(l.HW.Type))
-		b.hwAddrs = append(b.hwAddrs, append([]byte(nil), l.HW.Bytes()...))
-		b.hosts = append(b.hosts, []byte(l.Hostname))
+		b.hwAddrs = append(b.hwAddrs, append([]byte{}, l.HW.Bytes()...))
+		b.hosts = append(b.hosts, append([]byte{}, l.Hostname...))
 		b.states = append(b.states, int16(l.State))
 		b.starts = append(b.starts, l.Start)
 		b.expiries = append(b.expiries, l.Expiry)

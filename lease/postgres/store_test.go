@@ -17,11 +17,12 @@ func TestCommitAndReadBack(t *testing.T) {
 	a := bound("198.18.0.10", "\x01client-a", t0.Add(time.Hour))
 	b := bound("198.18.0.11", "\x01client-b", t0.Add(time.Hour))
 	b.Hostname = "\xff\x00not utf-8"
-	if err := s.Commit(ctx, a, b); err != nil {
+	bare := lease.Lease{Addr: netip.MustParseAddr("198.18.0.12"), State: lease.Declined, Start: t0, Expiry: t0}
+	if err := s.Commit(ctx, a, b, bare); err != nil {
 		t.Fatal(err)
 	}
 	got := records(t, s)
-	for _, want := range []lease.Lease{a, b} {
+	for _, want := range []lease.Lease{a, b, bare} {
 		if g := got[want.Addr]; !reflect.DeepEqual(g, want) {
 			t.Errorf("read back %+v\nwant %+v", g, want)
 		}
@@ -30,11 +31,11 @@ func TestCommitAndReadBack(t *testing.T) {
 	if err := s.Commit(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	if got := records(t, s); len(got) != 1 {
+	if got := records(t, s); len(got) != 2 {
 		t.Errorf("a Free record must delete: %d records", len(got))
 	}
 	st := s.StoreStats()
-	if st.Commits != 2 || st.Records != 3 || st.Batches != 2 || !st.Writable {
+	if st.Commits != 2 || st.Records != 4 || st.Batches != 2 || !st.Writable {
 		t.Errorf("stats %+v", st)
 	}
 	if err := s.Close(); err != nil {
