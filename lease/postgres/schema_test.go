@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -115,5 +118,33 @@ func TestOptionsServerID(t *testing.T) {
 	}
 	if _, err := (Options{ServerID: "a b"}).withDefaults(); err == nil {
 		t.Error("a server id with a space was accepted")
+	}
+}
+
+func TestReadPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, want string
+		ok                  bool
+	}{
+		{"first line", "s3cret\nignored\n", "s3cret", true},
+		{"no newline", "s3cret", "s3cret", true},
+		{"CRLF", "s3cret\r\n", "s3cret", true},
+		{"spaces kept", " a b \n", " a b ", true},
+		{"empty file", "", "", false},
+		{"empty first line", "\nx\n", "", false},
+	}
+	for i, tc := range tests {
+		p := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadPasswordFile(p)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("%s: %q, %v", tc.name, got, err)
+		}
+	}
+	if _, err := ReadPasswordFile(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing file was read")
 	}
 }

@@ -209,6 +209,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// Dir says where the store is, for operators (the control API shows it
+// where the journal shows its directory): "postgres://USER@HOST:PORT/DB",
+// without credentials. For a Unix socket, HOST is the socket's directory.
+func (s *Store) Dir() string {
+	c := s.pool.Config().ConnConfig
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
 // ServerID returns the name of this server in the store.
 func (s *Store) ServerID() string { return s.opts.ServerID }
 
