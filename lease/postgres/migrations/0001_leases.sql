@@ -38,7 +38,6 @@ DECLARE
     i int := 1;
     j int;
     k int;
-    a inet;
     r leased_leases%ROWTYPE;
     refused boolean;
     t timestamptz;
@@ -49,9 +48,9 @@ BEGIN
     -- before it reads them: batches of several servers wait for each
     -- other on a shared address and never deadlock, and an address
     -- without a record is locked as well as one with.
-    FOR a IN SELECT DISTINCT x FROM unnest(p_addr) AS x ORDER BY 1 LOOP
-        PERFORM pg_advisory_xact_lock((x'6c656173'::bigint << 32) | (a - '0.0.0.0'::inet));
-    END LOOP;
+    -- (The sorted subquery feeds the locks in its order.)
+    PERFORM pg_advisory_xact_lock((x'6c656173'::bigint << 32) | (s.x - '0.0.0.0'::inet))
+    FROM (SELECT DISTINCT x FROM unnest(p_addr) AS x ORDER BY 1) AS s;
     t := clock_timestamp();
     WHILE i <= n LOOP
         j := i;
