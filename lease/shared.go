@@ -11,9 +11,12 @@ import (
 // ConflictError is the error of a Commit refused because an address it
 // binds is held by another client: the store holds a record of Addr for
 // a different client whose lease has not ended (see the store's package
-// for when a lease has ended). None of the leases of that Commit were
-// recorded. A store shared by several servers returns it when another
-// server bound the address first; find it with errors.As.
+// for when a lease has ended). It is also the error of a record of state
+// Expired for a lease that has not ended, because another server renewed
+// it: Holder is then the renewed lease, of the same client. None of the
+// leases of that Commit were recorded. A store shared by several servers
+// returns it when another server bound the address first; find it with
+// errors.As.
 type ConflictError struct {
 	// Addr is the address that could not be bound.
 	Addr netip.Addr

@@ -104,6 +104,11 @@
 // database cannot be reached: a server does not start without its
 // leases.
 //
+// StoreStats: Batches counts the round trips (one transaction each),
+// Records the records committed, Conflicts, Refused and TimedOut the
+// calls refused for each reason, Reconnects the returns to service;
+// LiveRecords is counted by the database every 10 seconds.
+//
 // # Changes from other servers
 //
 // leased_commit notifies the changes it applied on the channel

@@ -23,15 +23,15 @@ func (s *Store) markDown(err error) {
 
 // monitor is the goroutine that watches the database's health. While the
 // store is up, it checks that the database answers when no commit has
-// reached it for a second, and counts the live records now and then;
-// while the store is down, it tries to reach the database, pausing
-// 50 ms at first and doubling up to a second between attempts.
+// reached it for a second, and counts the live records every
+// countInterval; while the store is down, it tries to reach the database,
+// pausing 50 ms at first and doubling up to a second between attempts.
 func (s *Store) monitor() {
 	defer s.done.Done()
 	backoff := firstBackoff
 	tick := time.NewTicker(healthInterval)
 	defer tick.Stop()
-	var lastCount time.Time
+	var counted time.Time
 	for {
 		wait := tick.C
 		var retry <-chan time.Time
@@ -43,21 +43,23 @@ func (s *Store) monitor() {
 		case <-s.stop:
 			return
 		case <-s.wake:
-			continue
 		case <-wait:
-			if time.Since(time.Unix(0, s.lastGood.Load())) >= healthInterval || time.Since(lastCount) >= 5*healthInterval {
-				if err := s.check(); err != nil {
-					s.markDown(err)
-				} else {
-					lastCount = time.Now()
-				}
+			count := time.Since(counted) >= countInterval
+			if !count && time.Since(time.Unix(0, s.lastGood.Load())) < healthInterval {
+				continue // commits show that the database answers
+			}
+			if err := s.check(count); err != nil {
+				s.markDown(err)
+			} else if count {
+				counted = time.Now()
 			}
 		case <-retry:
-			if err := s.check(); err != nil {
+			if err := s.check(true); err != nil {
 				s.lastErr.Store(&err)
 				backoff = min(2*backoff, maxBackoff)
 				continue
 			}
+			counted = time.Now()
 			backoff = firstBackoff
 			s.down.Store(false)
 			s.reconnects.Add(1)
@@ -66,15 +68,25 @@ func (s *Store) monitor() {
 	}
 }
 
-// check asks the database how many records it holds, within a second.
-func (s *Store) check() error {
+// countInterval is how often the monitor counts the live records.
+const countInterval = 10 * time.Second
+
+// check asks the database, within a second, whether it answers, and with
+// count set how many records it holds.
+func (s *Store) check(count bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM leased_leases`).Scan(&n); err != nil {
-		return err
+	if !count {
+		if err := s.pool.Ping(ctx); err != nil {
+			return err
+		}
+	} else {
+		var n int64
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM leased_leases`).Scan(&n); err != nil {
+			return err
+		}
+		s.liveRecords.Store(n)
 	}
-	s.liveRecords.Store(n)
 	s.lastGood.Store(time.Now().UnixNano())
 	return nil
 }

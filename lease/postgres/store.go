@@ -256,10 +256,12 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.waiters.Put(w)
 		return lease.ErrClosed
 	}
 	if s.waiting >= s.opts.MaxWaiting {
 		s.mu.Unlock()
+		s.waiters.Put(w)
 		s.refused.Add(1)
 		s.failedCommits.Add(1)
 		return ErrBusy
