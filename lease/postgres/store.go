@@ -350,8 +350,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Stats returns what operators watch of the store. Batches counts the
-// round trips to the database, one transaction each.
+// StoreStats returns what operators watch of the store. Batches counts
+// the round trips to the database, one transaction each. FreeBytes is -1:
+// the room left is the database's business (and its operator's).
 func (s *Store) StoreStats() lease.StoreStats {
 	return lease.StoreStats{
 		Writable:      s.Writable(),
@@ -365,5 +366,6 @@ func (s *Store) StoreStats() lease.StoreStats {
 		TimedOut:      s.timedOut.Load(),
 		Reconnects:    s.reconnects.Load(),
 		LiveRecords:   s.liveRecords.Load(),
+		FreeBytes:     -1,
 	}
 }

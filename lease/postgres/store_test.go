@@ -35,7 +35,7 @@ func TestCommitAndReadBack(t *testing.T) {
 		t.Errorf("a Free record must delete: %d records", len(got))
 	}
 	st := s.StoreStats()
-	if st.Commits != 2 || st.Records != 4 || st.Batches != 2 || !st.Writable {
+	if st.Commits != 2 || st.Records != 4 || st.Batches != 2 || !st.Writable || st.FreeBytes != -1 || st.LowOnSpace() {
 		t.Errorf("stats %+v", st)
 	}
 	if err := s.Close(); err != nil {
