@@ -219,7 +219,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	var operator sync.WaitGroup
 	s.op.serve(opCtx, &operator, s.log)
 	s.log.Info("serving", "listen", s.dhcp.LocalAddr(), "interfaces", strings.Join(cfg.Interfaces, ","),
-		"subnets", len(cfg.Subnets), "store", cfg.LeaseStore)
+		"subnets", len(cfg.Subnets), "store", s.store.Dir())
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
