@@ -131,7 +131,13 @@ func parseConfig(o Options) (*pgxpool.Config, error) {
 	if o.Password != "" {
 		cfg.ConnConfig.Password = o.Password
 	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "leased"
+	if _, set := cfg.ConnConfig.RuntimeParams["application_name"]; !set {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "leased"
+	}
+	// leased_commit relies on each statement seeing what committed
+	// before it took its locks: read committed, whatever the database's
+	// default.
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	if o.MaxConns > 0 {
 		cfg.MaxConns = int32(o.MaxConns)
 	}

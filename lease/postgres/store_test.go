@@ -157,3 +157,39 @@ func TestCommitRefusesInvalid(t *testing.T) {
 		t.Error("an invalid lease was committed")
 	}
 }
+
+// TestCommitUnderSerializableDefault: a database whose default isolation
+// is serializable still commits batches (the store asks for read
+// committed), and two stores racing for one address still see each
+// other.
+func TestCommitUnderSerializableDefault(t *testing.T) {
+	url := newDB(t)
+	s := open(t, url, Options{ServerID: "a"})
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = serializable', current_database()); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	a, b := open(t, url, Options{ServerID: "a2"}), open(t, url, Options{ServerID: "b2"})
+	var iso string
+	if err := a.pool.QueryRow(ctx, `SHOW transaction_isolation`).Scan(&iso); err != nil || iso != "read committed" {
+		t.Fatalf("isolation %q, %v", iso, err)
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- a.Commit(ctx, bound("198.18.8.1", "x", time.Now().Add(time.Hour))) }()
+	go func() { errs <- b.Commit(ctx, bound("198.18.8.1", "y", time.Now().Add(time.Hour))) }()
+	var ok, conflicts int
+	for range 2 {
+		var ce *lease.ConflictError
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.As(err, &ce):
+			conflicts++
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	if ok != 1 || conflicts != 1 {
+		t.Errorf("%d won, %d refused: want one each", ok, conflicts)
+	}
+}
