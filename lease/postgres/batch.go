@@ -221,7 +221,7 @@ func (s *Store) finish(b *batch, refused map[int32]*lease.ConflictError, err err
 // database is reachable.
 func isDataError(err error) bool {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
+	if !errors.As(err, &pe) || len(pe.Code) < 2 {
 		return false
 	}
 	switch pe.Code[:2] {

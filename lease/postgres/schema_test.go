@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"leased/lease"
 )
 
@@ -146,5 +148,25 @@ func TestReadPasswordFile(t *testing.T) {
 	}
 	if _, err := ReadPasswordFile(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing file was read")
+	}
+}
+
+func TestIsDataError(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "23502"}, true},  // not_null_violation: the statement
+		{&pgconn.PgError{Code: "40001"}, true},  // serialization_failure: the statement
+		{&pgconn.PgError{Code: "57P01"}, false}, // admin_shutdown: the database
+		{&pgconn.PgError{Code: "08006"}, false}, // connection_failure
+		{&pgconn.PgError{Code: "53300"}, false}, // too_many_connections
+		{&pgconn.PgError{Code: ""}, false},
+		{errors.New("dial unix: connection refused"), false},
+	}
+	for _, tc := range tests {
+		if got := isDataError(tc.err); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
