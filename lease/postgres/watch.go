@@ -29,15 +29,25 @@ func (s *Store) Watch(ctx context.Context, fn func(lease.Change)) error {
 		}
 	}()
 	backoff := firstBackoff
+	failing := false // log a failure once, until a resync succeeds
 	for {
-		err := s.watchOnce(ctx, fn, func() { backoff = firstBackoff })
+		err := s.watchOnce(ctx, fn, func() {
+			backoff = firstBackoff
+			if failing {
+				s.log.Info("lease database: watching the other servers' changes again")
+				failing = false
+			}
+		})
 		if s.isClosed() {
 			return lease.ErrClosed
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.log.Warn("lease database: watching the other servers' changes interrupted; resyncing", "err", err, "retry_in", backoff)
+		if !failing {
+			s.log.Warn("lease database: watching the other servers' changes interrupted; resyncing when it is back", "err", err)
+			failing = true
+		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
