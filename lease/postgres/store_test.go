@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -191,5 +192,68 @@ func TestCommitUnderSerializableDefault(t *testing.T) {
 	}
 	if ok != 1 || conflicts != 1 {
 		t.Errorf("%d won, %d refused: want one each", ok, conflicts)
+	}
+}
+
+// TestBatchSplitAtMaxBatch: calls beyond MaxBatch wait for the next
+// transaction, each call keeps its own outcome across the split, and a
+// refused call in a later part is reported to its own caller.
+func TestBatchSplitAtMaxBatch(t *testing.T) {
+	url := newDB(t)
+	s := open(t, url, Options{MaxBatch: 4})
+	ctx := context.Background()
+	held := bound("198.18.9.200", "holder", time.Now().Add(time.Hour))
+	if err := s.Commit(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	locker := open(t, url, Options{})
+	tx, err := locker.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `LOCK TABLE leased_leases IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 19
+	errs := make([]chan error, calls)
+	for i := range calls {
+		errs[i] = make(chan error, 1)
+		go func() {
+			a, b := bound(fmt.Sprintf("198.18.9.%d", 2*i), fmt.Sprint("c", i), time.Now().Add(time.Hour)),
+				bound(fmt.Sprintf("198.18.9.%d", 2*i+1), fmt.Sprint("c", i), time.Now().Add(time.Hour))
+			if i == 13 {
+				b.Addr = held.Addr
+			}
+			errs[i] <- s.Commit(ctx, a, b)
+		}()
+		if i == 0 {
+			waitFor(t, time.Second, "the first batch in the database", func() bool {
+				return sqlInt(t, url, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'leased'`) > 0
+			})
+		}
+	}
+	waitFor(t, time.Second, "every call waiting", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.waiting == calls-1 })
+	tx.Rollback(ctx)
+	for i := range calls {
+		err := <-errs[i]
+		var ce *lease.ConflictError
+		if i == 13 {
+			if !errors.As(err, &ce) || ce.Holder.ClientID != "holder" {
+				t.Errorf("call %d: %v, want the conflict with the holder", i, err)
+			}
+		} else if err != nil {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	got := records(t, s)
+	if len(got) != 1+2*(calls-1) {
+		t.Errorf("%d records, want %d", len(got), 1+2*(calls-1))
+	}
+	if _, ok := got[netip.MustParseAddr("198.18.9.26")]; ok {
+		t.Error("the refused call's first lease was recorded")
+	}
+	if st := s.StoreStats(); st.Batches < 1+1+(calls-1+3)/4 {
+		t.Errorf("%d transactions for %d calls in batches of 4", st.Batches, calls)
 	}
 }
