@@ -36,8 +36,9 @@
 // as one statement, SELECT ... FROM leased_commit(arrays...): the
 // records as parallel arrays, each tagged with the call it belongs to.
 // One statement outside an explicit transaction is one transaction, and
-// pgx sends a prepared statement's bind and execute in one go, so a
-// batch costs one round trip and one WAL flush; the statement returns
+// pgx sends a prepared statement's bind and execute in one go (it
+// prepares the statement once per connection, on first use), so a batch
+// costs one round trip and one WAL flush; the statement returns
 // only after COMMIT, and only then are the callers woken. Calls that come
 // while a batch is in the database wait for the next one, so batches
 // grow with the load; an idle store sends nothing and no timer delays a
