@@ -163,6 +163,11 @@ func (s *Store) commitBatch(b *batch) {
 			return
 		}
 		s.markDown(err)
+		if ctx.Err() != nil {
+			// The batch took longer than the commit timeout.
+			s.finish(b, nil, fmt.Errorf("%w: %w", ErrTimeout, err))
+			return
+		}
 		s.finish(b, nil, fmt.Errorf("%w: %w", ErrUnavailable, err))
 		return
 	}
@@ -193,16 +198,27 @@ func readConflicts(rows pgx.Rows) (map[int32]*lease.ConflictError, error) {
 // others with err.
 func (s *Store) finish(b *batch, refused map[int32]*lease.ConflictError, err error) {
 	for i, w := range b.waiters {
-		switch ce := refused[int32(i)]; {
+		ce := refused[int32(i)]
+		counted := w.state.CompareAndSwap(waiting, done) // else the caller gave up and counted it
+		switch {
 		case ce != nil:
-			s.conflicts.Add(1)
-			s.failedCommits.Add(1)
+			if counted {
+				s.conflicts.Add(1)
+				s.failedCommits.Add(1)
+			}
 			w.done <- ce
 		case err != nil:
-			s.failedCommits.Add(1)
+			if counted {
+				s.failedCommits.Add(1)
+				if errors.Is(err, ErrTimeout) {
+					s.timedOut.Add(1)
+				}
+			}
 			w.done <- err
 		default:
-			s.commits.Add(1)
+			if counted {
+				s.commits.Add(1)
+			}
 			w.done <- nil
 		}
 	}

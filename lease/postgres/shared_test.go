@@ -152,7 +152,7 @@ func TestCommitBoundedWhenSlow(t *testing.T) {
 	}
 	tx.Rollback(ctx)
 	st := s.StoreStats()
-	if st.Refused != 1 || st.TimedOut == 0 {
+	if st.Refused != 1 || st.TimedOut == 0 || st.FailedCommits != 3 || st.Commits != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	waitFor(t, 5*time.Second, "writable", s.Writable)

@@ -170,8 +170,20 @@ type Store struct {
 	liveRecords                                         atomic.Int64
 }
 
-// waiter is a Commit waiting for its batch.
-type waiter struct{ done chan error }
+// waiter is a Commit waiting for its batch. Its state goes from waiting
+// to done when the writer reports the outcome, or to abandoned when the
+// caller stops waiting first; whoever moves it counts the call.
+type waiter struct {
+	done  chan error
+	state atomic.Int32
+}
+
+// The states of a waiter.
+const (
+	waiting int32 = iota
+	done
+	abandoned
+)
 
 // Open connects to the database, checks that its schema is the one this
 // package knows (refusing an older one, ErrSchemaTooOld, and a newer one,
@@ -236,9 +248,10 @@ func (s *Store) ServerID() string { return s.opts.ServerID }
 //
 // It fails at once when a lease is invalid, the store is closed
 // (lease.ErrClosed), the database is unreachable (ErrUnavailable) or too
-// many calls wait (ErrBusy); it fails with ErrTimeout when the commit
-// took longer than Options.CommitTimeout, and with ctx's error when ctx
-// ended first. In those two cases the leases may still be committed.
+// many calls wait (ErrBusy); it fails with an error wrapping ErrTimeout
+// when the commit took longer than Options.CommitTimeout, and with ctx's
+// error when ctx ended first. In those two cases the leases may still be
+// committed.
 func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -254,18 +267,19 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	if len(leases) == 0 {
 		return nil
 	}
-	if s.down.Load() {
-		s.failedCommits.Add(1)
-		return s.unavailable()
-	}
 	w := s.waiters.Get().(*waiter)
 	s.mu.Lock()
-	if s.closed {
+	switch {
+	case s.closed:
 		s.mu.Unlock()
 		s.waiters.Put(w)
 		return lease.ErrClosed
-	}
-	if s.waiting >= s.opts.MaxWaiting {
+	case s.down.Load():
+		s.mu.Unlock()
+		s.waiters.Put(w)
+		s.failedCommits.Add(1)
+		return s.unavailable()
+	case s.waiting >= s.opts.MaxWaiting:
 		s.mu.Unlock()
 		s.waiters.Put(w)
 		s.refused.Add(1)
@@ -281,17 +295,29 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	}
 	t := time.NewTimer(s.opts.CommitTimeout)
 	defer t.Stop()
+	var err error
 	select {
-	case err := <-w.done:
-		s.waiters.Put(w)
-		return err
+	case err = <-w.done:
 	case <-t.C:
-		s.timedOut.Add(1)
-		s.failedCommits.Add(1)
-		return ErrTimeout
+		err = ErrTimeout
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	if err == ErrTimeout || err == ctx.Err() && err != nil {
+		if w.state.CompareAndSwap(waiting, abandoned) {
+			// The writer still holds w and will send to it; leave w to
+			// the garbage collector. It counts nothing for this call.
+			if err == ErrTimeout {
+				s.timedOut.Add(1)
+			}
+			s.failedCommits.Add(1)
+			return err
+		}
+		err = <-w.done // the outcome came meanwhile: report it
+	}
+	w.state.Store(waiting)
+	s.waiters.Put(w)
+	return err
 }
 
 // unavailable returns the error of a commit refused while the database
