@@ -296,14 +296,16 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	t := time.NewTimer(s.opts.CommitTimeout)
 	defer t.Stop()
 	var err error
+	gaveUp := true
 	select {
 	case err = <-w.done:
+		gaveUp = false
 	case <-t.C:
 		err = ErrTimeout
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	if err == ErrTimeout || err == ctx.Err() && err != nil {
+	if gaveUp {
 		if w.state.CompareAndSwap(waiting, abandoned) {
 			// The writer still holds w and will send to it; leave w to
 			// the garbage collector. It counts nothing for this call.
