@@ -161,6 +161,13 @@ func migrate(ctx context.Context, opts Options, init bool, applied func(from, to
 	if err != nil {
 		return err
 	}
+	return migrateTo(ctx, opts, ms, init, applied)
+}
+
+// migrateTo is migrate with the migrations ms, the last of which is the
+// version this package knows.
+func migrateTo(ctx context.Context, opts Options, ms []migration, init bool, applied func(from, to int)) error {
+	known := len(ms)
 	c, err := connect(ctx, opts)
 	if err != nil {
 		return err
@@ -185,8 +192,8 @@ func migrate(ctx context.Context, opts Options, init bool, applied func(from, to
 		return fmt.Errorf("postgres: the database holds a leased schema already, at version %d (use leased db upgrade)", v)
 	case !init && v == 0:
 		return ErrNoSchema
-	case v > SchemaVersion:
-		return checkVersion(v)
+	case v > known:
+		return versionError(v, known)
 	}
 	for _, m := range ms[v:] {
 		if _, err := tx.Exec(ctx, m.sql); err != nil {

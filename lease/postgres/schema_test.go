@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,5 +169,53 @@ func TestIsDataError(t *testing.T) {
 		if got := isDataError(tc.err); got != tc.want {
 			t.Errorf("%v: %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestUpgradeAppliesMissingMigrations: an upgrade applies, in order and
+// in one transaction, the migrations a schema lacks; one that fails
+// leaves the schema as it was.
+func TestUpgradeAppliesMissingMigrations(t *testing.T) {
+	if shared == nil {
+		t.Skip("no PostgreSQL")
+	}
+	ctx := context.Background()
+	url := shared.NewDB(t)
+	opts := Options{URL: url}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(ctx, opts, ms, true, func(int, int) {}); err != nil {
+		t.Fatal(err)
+	}
+	next := append(ms[:len(ms):len(ms)],
+		migration{version: len(ms) + 1, name: "next_a.sql", sql: `CREATE TABLE leased_next_a (v int); INSERT INTO leased_next_a VALUES (1);`},
+		migration{version: len(ms) + 2, name: "next_b.sql", sql: `ALTER TABLE leased_next_a ADD COLUMN w int;`})
+	var steps []string
+	if err := migrateTo(ctx, opts, next, false, func(from, to int) { steps = append(steps, fmt.Sprint(from, "->", to)) }); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint(len(ms), "->", len(ms)+1, " ", len(ms)+1, "->", len(ms)+2)
+	if got := strings.Join(steps, " "); got != want {
+		t.Errorf("steps %q, want %q", got, want)
+	}
+	if v, err := Version(ctx, opts); err != nil || v != len(ms)+2 {
+		t.Errorf("version %d, %v", v, err)
+	}
+	if _, err := Open(ctx, opts); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("this package on the upgraded schema: %v", err)
+	}
+	broken := append(next[:len(next):len(next)],
+		migration{version: len(ms) + 3, name: "good.sql", sql: `CREATE TABLE leased_next_c (v int);`},
+		migration{version: len(ms) + 4, name: "bad.sql", sql: `ALTER TABLE no_such_table ADD COLUMN x int;`})
+	if err := migrateTo(ctx, opts, broken, false, func(int, int) { t.Error("a step reported from a failed upgrade") }); err == nil || !strings.Contains(err.Error(), "bad.sql") {
+		t.Errorf("a failing migration: %v", err)
+	}
+	if v, _ := Version(ctx, opts); v != len(ms)+2 {
+		t.Errorf("after a failed upgrade: version %d, want %d", v, len(ms)+2)
+	}
+	if n := sqlInt(t, url, `SELECT count(*) FROM pg_tables WHERE tablename = 'leased_next_c'`); n != 0 {
+		t.Error("a failed upgrade left part of its work")
 	}
 }
