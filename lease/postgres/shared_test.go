@@ -231,6 +231,11 @@ func TestWatch(t *testing.T) {
 	if last.Hostname != l.Hostname || last.HW != l.HW || !last.Expiry.Equal(l.Expiry.Truncate(time.Microsecond)) {
 		t.Errorf("delivered %+v, committed %+v", last, l)
 	}
+	l.State = lease.Free
+	if err := a.Commit(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the deletion delivered", func() bool { return got.count(changedBy("other", lease.Free)) == 1 })
 
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
