@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -254,4 +255,57 @@ func TestWatch(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Watch returned %v", err)
 	}
+}
+
+// TestWatchLargeBatches: the changes of batches larger than one
+// notification can carry (8000 bytes) all arrive, each once.
+func TestWatchLargeBatches(t *testing.T) {
+	url := newDB(t)
+	a, b := open(t, url, Options{ServerID: "a"}), open(t, url, Options{ServerID: "b"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got changes
+	go b.Watch(ctx, got.add)
+	waitFor(t, 5*time.Second, "resynced", func() bool { return got.count(isKind(lease.ResyncEnd)) == 1 })
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			l := bound(fmt.Sprintf("198.18.10.%d", i), fmt.Sprint("client-", i), time.Now().Add(time.Hour))
+			l.Hostname = strings.Repeat("h", 250)
+			if err := a.Commit(ctx, l); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, 10*time.Second, "every change delivered", func() bool { return got.count(isKind(lease.Changed)) >= n })
+	seen := make(map[netip.Addr]int)
+	got.mu.Lock()
+	for _, c := range got.list {
+		if c.Kind == lease.Changed {
+			seen[c.Lease.Addr]++
+		}
+	}
+	got.mu.Unlock()
+	if len(seen) != n {
+		t.Errorf("%d addresses delivered, want %d", len(seen), n)
+	}
+	for addr, k := range seen {
+		if k != 1 {
+			t.Errorf("%v delivered %d times", addr, k)
+		}
+	}
+
+	// One call of 40 records, about 24 kB of notes: certainly split.
+	var many []lease.Lease
+	for i := range 40 {
+		l := bound(fmt.Sprintf("198.18.11.%d", i), "one-client", time.Now().Add(time.Hour))
+		l.Hostname = strings.Repeat("h", 250)
+		many = append(many, l)
+	}
+	if err := a.Commit(ctx, many...); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the large call delivered", func() bool { return got.count(changedBy("one-client", lease.Bound)) == 40 })
 }
