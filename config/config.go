@@ -39,8 +39,13 @@ type Config struct {
 	// wants.
 	ServerID netip.Addr
 
-	// LeaseStore is the directory of the durable lease store.
+	// LeaseStore is the directory of the durable lease store: the
+	// journal's, and with any store the run-time reservations'.
 	LeaseStore string
+
+	// Store says which lease store holds the leases: the journal in
+	// LeaseStore, or a shared database.
+	Store Store
 
 	// CommitDelay lets the lease store, when DHCPREQUESTs come in
 	// concurrently, wait up to this long for more leases before it syncs a

@@ -19,7 +19,7 @@ import (
 // documentation.
 var (
 	topKeys = []string{
-		"interfaces", "server-id", "lease-store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
+		"interfaces", "server-id", "lease-store", "store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "authoritative",
 		"options", "subnets", "rate-limit", "offer-limit",
 	}

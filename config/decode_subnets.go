@@ -27,6 +27,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if s, ok := d.text(v, p, "a directory path"); ok {
 				c.LeaseStore = s
 			}
+		case "store":
+			d.store(v, p, &c.Store)
 		case "commit-delay":
 			if t, ok := d.duration(v, p, false); ok {
 				c.CommitDelay = t

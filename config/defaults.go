@@ -33,6 +33,19 @@ const (
 	// DefaultReceiveDelay is the pause of a busy reader: see
 	// Config.ReceiveDelay.
 	DefaultReceiveDelay = 100 * time.Microsecond
+	// DefaultStoreType is the lease store backend: the embedded journal.
+	DefaultStoreType = StoreJournal
+	// DefaultStoreCommitTimeout bounds a commit to a shared store.
+	// Clients retransmit after about 4 s: a commit that took longer
+	// would answer a request the client has given up on.
+	DefaultStoreCommitTimeout = 2 * time.Second
+	// MaxStoreCommitTimeout bounds store.commit-timeout.
+	MaxStoreCommitTimeout = time.Minute
+	// DefaultStorePoolSize is the number of connections to a shared
+	// store: one commits, the others read and check its health.
+	DefaultStorePoolSize = 4
+	// MaxStorePoolSize bounds store.pool-size.
+	MaxStorePoolSize = 100
 	// MaxReceiveDelay bounds receive-delay: a pausing reader holds its
 	// thread, and the server's other work on it waits as long.
 	MaxReceiveDelay = time.Millisecond
@@ -71,6 +84,7 @@ func newDefaults() *Config {
 		RateLimits:         DefaultRateLimits(),
 		OfferLimit:         DefaultOfferLimit,
 		CheckReleaseSource: DefaultCheckReleaseSource,
+		Store:              Store{Type: DefaultStoreType, CommitTimeout: DefaultStoreCommitTimeout, PoolSize: DefaultStorePoolSize},
 	}
 }
 

@@ -27,6 +27,7 @@ var settings = []setting{
 	{key: "interfaces", value: func(c *config.Config) any { return c.Interfaces }},
 	{key: "server-id", value: func(c *config.Config) any { return c.ServerID }},
 	{key: "lease-store", restart: true, value: func(c *config.Config) any { return c.LeaseStore }},
+	{key: "store", restart: true, value: func(c *config.Config) any { return c.Store }},
 	{key: "commit-delay", restart: true, value: func(c *config.Config) any { return c.CommitDelay }},
 	{key: "receive-delay", restart: true, value: func(c *config.Config) any { return c.ReceiveDelay }},
 	{key: "lease-time", value: func(c *config.Config) any { return c.Defaults.LeaseTime }},
@@ -42,7 +43,7 @@ var settings = []setting{
 }
 
 // settingFields are the fields of config.Config that settings read.
-var settingFields = []string{"Interfaces", "ServerID", "LeaseStore", "CommitDelay", "ReceiveDelay",
+var settingFields = []string{"Interfaces", "ServerID", "LeaseStore", "Store", "CommitDelay", "ReceiveDelay",
 	"OfferHold", "DeclineProbation", "RateLimits", "OfferLimit", "Defaults", "Subnets"}
 
 // configChanges says what putting next in effect after cur changes, for a

@@ -14,7 +14,6 @@ import (
 	"leased/config"
 	"leased/control"
 	"leased/lease"
-	"leased/lease/journal"
 	"leased/netio"
 	"leased/reservations"
 	"leased/server"
@@ -78,7 +77,8 @@ type dhcpService interface {
 	Close() error
 }
 
-// leaseStore is the lease store of a server; *journal.Store is one.
+// leaseStore is the lease store of a server; *journal.Store and
+// *postgres.Store are.
 type leaseStore interface {
 	lease.Store
 	StoreStats() lease.StoreStats
@@ -100,7 +100,8 @@ type Server struct {
 // Open opens what a server needs, in this order: the operator listeners
 // (so that a mistake in their settings stops the server at once), the
 // DHCP sockets, then, after DropPrivileges, the lease store (creating its
-// directory); then it builds the engine and restores the run-time
+// directory, which holds the run-time reservations whatever the store);
+// then it builds the engine and restores the run-time
 // reservations kept beside the store. Errors in the settings are
 // *UsageError values. On error, what was opened is closed again.
 func Open(opts Options) (*Server, error) {
@@ -129,7 +130,7 @@ func Open(opts Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fail(fmt.Errorf("lease store: %w", err))
 	}
-	st, err := journal.Open(dir, journal.Options{Logger: opts.Logger, Salvage: opts.Salvage, CommitDelay: opts.Config.CommitDelay})
+	st, err := openStore(opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -238,7 +239,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	var operator sync.WaitGroup
 	s.op.serve(opCtx, &operator, s.log)
 	s.log.Info("serving", "listen", s.dhcp.LocalAddr(), "interfaces", strings.Join(cfg.Interfaces, ","),
-		"subnets", len(cfg.Subnets), "store", cfg.LeaseStore)
+		"subnets", len(cfg.Subnets), "store", s.store.Dir())
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup

@@ -16,10 +16,12 @@ import (
 	"leased/escape"
 	"leased/lease"
 	"leased/lease/journal"
+	"leased/lease/postgres"
 )
 
 const leasesUsage = `usage: leased leases list [FILTERS] [--json] [--control SOCKET]
        leased leases list --store DIR [--json] [--salvage]
+       leased leases list --db URL [--password-file FILE] [--json]
        leased leases show ADDRESS|CLIENT [--json]
        leased leases release ADDRESS [--json]
 
@@ -35,6 +37,11 @@ leases.
 With --store it reads the lease store DIR itself, without locking it, so
 it works beside a running server, and with no server at all; it shows the
 leases committed when it started, and takes no filter.
+
+With --db it reads a PostgreSQL lease store (store type postgres) the same
+way, from the database that the connection string names; the password
+comes from --password-file or PGPASSWORD. It shows the leases of every
+server that shares the database.
 
 With --json, it prints one JSON object per line, with the keys address,
 client_id, hw_addr, hostname, state and expiry (and subnet and start when
@@ -64,6 +71,8 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("leases list", leasesUsage, stderr)
 	var (
 		store   = fs.String("store", "", "read the lease store in `directory` instead of asking the server")
+		db      = fs.String("db", "", "read the PostgreSQL lease store at this connection `string` instead of asking the server")
+		pwFile  = fs.String("password-file", "", "with --db: `file` whose first line is the database password")
 		asJSON  = fs.Bool("json", false, "print one JSON object per line")
 		salvage = fs.Bool("salvage", false, "with --store: show the readable leases of a corrupt store")
 		conn    = addConnFlags(fs)
@@ -75,14 +84,22 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	online := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "store", "json", "salvage":
+		case "store", "json", "salvage", "db", "password-file":
 		default:
 			online = true
 		}
 	})
 	switch {
-	case *store != "" && online:
-		fmt.Fprintf(stderr, "leased leases list: --store reads the store itself, and takes no filter and no control flag\n\n")
+	case (*store != "" || *db != "") && online:
+		fmt.Fprintf(stderr, "leased leases list: --store and --db read the store itself, and take no filter and no control flag\n\n")
+		fs.Usage()
+		return 2
+	case *store != "" && *db != "":
+		fmt.Fprintf(stderr, "leased leases list: --store and --db name two stores: give one\n\n")
+		fs.Usage()
+		return 2
+	case *pwFile != "" && *db == "":
+		fmt.Fprintf(stderr, "leased leases list: --password-file goes with --db\n\n")
 		fs.Usage()
 		return 2
 	case *store == "" && *salvage:
@@ -94,29 +111,13 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return 2
 	}
-	if *store == "" {
+	if *store == "" && *db == "" {
 		return leasesListOnline(ctx, conn, filters, *asJSON, stdout, stderr)
 	}
-	if err := ctx.Err(); err != nil {
-		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
-		return 1
-	}
-	st, err := journal.Open(*store, journal.Options{ReadOnly: true, Salvage: *salvage})
-	if err != nil {
-		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
-		return 1
-	}
-	var leases []lease.Lease
-	st.All(func(l lease.Lease) bool {
-		leases = append(leases, l)
-		return true
-	})
-	st.Close()
-	slices.SortFunc(leases, func(a, b lease.Lease) int { return a.Addr.Compare(b.Addr) })
-
-	if *asJSON {
+	leases, err := readStoreLeases(ctx, *store, *salvage, *db, *pwFile)
+	if err == nil && *asJSON {
 		err = writeLeasesJSON(stdout, leases)
-	} else {
+	} else if err == nil {
 		err = writeLeasesTable(stdout, leases)
 	}
 	if err != nil {
@@ -124,6 +125,47 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
+}
+
+// readStoreLeases reads the leases of the journal in directory dir, or,
+// when db is set, of the PostgreSQL store it names, sorted by address.
+func readStoreLeases(ctx context.Context, dir string, salvage bool, db, pwFile string) ([]lease.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var leases []lease.Lease
+	collect := func(l lease.Lease) bool {
+		leases = append(leases, l)
+		return true
+	}
+	if db != "" {
+		opts := postgres.Options{URL: db}
+		if pwFile != "" {
+			pw, err := postgres.ReadPasswordFile(pwFile)
+			if err != nil {
+				return nil, err
+			}
+			opts.Password = pw
+		}
+		st, err := postgres.Open(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		err = st.Scan(ctx, collect)
+		st.Close()
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		st, err := journal.Open(dir, journal.Options{ReadOnly: true, Salvage: salvage})
+		if err != nil {
+			return nil, err
+		}
+		st.All(collect)
+		st.Close()
+	}
+	slices.SortFunc(leases, func(a, b lease.Lease) int { return a.Addr.Compare(b.Addr) })
+	return leases, nil
 }
 
 // leaseJSON is one line of "leases list --json". Hostname and
