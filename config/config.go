@@ -39,8 +39,13 @@ type Config struct {
 	// wants.
 	ServerID netip.Addr
 
-	// LeaseStore is the directory of the durable lease store.
+	// LeaseStore is the directory of the durable lease store: the
+	// journal's, and with any store the run-time reservations'.
 	LeaseStore string
+
+	// Store says which lease store holds the leases: the journal in
+	// LeaseStore, or a shared database.
+	Store Store
 
 	// CommitDelay lets the lease store, when DHCPREQUESTs come in
 	// concurrently, wait up to this long for more leases before it syncs a
@@ -72,6 +77,28 @@ type Config struct {
 	// the host squatting on the address to be found, short enough that
 	// the pool recovers by itself.
 	DeclineProbation time.Duration
+
+	// RateLimits are the token buckets that requests pass before the
+	// engine sees them; the zero value limits nothing.
+	// DefaultRateLimits by default.
+	RateLimits RateLimits
+
+	// OfferLimit caps the offers each subnet holds for clients without a
+	// reservation or binding of their own, in percent of its pool, so
+	// that a flood of DHCPDISCOVERs from random hardware addresses cannot
+	// hold the whole pool; beyond it, offers are made without setting the
+	// address aside (see package server). 0 or 100 is no limit.
+	// DefaultOfferLimit by default.
+	OfferLimit int
+	// CheckReleaseSource refuses a DHCPRELEASE or DHCPDECLINE that could
+	// not have come from the holder of the lease it names: a direct
+	// DHCPRELEASE must come from the lease's address, a direct
+	// DHCPDECLINE from 0.0.0.0 on the lease's link, a relayed one from a
+	// relay of the lease's subnet, and each with the lease's hardware
+	// address (package server says exactly). True by default
+	// (DefaultCheckReleaseSource); false trusts every such message from
+	// the right client, as servers commonly do.
+	CheckReleaseSource bool
 
 	// PoolStartPercent is where, in each pool, the server begins looking
 	// for a free address to offer: 0 is the first address, 50 the middle.

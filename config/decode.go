@@ -19,9 +19,9 @@ import (
 // documentation.
 var (
 	topKeys = []string{
-		"interfaces", "server-id", "lease-store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
-		"rebinding-time", "offer-hold", "decline-probation", "pool-start-percent", "authoritative",
-		"options", "subnets",
+		"interfaces", "server-id", "lease-store", "store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
+		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "pool-start-percent", "authoritative",
+		"options", "subnets", "rate-limit", "offer-limit",
 	}
 	subnetKeys = []string{
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",

@@ -27,6 +27,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if s, ok := d.text(v, p, "a directory path"); ok {
 				c.LeaseStore = s
 			}
+		case "store":
+			d.store(v, p, &c.Store)
 		case "commit-delay":
 			if t, ok := d.duration(v, p, false); ok {
 				c.CommitDelay = t
@@ -55,6 +57,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if t, ok := d.duration(v, p, false); ok {
 				c.DeclineProbation = t
 			}
+		case "check-release-source":
+			if b, ok := d.boolean(v, p); ok {
+				c.CheckReleaseSource = b
+			}
 		case "pool-start-percent":
 			if n, ok := d.integer(v, p, "a percentage from 0 to 99", 0, 99); ok {
 				c.PoolStartPercent = int(n)
@@ -65,6 +71,12 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			}
 		case "options":
 			c.Defaults.Options = d.options(v, p)
+		case "rate-limit":
+			d.rateLimits(v, p, &c.RateLimits)
+		case "offer-limit":
+			if pct, ok := d.offerLimit(v, p); ok {
+				c.OfferLimit = pct
+			}
 		case "subnets":
 			d.sequence(v, p, "a list of subnets", func(_ int, item *yaml.Node, sp string) {
 				drafts = append(drafts, d.subnet(item, sp))

@@ -18,6 +18,10 @@ const (
 	// declined stays out of the pool. It is short on purpose: see
 	// Config.DeclineProbation.
 	DefaultDeclineProbation = 10 * time.Minute
+	// DefaultCheckReleaseSource is whether DHCPRELEASE and DHCPDECLINE
+	// messages must come from the lease's holder: see
+	// Config.CheckReleaseSource.
+	DefaultCheckReleaseSource = true
 	// DefaultLeaseStore is the directory of the durable lease store.
 	DefaultLeaseStore = "/var/lib/leased"
 	// DefaultCommitDelay is the lease store's commit delay: see
@@ -29,10 +33,41 @@ const (
 	// DefaultReceiveDelay is the pause of a busy reader: see
 	// Config.ReceiveDelay.
 	DefaultReceiveDelay = 100 * time.Microsecond
+	// DefaultStoreType is the lease store backend: the embedded journal.
+	DefaultStoreType = StoreJournal
+	// DefaultStoreCommitTimeout bounds a commit to a shared store.
+	// Clients retransmit after about 4 s: a commit that took longer
+	// would answer a request the client has given up on.
+	DefaultStoreCommitTimeout = 2 * time.Second
+	// MaxStoreCommitTimeout bounds store.commit-timeout.
+	MaxStoreCommitTimeout = time.Minute
+	// DefaultStorePoolSize is the number of connections to a shared
+	// store: one commits, the others read and check its health.
+	DefaultStorePoolSize = 4
+	// MaxStorePoolSize bounds store.pool-size.
+	MaxStorePoolSize = 100
 	// MaxReceiveDelay bounds receive-delay: a pausing reader holds its
 	// thread, and the server's other work on it waits as long.
 	MaxReceiveDelay = time.Millisecond
+	// DefaultOfferLimit is offer-limit, in percent of a subnet's pool.
+	DefaultOfferLimit = 50
 )
+
+// DefaultRateLimits are the rate limits of a server that sets none. They
+// never touch a working network: a client sends a handful of requests a
+// minute and retransmits after seconds, not 10 a second; a relay agent's
+// circuit is a port with a household behind it; a relay agent carries
+// thousands of clients, which after a power cut all come back at once,
+// and at 20,000 requests a second brings 10,000 of them back each second.
+// What they stop is one sender that floods: a client, a port, a relay.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		Client:  Rate{PerSecond: 10, Burst: 40},
+		Circuit: Rate{PerSecond: 200, Burst: 1000},
+		Relay:   Rate{PerSecond: 20000, Burst: 100000},
+		Buckets: 65536,
+	}
+}
 
 // newDefaults returns a configuration that holds every default and
 // nothing else: what a file that sets nothing says, before validation.
@@ -40,12 +75,16 @@ const (
 // set in one place.
 func newDefaults() *Config {
 	return &Config{
-		LeaseStore:       DefaultLeaseStore,
-		CommitDelay:      DefaultCommitDelay,
-		ReceiveDelay:     DefaultReceiveDelay,
-		OfferHold:        DefaultOfferHold,
-		DeclineProbation: DefaultDeclineProbation,
-		Defaults:         SubnetDefaults{LeaseTime: DefaultLeaseTime},
+		LeaseStore:         DefaultLeaseStore,
+		CommitDelay:        DefaultCommitDelay,
+		ReceiveDelay:       DefaultReceiveDelay,
+		OfferHold:          DefaultOfferHold,
+		DeclineProbation:   DefaultDeclineProbation,
+		Defaults:           SubnetDefaults{LeaseTime: DefaultLeaseTime},
+		RateLimits:         DefaultRateLimits(),
+		OfferLimit:         DefaultOfferLimit,
+		CheckReleaseSource: DefaultCheckReleaseSource,
+		Store:              Store{Type: DefaultStoreType, CommitTimeout: DefaultStoreCommitTimeout, PoolSize: DefaultStorePoolSize},
 	}
 }
 

@@ -47,7 +47,7 @@ func TestNewQuickMatchesFile(t *testing.T) {
 		t.Errorf("NewQuick:\n%+v\nthe file:\n%+v", q, f)
 	}
 	if q.OfferHold != DefaultOfferHold || q.DeclineProbation != DefaultDeclineProbation || q.LeaseStore != DefaultLeaseStore ||
-		q.CommitDelay != DefaultCommitDelay || q.ReceiveDelay != DefaultReceiveDelay {
+		q.CommitDelay != DefaultCommitDelay || q.ReceiveDelay != DefaultReceiveDelay || q.CheckReleaseSource != DefaultCheckReleaseSource {
 		t.Errorf("defaults not applied: %+v", q)
 	}
 	if v := q.Subnets[0].Options; len(v) != 3 || v[0].Code != dhcpv4.OptRouter {

@@ -38,6 +38,12 @@ func Load(path string) (*Config, error) {
 // SHA-256 of the bytes it parsed, in hex, so that a running server can
 // show exactly which content is in effect.
 func LoadWithHash(path string) (*Config, string, error) {
+	return LoadChecked(path, nil)
+}
+
+// LoadChecked loads the file at path as LoadWithHash does, and then runs
+// check, when not nil, on the valid configuration, as ParseChecked does.
+func LoadChecked(path string, check Check) (*Config, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
@@ -50,7 +56,7 @@ func LoadWithHash(path string) (*Config, string, error) {
 	if len(data) > MaxFileSize {
 		return nil, "", errors.Join(&Error{File: path, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)})
 	}
-	c, err := Parse(path, data)
+	c, err := ParseChecked(path, data, check)
 	if err != nil {
 		return nil, "", err
 	}
@@ -73,6 +79,14 @@ func LoadWithHash(path string) (*Config, string, error) {
 // one is an error. Aliases (*name) are expanded, up to a bound; merge keys
 // (<<) are not supported.
 func Parse(name string, data []byte) (*Config, error) {
+	return ParseChecked(name, data, nil)
+}
+
+// ParseChecked parses and validates a configuration as Parse does, then,
+// when it is valid and check is not nil, runs check on it: the errors
+// check returns are given the file name and the line of their Path, as
+// those of Validate are, and refuse the configuration.
+func ParseChecked(name string, data []byte, check Check) (*Config, error) {
 	root, perr := readYAML(name, data)
 	if perr != nil {
 		return nil, errors.Join(perr)
@@ -83,6 +97,9 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, joinErrors(d.errs)
 	}
 	errs := c.validate()
+	if len(errs) == 0 && check != nil {
+		errs = check(c)
+	}
 	if len(errs) > 0 {
 		for _, e := range errs {
 			e.File = name

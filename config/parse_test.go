@@ -169,6 +169,9 @@ func TestParseDecodeErrors(t *testing.T) {
 		{"boolean got a string", validHead + lines(
 			"    authoritative: yes",
 		), []string{`t.yaml:5: subnets[0].authoritative: want true or false, got the string "yes"`}},
+		{"check-release-source is a boolean", validHead + lines(
+			"check-release-source: no",
+		), []string{`t.yaml:5: check-release-source: want true or false, got the string "no"`}},
 		{"server-id must be IPv4", lines(
 			"interfaces: [eth0]",
 			"server-id: 2001:db8::1",
@@ -648,6 +651,11 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("ReceiveDelay = %v, want 250µs", c.ReceiveDelay)
 			}
 		}},
+		{"check-release-source off", validHead + "check-release-source: false\n", func(t *testing.T, c *Config) {
+			if c.CheckReleaseSource {
+				t.Error("CheckReleaseSource = true, want false")
+			}
+		}},
 		{"receive-delay off", validHead + "receive-delay: 0\n", func(t *testing.T, c *Config) {
 			if c.ReceiveDelay != 0 {
 				t.Errorf("ReceiveDelay = %v, want 0", c.ReceiveDelay)
@@ -667,6 +675,9 @@ func TestParseAccepts(t *testing.T) {
 			}
 			if c.DeclineProbation != 10*time.Minute {
 				t.Errorf("decline probation default %v, want 10m", c.DeclineProbation)
+			}
+			if !c.CheckReleaseSource {
+				t.Error("check-release-source default false, want true")
 			}
 			if c.ServerID.IsValid() {
 				t.Errorf("ServerID = %v, want the zero Addr (per interface)", c.ServerID)

@@ -24,6 +24,8 @@ import (
 //   - the server identifier, when set, a usable unicast IPv4 address
 //     outside every pool and reservation;
 //   - a lease store path; positive offer hold and decline probation;
+//   - a store of a known type; a postgres one with a connection string;
+//     a commit timeout and pool size within bounds when set;
 //   - lease times positive, in whole seconds and at most dhcpv4.Infinite;
 //     T1 and T2 positive when set, and T1 < T2 < lease time, where an
 //     unset T1 counts as half the lease time and an unset T2 as 7/8 of it
@@ -82,6 +84,7 @@ func (c *Config) validate() []*Error {
 	case strings.ContainsRune(c.LeaseStore, 0):
 		v.add("lease-store", "%q contains a NUL character", clip(c.LeaseStore))
 	}
+	v.store(c.Store)
 	if c.CommitDelay < 0 || c.CommitDelay > MaxCommitDelay {
 		v.add("commit-delay", "must be from 0 to %s, got %s", formatDuration(MaxCommitDelay), formatDuration(c.CommitDelay))
 	}
@@ -91,6 +94,7 @@ func (c *Config) validate() []*Error {
 	if c.OfferHold <= 0 {
 		v.add("offer-hold", "must be positive, got %s", formatDuration(c.OfferHold))
 	}
+	v.limits(c.RateLimits, c.OfferLimit)
 	if c.PoolStartPercent < 0 || c.PoolStartPercent > 99 {
 		v.add("pool-start-percent", "must be from 0 to 99, got %d", c.PoolStartPercent)
 	}

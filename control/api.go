@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"leased/dhcpv4"
 	"leased/lease"
@@ -38,8 +39,16 @@ type Lease struct {
 	// else its hardware type followed by its hardware address.
 	ClientID string `json:"client_id"`
 	// HWAddr is the hardware address, colon-separated hex.
-	HWAddr   string `json:"hw_addr"`
+	HWAddr string `json:"hw_addr"`
+	// Hostname is the host name the client sent (or its reservation
+	// gave). Its control characters are JSON escapes (\u001b, \u007f,
+	// \u009b), as every string of the API's JSON; bytes that are not
+	// UTF-8, which JSON text cannot hold, are U+FFFD here and given
+	// whole by HostnameHex.
 	Hostname string `json:"hostname"`
+	// HostnameHex is the host name's bytes in hex when they are not
+	// UTF-8, and absent otherwise. RawHostname gives the bytes back.
+	HostnameHex string `json:"hostname_hex,omitempty"`
 	// State is offered, bound, released, expired or declined.
 	State string `json:"state"`
 	// Start is when the lease was offered, granted or last changed state;
@@ -50,11 +59,27 @@ type Lease struct {
 
 // leaseOf converts an engine view.
 func leaseOf(v server.LeaseView) Lease {
-	return Lease{
+	l := Lease{
 		Address: v.Addr, Subnet: v.Subnet, ClientID: hex.EncodeToString([]byte(v.ClientID)),
 		HWAddr: v.HW.String(), Hostname: v.Hostname, State: v.State.String(),
 		Start: utc(v.Start), Expiry: utc(v.Expiry),
 	}
+	if !utf8.ValidString(v.Hostname) {
+		l.HostnameHex = hex.EncodeToString([]byte(v.Hostname))
+	}
+	return l
+}
+
+// RawHostname returns the host name as the client sent it: the bytes of
+// HostnameHex when it is set and valid hex, else Hostname. Show it to
+// people through escape.Text.
+func (l Lease) RawHostname() string {
+	if l.HostnameHex != "" {
+		if b, err := hex.DecodeString(l.HostnameHex); err == nil {
+			return string(b)
+		}
+	}
+	return l.Hostname
 }
 
 func utc(t time.Time) time.Time {
@@ -384,6 +409,32 @@ type ConfigStatus struct {
 	Loaded time.Time `json:"loaded,omitzero"`
 	// Subnets is the number of subnets it configures.
 	Subnets int `json:"subnets"`
+	// Changes is what the last reload changed; nil before the first
+	// reload.
+	Changes *ConfigChanges `json:"changes,omitempty"`
+}
+
+// ConfigChanges is what a reload changed: the settings that took effect
+// at once, and those that wait for the next start of the server.
+type ConfigChanges struct {
+	// Applied names the settings, by their key in the file
+	// ("interfaces", "subnets", "lease-time"), whose new values the
+	// reload put in effect.
+	Applied []string `json:"applied"`
+	// RestartNeeded are the settings whose value in the file loaded
+	// differs from the one the server runs with, and which only a
+	// restart puts in effect (such as lease-store and commit-delay).
+	RestartNeeded []SettingChange `json:"restart_needed"`
+}
+
+// SettingChange is a setting whose value in the file is not yet in
+// effect.
+type SettingChange struct {
+	// Key is the setting's key in the file, such as "lease-store".
+	Key string `json:"key"`
+	// Running is the value in effect, and Loaded the one of the file.
+	Running string `json:"running"`
+	Loaded  string `json:"loaded"`
 }
 
 // StoreStatus is the health of the lease store.

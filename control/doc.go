@@ -15,7 +15,9 @@
 //	POST   /v1/reservations              add a run-time reservation (NewReservation)
 //	DELETE /v1/reservations/{addr}       remove a run-time reservation
 //	GET    /v1/pools                     utilisation per subnet and pool
-//	POST   /v1/reload                    reload the configuration file, as SIGHUP does
+//	POST   /v1/reload                    reload the configuration file, as SIGHUP does; the answer's
+//	                                     config.changes says what took effect (applied) and what
+//	                                     waits for a restart (restart_needed)
 //
 // Errors are a JSON object {"error": "..."} with a status that says what
 // kind: 400 a malformed request or filter, 401 a missing or wrong token,

@@ -74,12 +74,13 @@ func MetricsHandler(reg *prometheus.Registry) http.Handler {
 
 // dropReasons are the label values of leased_drops_total. Each names an
 // outcome of the engine (server.Reason) that sends nothing, except
-// "foreign-interface", counted by the sockets, and "malformed", which
-// both count.
+// "foreign-interface" and "rate-limited", counted by the sockets, and
+// "malformed", which both count.
 var dropReasons = []server.Reason{
 	server.ReasonMalformed, server.ReasonUnsupported, server.ReasonNoSubnet, server.ReasonExhausted,
 	server.ReasonNotForUs, server.ReasonOfferWithdrawn, server.ReasonUnknownClient,
-	server.ReasonNoBinding, server.ReasonCommitFailed, server.ReasonNotWritable,
+	server.ReasonNoBinding, server.ReasonCommitFailed, server.ReasonNotWritable, server.ReasonRateLimited,
+	server.ReasonBadGIAddr, server.ReasonWrongSource, server.ReasonChoseOther,
 }
 
 // messageTypeLabel returns the label value of a message type: its RFC

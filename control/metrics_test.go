@@ -61,7 +61,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	packets.SentByType[dhcpv4.Offer] = 3
 	packets.SentByType[dhcpv4.Ack] = 1
 	packets.Outcomes = map[string]uint64{"offer": 3, "ack": 1, "malformed": 1, "pool-exhausted": 2, "not-for-us": 1, "released": 1,
-		"store-not-writable": 5, "ack-kept": 2}
+		"store-not-writable": 5, "ack-kept": 2, "rate-limited": 6, "offer-unheld": 4, "bad-giaddr": 4, "wrong-source": 1}
 	store := lease.StoreStats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, Delayed: 3, WriteErrors: 1,
 		Compactions: 2, CompactionErrors: 0, LogBytes: 1234, LiveRecords: 4, Writable: true,
 		FreeBytes: 3 << 20, SnapshotBytes: 2 << 20}
@@ -98,6 +98,12 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 		`leased_outcomes_total{reason="ack-kept"}`:           2,
 		`leased_outcomes_total{reason="store-not-writable"}`: 5,
 		`leased_drops_total{reason="store-not-writable"}`:    5,
+		`leased_drops_total{reason="rate-limited"}`:          6,
+		`leased_outcomes_total{reason="rate-limited"}`:       6,
+		`leased_outcomes_total{reason="offer-unheld"}`:       4,
+		`leased_drops_total{reason="bad-giaddr"}`:            4,
+		`leased_drops_total{reason="wrong-source"}`:          1,
+		`leased_drops_total{reason="chose-other"}`:           0,
 
 		`leased_leases{state="bound",subnet="198.18.0.0/24"}`:                       2,
 		`leased_leases{state="offered",subnet="198.18.0.0/24"}`:                     1,

@@ -15,6 +15,7 @@ import (
 
 	"leased/config"
 	"leased/dhcpv4"
+	"leased/escape"
 	"leased/lease"
 	"leased/reservations"
 	"leased/server"
@@ -153,11 +154,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// writeJSON writes v with status code.
+// writeJSON writes v with status code. Control characters are JSON
+// escapes, DEL and C1 included, so that the JSON is safe on a terminal.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(escape.JSONWriter(w))
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v) // the client went away: nothing to do

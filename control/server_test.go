@@ -555,7 +555,10 @@ func TestReload(t *testing.T) {
 		msg    string
 	}{
 		{"accepted", func() (ConfigStatus, error) {
-			return ConfigStatus{File: "leased.yaml", SHA256: "def456", Subnets: 2, Loaded: t0}, nil
+			return ConfigStatus{File: "leased.yaml", SHA256: "def456", Subnets: 2, Loaded: t0, Changes: &ConfigChanges{
+				Applied:       []string{"interfaces", "subnets"},
+				RestartNeeded: []SettingChange{{Key: "lease-store", Running: "/var/lib/leased", Loaded: "/srv/leased"}},
+			}}, nil
 		}, 200, ""},
 		{"refused with the validation error", func() (ConfigStatus, error) { return ConfigStatus{}, bad }, 422,
 			"reload refused; the running configuration stays: leased.yaml:7: subnets[0].pools[0]: 198.18.0.9-198.18.0.1 is reversed"},
@@ -577,6 +580,24 @@ func TestReload(t *testing.T) {
 			var r ReloadResult
 			if err := json.Unmarshal(body, &r); err != nil || !r.Reloaded || r.Config.SHA256 != "def456" {
 				t.Errorf("answer %s", body)
+			}
+			// What took effect and what waits for a restart, in JSON.
+			var raw struct {
+				Config struct {
+					Changes struct {
+						Applied       []string            `json:"applied"`
+						RestartNeeded []map[string]string `json:"restart_needed"`
+					} `json:"changes"`
+				} `json:"config"`
+			}
+			if err := json.Unmarshal(body, &raw); err != nil {
+				t.Fatal(err)
+			}
+			ch := raw.Config.Changes
+			if strings.Join(ch.Applied, ",") != "interfaces,subnets" || len(ch.RestartNeeded) != 1 ||
+				ch.RestartNeeded[0]["key"] != "lease-store" || ch.RestartNeeded[0]["running"] != "/var/lib/leased" ||
+				ch.RestartNeeded[0]["loaded"] != "/srv/leased" {
+				t.Errorf("changes in the answer %+v", ch)
 			}
 		})
 	}

@@ -14,7 +14,6 @@ import (
 	"leased/config"
 	"leased/control"
 	"leased/lease"
-	"leased/lease/journal"
 	"leased/netio"
 	"leased/reservations"
 	"leased/server"
@@ -38,6 +37,10 @@ type Options struct {
 	// its goroutines (see netio.Options).
 	Listen              netip.AddrPort
 	Readers, Committers int
+	// SharePort lets the server start while another socket is bound to
+	// the port of Listen (see netio.Options.SharePort); without it, Open
+	// refuses with a *netio.PortInUseError.
+	SharePort bool
 	// Operator says where the control API and the metrics listen.
 	Operator OperatorOptions
 	// DropPrivileges, when not nil, runs once every socket is open and
@@ -70,10 +73,12 @@ type dhcpService interface {
 	Serve(ctx context.Context, h netio.Handler) error
 	Stats() netio.Stats
 	LocalAddr() netip.AddrPort
+	SetInterfaces(names []string)
 	Close() error
 }
 
-// leaseStore is the lease store of a server; *journal.Store is one.
+// leaseStore is the lease store of a server; *journal.Store and
+// *postgres.Store are.
 type leaseStore interface {
 	lease.Store
 	StoreStats() lease.StoreStats
@@ -95,7 +100,8 @@ type Server struct {
 // Open opens what a server needs, in this order: the operator listeners
 // (so that a mistake in their settings stops the server at once), the
 // DHCP sockets, then, after DropPrivileges, the lease store (creating its
-// directory); then it builds the engine and restores the run-time
+// directory, which holds the run-time reservations whatever the store);
+// then it builds the engine and restores the run-time
 // reservations kept beside the store. Errors in the settings are
 // *UsageError values. On error, what was opened is closed again.
 func Open(opts Options) (*Server, error) {
@@ -105,7 +111,7 @@ func Open(opts Options) (*Server, error) {
 		return nil, err
 	}
 	dhcp, err := netio.Listen(netio.Options{Addr: opts.Listen, Interfaces: opts.Config.Interfaces, Readers: opts.Readers,
-		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, Logger: opts.Logger})
+		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, SharePort: opts.SharePort, RateLimits: opts.Config.RateLimits, Logger: opts.Logger})
 	if err != nil {
 		op.close()
 		return nil, err
@@ -124,7 +130,7 @@ func Open(opts Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fail(fmt.Errorf("lease store: %w", err))
 	}
-	st, err := journal.Open(dir, journal.Options{Logger: opts.Logger, Salvage: opts.Salvage, CommitDelay: opts.Config.CommitDelay})
+	st, err := openStore(opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -176,7 +182,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	}
 	started := opts.Clock()
 	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live}
-	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, live, log, opts.Clock)
+	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp}, dhcp}.orEngine(), log, opts.Clock)
 	err = op.build(control.Options{
 		Engine:       live,
 		Version:      opts.Version,
@@ -202,6 +208,21 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	return s, nil
 }
 
+// reconfigurer puts a reloaded configuration in effect: in the engine,
+// then the interfaces served in the DHCP service.
+type reconfigurer struct {
+	engine Reconfigurable
+	dhcp   dhcpService
+}
+
+func (r reconfigurer) Reload(cfg *config.Config) error {
+	if err := r.engine.Reload(cfg); err != nil {
+		return err
+	}
+	r.dhcp.SetInterfaces(cfg.Interfaces)
+	return nil
+}
+
 // Reloader returns the server's Reloader.
 func (s *Server) Reloader() *Reloader { return s.reloader }
 
@@ -218,7 +239,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	var operator sync.WaitGroup
 	s.op.serve(opCtx, &operator, s.log)
 	s.log.Info("serving", "listen", s.dhcp.LocalAddr(), "interfaces", strings.Join(cfg.Interfaces, ","),
-		"subnets", len(cfg.Subnets), "store", cfg.LeaseStore)
+		"subnets", len(cfg.Subnets), "store", s.store.Dir())
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup

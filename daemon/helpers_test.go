@@ -86,6 +86,21 @@ func (e *events) all() []string {
 type fakeDHCP struct {
 	ev      *events
 	serving chan struct{}
+
+	mu     sync.Mutex
+	served []string // as SetInterfaces last set them
+}
+
+func (d *fakeDHCP) SetInterfaces(names []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.served = names
+}
+
+func (d *fakeDHCP) interfaces() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.served
 }
 
 func (d *fakeDHCP) Serve(ctx context.Context, h netio.Handler) error {

@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ type Reconfigurable interface {
 type Reloader struct {
 	src     *Source
 	running *config.Config // as opened at start
+	current *config.Config // in effect
 	live    Reconfigurable
 	log     *slog.Logger
 	clock   func() time.Time
@@ -43,7 +43,7 @@ func NewReloader(src *Source, running *config.Config, sum string, loaded time.Ti
 		clock = time.Now
 	}
 	return &Reloader{
-		src: src, running: running, live: live, log: log, clock: clock,
+		src: src, running: running, current: running, live: live, log: log, clock: clock,
 		status: control.ConfigStatus{File: src.File, SHA256: sum, Loaded: loaded, Subnets: len(running.Subnets)},
 	}
 }
@@ -57,8 +57,11 @@ func (r *Reloader) Status() control.ConfigStatus {
 
 // Reload reads the configuration again and puts it in effect, or refuses
 // it and keeps the running one; by says who asked, for the log. It
-// returns the status of the configuration in effect afterwards. In quick
-// mode it refuses with an error wrapping control.ErrNoReload.
+// returns the status of the configuration in effect afterwards, whose
+// Changes say which settings the reload put in effect and which wait for
+// the next start (the lease store, commit-delay, receive-delay: what was
+// opened at start). In quick mode it refuses with an error wrapping
+// control.ErrNoReload.
 func (r *Reloader) Reload(by string) (control.ConfigStatus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -73,27 +76,13 @@ func (r *Reloader) Reload(by string) (control.ConfigStatus, error) {
 		r.log.Error("reload refused; the running configuration stays", "err", err, "by", by)
 		return r.status, err
 	}
-	r.status = control.ConfigStatus{File: r.src.File, SHA256: sum, Loaded: r.clock(), Subnets: len(next.Subnets)}
-	r.log.Info("configuration reloaded", "file", r.src.File, "subnets", len(next.Subnets), "sha256", sum, "by", by)
-	r.warnAtNextStart(next)
+	ch := configChanges(r.current, next, r.running)
+	r.current = next
+	r.status = control.ConfigStatus{File: r.src.File, SHA256: sum, Loaded: r.clock(), Subnets: len(next.Subnets), Changes: &ch}
+	r.log.Info("configuration reloaded", "file", r.src.File, "subnets", len(next.Subnets), "sha256", sum, "by", by,
+		"applied", strings.Join(ch.Applied, ","))
+	for _, c := range ch.RestartNeeded {
+		r.log.Warn(c.Key+" changed in the file; it takes effect at the next start", "running", c.Running, "loaded", c.Loaded)
+	}
 	return r.status, nil
-}
-
-// warnAtNextStart warns of the settings of next that belong to what was
-// opened at start (the sockets and the store), which a reload does not
-// change.
-func (r *Reloader) warnAtNextStart(next *config.Config) {
-	cur := r.running
-	if !slices.Equal(next.Interfaces, cur.Interfaces) {
-		r.log.Warn("interfaces changed in the file; they take effect at the next start", "running", strings.Join(cur.Interfaces, ","))
-	}
-	if next.LeaseStore != cur.LeaseStore {
-		r.log.Warn("lease-store changed in the file; it takes effect at the next start", "running", cur.LeaseStore)
-	}
-	if next.CommitDelay != cur.CommitDelay && r.src.CommitDelay == nil {
-		r.log.Warn("commit-delay changed in the file; it takes effect at the next start", "running", cur.CommitDelay)
-	}
-	if next.ReceiveDelay != cur.ReceiveDelay && r.src.ReceiveDelay == nil {
-		r.log.Warn("receive-delay changed in the file; it takes effect at the next start", "running", cur.ReceiveDelay)
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -101,31 +102,91 @@ func TestReload(t *testing.T) {
 	})
 }
 
-func TestReloadWarnsOfWhatWaitsForTheNextStart(t *testing.T) {
-	path := writeFile(t, "leased.yaml", configText())
+// TestReloadSaysWhatTookEffectAndWhatWaitsForRestart: the status after a
+// reload names the settings it put in effect, and those whose values in
+// the file wait for the next start, with both values; the log warns of
+// the latter.
+func TestReloadSaysWhatTookEffectAndWhatWaitsForRestart(t *testing.T) {
 	cd := time.Millisecond
-	r, logs := newTestReloader(t, &Source{File: path, CommitDelay: &cd}, &fakeLive{})
-	changed := configText("interfaces: [eth1]", "lease-store: /tmp/elsewhere", "receive-delay: 0s", "commit-delay: 9ms")
-	changed = strings.Replace(changed, "interfaces: [eth0]\n", "", 1)
-	if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Reload("test"); err != nil {
-		t.Fatal(err)
-	}
-	out := logs.String()
-	for _, want := range []string{
-		"interfaces changed in the file; they take effect at the next start",
-		"lease-store changed in the file; it takes effect at the next start",
-		"receive-delay changed in the file; it takes effect at the next start",
+	for _, tc := range []struct {
+		name    string
+		file    string
+		applied []string
+		restart []control.SettingChange
+		warn    []string
+	}{
+		{"nothing changed -> nothing to say", configText(), []string{}, []control.SettingChange{}, nil},
+		{"lease-time and pools -> applied", strings.Replace(configText("lease-time: 2h"), ".199", ".150", 1),
+			[]string{"lease-time", "subnets"}, []control.SettingChange{}, nil},
+		{"interfaces -> applied at once", strings.Replace(configText(), "[eth0]", "[eth0, eth1]", 1),
+			[]string{"interfaces"}, []control.SettingChange{}, nil},
+		{"lease-store and receive-delay -> wait for a restart", configText("lease-store: /tmp/elsewhere", "receive-delay: 0s"),
+			[]string{}, []control.SettingChange{
+				{Key: "lease-store", Running: config.DefaultLeaseStore, Loaded: "/tmp/elsewhere"},
+				{Key: "receive-delay", Running: config.DefaultReceiveDelay.String(), Loaded: "0s"},
+			}, []string{
+				"lease-store changed in the file; it takes effect at the next start",
+				"receive-delay changed in the file; it takes effect at the next start",
+			}},
+		// The command line sets commit-delay: the file's does not apply.
+		{"commit-delay set on the command line -> nothing to say", configText("commit-delay: 9ms"), []string{}, []control.SettingChange{}, nil},
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("no warning %q in:\n%s", want, out)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, "leased.yaml", configText())
+			r, logs := newTestReloader(t, &Source{File: path, CommitDelay: &cd}, &fakeLive{})
+			if r.Status().Changes != nil {
+				t.Errorf("changes before any reload: %+v", r.Status().Changes)
+			}
+			if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := r.Reload("test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Changes == nil {
+				t.Fatal("no changes in the status after a reload")
+			}
+			if !reflect.DeepEqual(st.Changes.Applied, tc.applied) || !reflect.DeepEqual(st.Changes.RestartNeeded, tc.restart) {
+				t.Errorf("changes %+v, want applied %q and restart needed %+v", *st.Changes, tc.applied, tc.restart)
+			}
+			out := logs.String()
+			for _, want := range tc.warn {
+				if !strings.Contains(out, want) {
+					t.Errorf("no warning %q in:\n%s", want, out)
+				}
+			}
+			if len(tc.warn) == 0 && strings.Contains(out, "level=WARN") {
+				t.Errorf("warned:\n%s", out)
+			}
+		})
 	}
-	// commit-delay is set on the command line: the file's does not apply.
-	if strings.Contains(out, "commit-delay changed") {
-		t.Errorf("warned of commit-delay, which the command line sets:\n%s", out)
+}
+
+// TestReloadRestartNeededLastsUntilTheFileIsBack: a setting that waits
+// for a restart stays listed at later reloads, until the file holds the
+// running value again.
+func TestReloadRestartNeededLastsUntilTheFileIsBack(t *testing.T) {
+	path := writeFile(t, "leased.yaml", configText())
+	r, _ := newTestReloader(t, &Source{File: path}, &fakeLive{})
+	for i, step := range []struct {
+		file    string
+		restart int
+	}{
+		{configText("lease-store: /tmp/elsewhere"), 1},
+		{configText("lease-store: /tmp/elsewhere", "lease-time: 2h"), 1},
+		{configText("lease-time: 2h"), 0},
+	} {
+		if err := os.WriteFile(path, []byte(step.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := r.Reload("test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(st.Changes.RestartNeeded); got != step.restart {
+			t.Errorf("reload %d: %d settings wait for a restart (%+v), want %d", i+1, got, st.Changes.RestartNeeded, step.restart)
+		}
 	}
 }
 

@@ -23,6 +23,13 @@ type Source struct {
 	// and receive-delay. The caller checks their bounds
 	// (config.MaxCommitDelay, config.MaxReceiveDelay).
 	CommitDelay, ReceiveDelay *time.Duration
+
+	// Host, when not nil, lists the interfaces of the host, to check the
+	// configuration against at start and at every reload (CheckHost):
+	// an interface that does not exist, or a pool that includes an
+	// address of the host, refuses the configuration. The command sets
+	// it to SystemInterfaces.
+	Host func() ([]HostInterface, error)
 }
 
 // Load returns the configuration with the command-line settings applied
@@ -34,7 +41,11 @@ func (s *Source) Load() (*config.Config, string, error) {
 	)
 	switch {
 	case s.File != "":
-		c, h, err := config.LoadWithHash(s.File)
+		var check config.Check
+		if s.Host != nil {
+			check = CheckHost(s.Host)
+		}
+		c, h, err := config.LoadChecked(s.File, check)
 		if err != nil {
 			return nil, "", err
 		}
@@ -42,6 +53,11 @@ func (s *Source) Load() (*config.Config, string, error) {
 	case s.Quick != nil:
 		c := *s.Quick
 		cfg = &c
+		if s.Host != nil {
+			if err := config.Join(CheckHost(s.Host)(cfg)); err != nil {
+				return nil, "", err
+			}
+		}
 	default:
 		return nil, "", errors.New("daemon: no configuration file and no quick configuration")
 	}

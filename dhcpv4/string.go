@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"leased/escape"
 )
 
 // String formats p on one line for logs and debugging: the message type
@@ -53,10 +55,10 @@ func (p *Packet) String() string {
 		}
 	}
 	if s := p.ServerName(); s != "" {
-		fmt.Fprintf(&b, " sname=%q", s)
+		b.WriteString(" sname=" + quoteText(s))
 	}
 	if s := p.BootFile(); s != "" {
-		fmt.Fprintf(&b, " file=%q", s)
+		b.WriteString(" file=" + quoteText(s))
 	}
 	b.WriteString(" [")
 	for i, c := range p.Options.order {
@@ -75,10 +77,12 @@ func (p *Packet) String() string {
 }
 
 // FormatOption renders an option value readably for its code: addresses
-// dotted and comma-separated, times in seconds, text quoted, the parameter
-// request list as option names, domain search lists and classless routes
-// decoded, relay agent information as its sub-options, and anything else,
-// or any value not encoded as its code requires, as hex.
+// dotted and comma-separated, times in seconds, text quoted with its
+// control characters, spaces and bytes that are not UTF-8 escaped
+// (escape.Text), the parameter request list as option names, domain
+// search lists and classless routes decoded, relay agent information as
+// its sub-options, and anything else, or any value not encoded as its
+// code requires, as hex.
 func FormatOption(c OptionCode, v []byte) string {
 	switch c {
 	case OptSubnetMask, OptRequestedIP, OptServerID, OptBroadcastAddress,
@@ -115,13 +119,13 @@ func FormatOption(c OptionCode, v []byte) string {
 		if cs, err := ParseUserClass(v, nil); err == nil {
 			parts := make([]string, len(cs))
 			for i, c := range cs {
-				parts[i] = strconv.Quote(string(c))
+				parts[i] = quoteText(string(c))
 			}
 			return strings.Join(parts, ",")
 		}
 	case OptHostName, OptDomainName, OptMessage, OptVendorClass, OptRootPath,
 		OptNISDomain, OptTFTPServerName, OptBootfileName:
-		return strconv.Quote(string(v))
+		return quoteText(string(v))
 	case OptParameterRequestList:
 		parts := make([]string, len(v))
 		for i, x := range v {
@@ -130,6 +134,9 @@ func FormatOption(c OptionCode, v []byte) string {
 		return strings.Join(parts, ",")
 	case OptDomainSearch:
 		if names, err := ParseDomainList(v, nil); err == nil {
+			for i, n := range names {
+				names[i] = escape.Text(n)
+			}
 			return strings.Join(names, ",")
 		}
 	case OptClasslessRoutes:
@@ -143,6 +150,11 @@ func FormatOption(c OptionCode, v []byte) string {
 	}
 	return hex.EncodeToString(v)
 }
+
+// quoteText quotes text that a peer sent, for a log line: between double
+// quotes, with control characters, spaces and bytes that are not UTF-8
+// escaped (escape.Text), so that no control character reaches a terminal.
+func quoteText(s string) string { return `"` + escape.Text(s) + `"` }
 
 // relaySubOptionNames names the relay agent information sub-options this
 // package knows.

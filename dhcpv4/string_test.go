@@ -53,6 +53,18 @@ func TestPacketString(t *testing.T) {
 			`DHCPACK xid=0x00000007 htype=6 hops=1 secs=3 yiaddr=198.18.9.10 giaddr=198.18.9.1 sname="srv" file="pxelinux.0" [message-type=DHCPACK server-id=198.18.0.1 lease-time=3600s dns-servers=198.18.0.53,198.18.0.54 relay-agent-info=circuit-id=0007,link-selection=198.18.9.0,sub-9=ff domain-search=golden.test,a.golden.test classless-routes=0.0.0.0/0 via 198.18.9.1 user-class="a","bc" option-224=dead]`,
 		},
 		{
+			"text sent by a peer with control characters escaped",
+			func(p *Packet) {
+				p.Op, p.HType = BootRequest, 1
+				p.SetServerName("s\x1b[2J")
+				p.Options.SetMessageType(Request)
+				p.Options.SetString(OptHostName, "pc\x7f \u009b2J\x9b")
+				p.Options.Set(OptDomainSearch, []byte("\x03a\x1bb\x00"))
+				p.Options.Set(OptUserClass, []byte("\x02\x07\""))
+			},
+			`DHCPREQUEST xid=0x00000000 sname="s\x1b[2J" [message-type=DHCPREQUEST host-name="pc\x7f\x20\u009b2J\x9b" domain-search=a\x1bb user-class="\x07\""]`,
+		},
+		{
 			"BOOTP reply without options",
 			func(p *Packet) {
 				p.Op, p.HType, p.Flags = BootReply, 1, 0x8001

@@ -201,7 +201,12 @@ func TestStoreOnFullDisk(t *testing.T) {
 	const leaseTime = 2 * time.Minute // T1 after the test's end: renewals come when asked
 	pool := mustRange("198.18.0.100", "198.18.0.149")
 	sock := ctlSocketPath(t)
-	args := append(quickArgs(pool, leaseTime), "--control", sock)
+	// Quick mode's settings, but for the client rate limit: the probe
+	// fills the disk with one client's requests, thousands a second.
+	cfg := filepath.Join(t.TempDir(), "leased.yaml")
+	writeFile(t, cfg, fmt.Sprintf("interfaces: [eth0]\nlease-time: %s\nrate-limit: {client: off}\nsubnets:\n  - prefix: 198.18.0.0/24\n    pools: [%s]\n",
+		leaseTime, pool), 0o644)
+	args := []string{"--config", cfg, "--control", sock}
 	srv := startServer(t, srvHost, store, args...)
 
 	holder := newClient(t, udhcpc, hosts[0])

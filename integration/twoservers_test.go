@@ -4,10 +4,14 @@ package integration
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"leased/control"
+	"leased/dhcpv4"
 )
 
 // secondServer is the other DHCP server on the link of TestTwoServers.
@@ -75,10 +79,34 @@ func startOther(t *testing.T, kind secondServer, h *host) {
 	}
 }
 
+// waitNotChosen waits, through the control API on sock, until leased has
+// handled both the DHCPDISCOVER of a client that chose another server and
+// its DHCPREQUEST naming that server, in either order, and returns its
+// status then. Handled in that order, the offer is withdrawn
+// (offer-withdrawn); with the DHCPREQUEST first (two readers, the same
+// millisecond), there is no offer to withdraw (not-for-us) and the
+// DHCPDISCOVER gets none (chose-other).
+func waitNotChosen(t *testing.T, sock string) control.Status {
+	t.Helper()
+	var st control.Status
+	err := waitFor(startWait, "leased to handle the DHCPDISCOVER and the DHCPREQUEST for the other server", func() (bool, error) {
+		st = control.Status{}
+		ctlGet(t, sock, "GET", "/v1/status", "", 200, &st)
+		o := st.Outcomes
+		return o["offer-withdrawn"]+o["not-for-us"] >= 1 && o["offer"]+o["chose-other"] >= 1, nil
+	})
+	if err != nil {
+		t.Fatalf("%v; outcomes %v", err, st.Outcomes)
+	}
+	t.Logf("leased's outcomes: %v", st.Outcomes)
+	return st
+}
+
 // TestTwoServers: two servers answer on one link; the client takes one
 // offer and sends a DHCPREQUEST naming the other server. leased, when not
 // chosen, returns its offered address to the pool at once (RFC 2131 §3.1
-// step 4) instead of holding it for the offer hold: with a pool of one
+// step 4) instead of holding it for the offer hold, and makes no offer
+// when the DHCPREQUEST overtakes the DHCPDISCOVER: with a pool of one
 // address and an offer hold of ten minutes, a second client is offered
 // and gets that address right away.
 func TestTwoServers(t *testing.T) {
@@ -100,7 +128,8 @@ func TestTwoServers(t *testing.T) {
 			otherHost := l.addHost("other", otherPrefix)
 			cfg := filepath.Join(t.TempDir(), "leased.yaml")
 			writeFile(t, cfg, oneSubnetConfig(heldPool, serverAddr, 10*time.Minute), 0o644)
-			srv := startServer(t, leasedHost, newStore(t), "--config", cfg)
+			sock := ctlSocketPath(t)
+			srv := startServer(t, leasedHost, newStore(t), "--config", cfg, "--control", sock)
 			startOther(t, tc.other, otherHost)
 
 			// The first client refuses leased's offer, so takes the other.
@@ -110,14 +139,15 @@ func TestTwoServers(t *testing.T) {
 			if !otherPool.contains(got.addr.Addr()) || got.serverID.String() != otherAddr {
 				t.Fatalf("first client got %v from %v, want an address of %v from %s", got.addr, got.serverID, otherPool, otherAddr)
 			}
-			offers := srv.events("offer", first.host.mac)
-			if len(offers) == 0 || offers[0]["addr"] != heldPool.first.String() {
-				t.Fatalf("leased offered %v to the first client, want %v", offers, heldPool.first)
+			st := waitNotChosen(t, sock)
+			if st.Leases["offered"] != 0 || st.Outcomes["ack"] != 0 {
+				t.Errorf("leased holds %d offers and acknowledged %d requests after the client chose the other server",
+					st.Leases["offered"], st.Outcomes["ack"])
 			}
-			srv.waitRecord(t, 0, map[string]string{"msg": "lease", "event": "offer-withdrawn",
-				"client": first.host.mac, "addr": heldPool.first.String()})
-			if acks := srv.events("ack", first.host.mac); len(acks) != 0 {
-				t.Errorf("leased acknowledged the client that chose the other server: %v", acks)
+			for _, o := range srv.events("offer", first.host.mac) {
+				if o["addr"] != heldPool.first.String() {
+					t.Errorf("leased offered %v to the first client, want %v", o["addr"], heldPool.first)
+				}
 			}
 
 			// The second client refuses the other server's offers: it can
@@ -142,7 +172,8 @@ func TestTwoServers(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "leased.yaml")
 		pool := mustRange("198.18.0.100", "198.18.0.149")
 		writeFile(t, cfg, oneSubnetConfig(pool, serverAddr, 10*time.Minute), 0o644)
-		srv := startServer(t, leasedHost, newStore(t), "--config", cfg)
+		sock := ctlSocketPath(t)
+		srv := startServer(t, leasedHost, newStore(t), "--config", cfg, "--control", sock)
 		startOther(t, otherDnsmasq, otherHost)
 
 		c := newClient(t, udhcpc, l.addHost("client"))
@@ -155,15 +186,42 @@ func TestTwoServers(t *testing.T) {
 			srv.waitRecord(t, 0, map[string]string{"msg": "lease", "event": "ack", "client": c.host.mac, "addr": a.String()})
 		case otherPool.contains(a):
 			t.Logf("udhcpc took dnsmasq's offer of %v", a)
-			offers := srv.events("offer", c.host.mac)
-			if len(offers) == 0 {
-				t.Fatalf("leased made no offer to %s", c.host.mac)
+			if st := waitNotChosen(t, sock); st.Leases["offered"] != 0 {
+				t.Errorf("leased holds %d offers after the client chose dnsmasq", st.Leases["offered"])
 			}
-			srv.waitRecord(t, 0, map[string]string{"msg": "lease", "event": "offer-withdrawn",
-				"client": c.host.mac, "addr": offers[0]["addr"]})
 		default:
 			t.Fatalf("udhcpc got %v, in neither pool", a)
 		}
 		checkOnInterface(t, c, got)
 	})
+}
+
+// TestRequestOvertakesDiscover: a client's DHCPREQUEST naming another
+// server reaches leased before the DHCPDISCOVER of the same exchange (as
+// when two readers take them in the same millisecond; here they are sent
+// in that order, the second once the first is handled). The DHCPDISCOVER
+// gets no offer, and nothing is held.
+func TestRequestOvertakesDiscover(t *testing.T) {
+	l, srvHost, _ := newServerLink(t, 0)
+	sender := l.addHost("sender", "198.18.0.9/24")
+	sock := ctlSocketPath(t)
+	startServer(t, srvHost, newStore(t), append(quickArgs(heldPool, time.Hour), "--control", sock)...)
+	mac := "02:c6:12:00:0e:01"
+	sendUDP(t, sender, serverAddr+":67", hostileBytes(t, dhcpv4.Request, mac, func(p *dhcpv4.Packet) {
+		p.Options.SetAddr(dhcpv4.OptServerID, netip.MustParseAddr(otherAddr))
+		p.Options.SetAddr(dhcpv4.OptRequestedIP, otherPool.first)
+	}))
+	err := waitFor(startWait, "leased to handle the DHCPREQUEST", func() (bool, error) {
+		var st control.Status
+		ctlGet(t, sock, "GET", "/v1/status", "", 200, &st)
+		return st.Outcomes["not-for-us"] == 1, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendUDP(t, sender, serverAddr+":67", hostileBytes(t, dhcpv4.Discover, mac, nil))
+	st := waitNotChosen(t, sock)
+	if st.Outcomes["not-for-us"] != 1 || st.Outcomes["chose-other"] != 1 || st.Outcomes["offer"] != 0 || st.Leases["offered"] != 0 {
+		t.Errorf("outcomes %v, leases %v: want not-for-us and chose-other, no offer", st.Outcomes, st.Leases)
+	}
 }

@@ -18,6 +18,14 @@
 // whether it can commit now offers a Writable method; the server engine
 // asks it, and while it says no, grants nothing that needs a new commit.
 //
+// A store that several servers share (package lease/postgres) adds two
+// things to the contract. Its Commit may refuse a lease whose address
+// another server bound first, with a *ConflictError naming the holder:
+// the engine then does not acknowledge, and learns who holds the
+// address. And it offers Watcher, through which a server learns of the
+// records the other servers commit (with a full resync whenever it may
+// have missed some), to keep its view of the pools current.
+//
 // This package holds no I/O of its own. Memory is a Store that keeps leases
 // in memory only, for tests and for deployments that accept losing leases on
 // restart; the durable store lives in a sub-package.

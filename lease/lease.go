@@ -102,6 +102,15 @@ func (h HardwareAddr) String() string {
 	return net.HardwareAddr(h.Bytes()).String()
 }
 
+// MaxClientBytes is the most bytes that a Lease's ClientID and Hostname
+// may hold together: 65,267, all that the options of the largest DHCP
+// message can carry (a UDP payload of 65,507 bytes less the 240 bytes of
+// the BOOTP header and magic cookie). A client identifier or host name
+// longer than 255 bytes arrives split over several options and is joined
+// (RFC 3396); a store keeps whatever a client can send, so that a client
+// that was offered an address is also acknowledged.
+const MaxClientBytes = 65507 - 240
+
 // Lease is one address binding. It is a value: copying it copies everything
 // except the immutable strings.
 type Lease struct {
@@ -134,10 +143,9 @@ func (l *Lease) Validate() error {
 		return fmt.Errorf("lease %v: invalid state %d", l.Addr, l.State)
 	case l.HW.Len > 16:
 		return fmt.Errorf("lease %v: hardware address length %d > 16", l.Addr, l.HW.Len)
-	case len(l.ClientID) > 255:
-		return fmt.Errorf("lease %v: client identifier of %d bytes > 255", l.Addr, len(l.ClientID))
-	case len(l.Hostname) > 255:
-		return fmt.Errorf("lease %v: host name of %d bytes > 255", l.Addr, len(l.Hostname))
+	case len(l.ClientID)+len(l.Hostname) > MaxClientBytes:
+		return fmt.Errorf("lease %v: client identifier of %d bytes and host name of %d bytes together > %d",
+			l.Addr, len(l.ClientID), len(l.Hostname), MaxClientBytes)
 	}
 	return nil
 }

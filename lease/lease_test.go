@@ -71,11 +71,31 @@ func TestValidate(t *testing.T) {
 		{"IPv6 address", func(l *Lease) { l.Addr = netip.MustParseAddr("2001:db8::1") }},
 		{"zero state", func(l *Lease) { l.State = 0 }},
 		{"hardware address over 16 bytes", func(l *Lease) { l.HW.Len = 17 }},
-		{"client id over 255 bytes", func(l *Lease) { l.ClientID = string(make([]byte, 256)) }},
-		{"host name over 255 bytes", func(l *Lease) { l.Hostname = string(make([]byte, 256)) }},
+		{"client id over MaxClientBytes", func(l *Lease) { l.ClientID = string(make([]byte, MaxClientBytes+1)) }},
+		{"host name over MaxClientBytes", func(l *Lease) { l.Hostname = string(make([]byte, MaxClientBytes+1)) }},
+		{"client id and host name together over MaxClientBytes", func(l *Lease) {
+			l.ClientID = string(make([]byte, MaxClientBytes/2+1))
+			l.Hostname = string(make([]byte, MaxClientBytes/2+1))
+		}},
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	// RFC 3396: an option longer than 255 bytes is split and joined, so a
+	// store must take what one DHCP message can carry.
+	for _, tc := range []struct {
+		name         string
+		id, hostname int
+	}{
+		{"RFC3396 client id of 300 bytes", 300, 0},
+		{"RFC3396 host name of 300 bytes", 0, 300},
+		{"client id and host name of MaxClientBytes together", MaxClientBytes - 1000, 1000},
+	} {
+		l := ok
+		l.ClientID, l.Hostname = string(make([]byte, tc.id)), string(make([]byte, tc.hostname))
+		if err := l.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
 	}
 	for _, tc := range tests {
 		l := ok

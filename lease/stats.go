@@ -16,6 +16,16 @@ type StoreStats struct {
 	Delayed       uint64 // batches held back to gather more commits
 	WriteErrors   uint64 // failed writes and syncs, and failed attempts to repair them
 
+	// Conflicts are Commit calls refused with a *ConflictError, Refused
+	// those refused at once because too many calls were waiting, and
+	// TimedOut those that waited longer than the store's commit timeout
+	// (a shared store's). Reconnects counts the store's returns to
+	// service after its database became unreachable.
+	Conflicts  uint64
+	Refused    uint64
+	TimedOut   uint64
+	Reconnects uint64
+
 	Compactions      uint64 // snapshots installed, by compaction or repair
 	CompactionErrors uint64 // compactions that failed (commits went on)
 

@@ -23,6 +23,14 @@
 // is counted, and the error log says it at most once a second, with the
 // number since its last line.
 //
+// Before the engine sees a request, it passes the rate limits
+// (Options.RateLimits, SetRateLimits): token buckets per relay agent, per
+// relay agent circuit (option 82 circuit-id, RFC 3046) and per client, in
+// tables of fixed size (package ratelimit), so that a flood of new
+// hardware addresses costs no memory and no allocation. What is over is
+// dropped, counted as server.ReasonRateLimited, and summed up in one log
+// line a second.
+//
 // Not here: protocol decisions (package server), the wire format (package
 // dhcpv4), and sockets, frames and batches (package udp4). The batched
 // sockets are Linux's: on other systems Listen returns udp4's error.

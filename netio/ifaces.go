@@ -25,8 +25,9 @@ type ifaceTable struct {
 }
 
 type ifaceSnapshot struct {
-	at time.Time
-	by map[int]*ifaceInfo
+	at    time.Time
+	by    map[int]*ifaceInfo
+	local []netip.Addr // the IPv4 addresses of every interface
 }
 
 func newIfaceTable(now func() time.Time) *ifaceTable {
@@ -45,6 +46,10 @@ func (t *ifaceTable) lookup(i int) *ifaceInfo {
 	t.refresh()
 	return t.snap.Load().by[i]
 }
+
+// local returns the IPv4 addresses of every interface, as of the last
+// refresh. The slice is shared: do not change it.
+func (t *ifaceTable) local() []netip.Addr { return t.snap.Load().local }
 
 func (t *ifaceTable) refresh() {
 	t.mu.Lock()
@@ -73,6 +78,7 @@ func (t *ifaceTable) refresh() {
 				}
 				ones, _ := ipn.Mask.Size()
 				info.addrs = append(info.addrs, netip.PrefixFrom(ip, ones))
+				snap.local = append(snap.local, ip)
 			}
 			snap.by[ifc.Index] = info
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"leased/config"
 	"leased/dhcpv4"
+	"leased/escape"
 	"leased/server"
 	"leased/udp4"
 )
@@ -31,7 +33,9 @@ type Options struct {
 	Addr netip.AddrPort
 	// Interfaces names the interfaces whose directly connected clients
 	// (giaddr zero) are served. Empty means every interface. Relayed
-	// requests are accepted on any interface.
+	// requests are accepted on any interface, and so are a client's
+	// DHCPREQUEST and DHCPRELEASE unicast from its address (ciaddr) to
+	// one of the host's: a routed client renewing or releasing.
 	Interfaces []string
 	// Readers is the number of goroutines reading the socket. They answer
 	// DISCOVER and INFORM themselves and pass every other request, which
@@ -64,6 +68,17 @@ type Options struct {
 	// Clock is the time source for rate limits and caches; default
 	// time.Now.
 	Clock func() time.Time
+	// SharePort lets the server start while another socket of this
+	// network namespace is bound to its port (SO_REUSEADDR allows it): a
+	// second DHCP server on the port, each answering the other's clients.
+	// Without it, Listen refuses with a *PortInUseError naming the
+	// processes holding the port.
+	SharePort bool
+	// RateLimits are the token buckets a request must pass, per relay
+	// agent, relay agent circuit and client, before the engine sees it;
+	// a request refused is dropped and counted as server.ReasonRateLimited.
+	// The zero value limits nothing.
+	RateLimits config.RateLimits
 	// ClientPort and RelayPort are the destination ports of replies to
 	// clients (default 68) and to relay agents (default 67). Tests and
 	// load generators that cannot bind privileged ports change them.
@@ -74,14 +89,15 @@ type Options struct {
 type Stats struct {
 	Received   uint64 // datagrams read
 	Malformed  uint64 // dropped: not a parseable DHCP message
-	Foreign    uint64 // dropped: direct request on an interface not served
+	Foreign    uint64 // dropped: direct request on an interface not served (unicastFromClient aside)
 	Replies    uint64 // replies sent
 	SendErrors uint64 // replies that failed to send
 	Pauses     uint64 // reads put off for Options.ReceiveDelay
 	// ByType counts received requests and sent replies by message type.
 	ReceivedByType [dhcpv4.ForceRenew + 1]uint64
 	SentByType     [dhcpv4.ForceRenew + 1]uint64
-	// Outcomes counts the engine's outcomes by reason.
+	// Outcomes counts the engine's outcomes by reason, and the requests
+	// the rate limits dropped before the engine ("rate-limited").
 	Outcomes map[string]uint64
 }
 
@@ -90,7 +106,8 @@ type Server struct {
 	opts   Options
 	ep     *udp4.Endpoint
 	ifaces *ifaceTable
-	served map[string]bool
+	served atomic.Pointer[map[string]bool] // nil: every interface
+	limits atomic.Pointer[limiter]         // nil: no rate limits
 	log    *slog.Logger
 
 	received, malformed, foreign, replies, sendErrors atomic.Uint64
@@ -161,13 +178,31 @@ func Listen(opts Options) (*Server, error) {
 
 		commitFailures: logSummary{every: time.Second},
 	}
-	if len(opts.Interfaces) > 0 {
-		s.served = make(map[string]bool)
-		for _, n := range opts.Interfaces {
-			s.served[n] = true
+	s.limits.Store(newLimiter(opts.RateLimits))
+	s.SetInterfaces(opts.Interfaces)
+	if !opts.SharePort && opts.Addr.Port() != 0 {
+		if err := checkPortAlone(ep, opts.Interfaces, log); err != nil {
+			ep.Close()
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// SetInterfaces changes the interfaces whose directly connected clients
+// are served, as Options.Interfaces names them; empty means every
+// interface. Requests already read are judged by the interfaces of when
+// they were read.
+func (s *Server) SetInterfaces(names []string) {
+	if len(names) == 0 {
+		s.served.Store(nil)
+		return
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	s.served.Store(&m)
 }
 
 // LocalAddr returns the address the server listens on.
@@ -210,6 +245,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 				return
 			case <-summaries.C:
 				s.flushCommitFailures(work)
+				s.logRateLimited(work)
 			}
 		}
 	}()
@@ -237,6 +273,7 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	if n, err := s.commitFailures.drain(); n > 0 {
 		s.logCommitFailures(work, n, err) // what is left
 	}
+	s.logRateLimited(work)
 	return nil
 }
 
@@ -387,8 +424,8 @@ func (s *Server) sender(out *outbox) {
 }
 
 // accept parses a datagram into w.req and works out where it arrived. It
-// reports false for a datagram that is dropped: malformed, or a direct
-// request on an interface not served.
+// reports false for a datagram that is dropped: malformed, a direct
+// request on an interface not served, or one over its rate limits.
 func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (server.Arrival, bool) {
 	s.received.Add(1)
 	if err := dhcpv4.Parse(d.Data, &w.req); err != nil {
@@ -399,18 +436,35 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	if info := s.ifaces.lookup(d.IfIndex); info != nil {
 		in.IfName, in.IfAddrs = info.name, info.addrs
 	}
+	in.Local = s.ifaces.local()
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
-	if !relayed && s.served != nil && !s.served[in.IfName] {
+	if served := s.served.Load(); !relayed && served != nil && !(*served)[in.IfName] && !unicastFromClient(&w.req, &in) {
 		s.foreign.Add(1)
 		return server.Arrival{}, false
 	}
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
 		s.receivedByType[t].Add(1)
 	}
+	if l := s.limits.Load(); l != nil && !l.allow(&w.req, s.opts.Clock()) {
+		s.outcomes[server.ReasonRateLimited].Add(1)
+		return server.Arrival{}, false
+	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("received", "if", in.IfName, "src", in.Src, "packet", w.req.String())
 	}
 	return in, true
+}
+
+// unicastFromClient reports whether req, which arrived as in, is a
+// DHCPREQUEST or DHCPRELEASE of a client with an address (ciaddr) unicast
+// to one of this host's addresses: a renewal or a release, which may come
+// routed (through a relay's network, on an interface not served) as
+// relayed requests do.
+func unicastFromClient(req *dhcpv4.Packet, in *server.Arrival) bool {
+	if t := req.MessageType(); (t != dhcpv4.Request && t != dhcpv4.Release) || !isSet(req.CIAddr) {
+		return false
+	}
+	return slices.Contains(in.Local, in.Dst)
 }
 
 // handle asks the engine about w.req and queues its reply.
@@ -571,7 +625,7 @@ func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.
 	level := slog.LevelDebug
 	switch out.Reason {
 	case server.ReasonAck, server.ReasonAckKept, server.ReasonNakAddress, server.ReasonNakNetwork, server.ReasonNakUnknown,
-		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted:
+		server.ReasonReleased, server.ReasonDeclined, server.ReasonExhausted, server.ReasonWrongSource:
 		level = slog.LevelInfo
 	case server.ReasonCommitFailed:
 		// Every refusal is counted; the error log says it at most once
@@ -597,6 +651,10 @@ func (s *Server) logOutcome(ctx context.Context, req *dhcpv4.Packet, in *server.
 	}
 	if isSet(req.GIAddr) {
 		attrs = append(attrs, slog.String("relay", req.GIAddr.String()))
+	}
+	if h, ok := req.Options.Get(dhcpv4.OptHostName); ok && len(h) > 0 {
+		// The client's bytes: escaped, as everywhere they are shown.
+		attrs = append(attrs, slog.String("hostname", escape.Text(string(h))))
 	}
 	if out.Err != nil {
 		attrs = append(attrs, slog.String("err", out.Err.Error()))

@@ -75,7 +75,7 @@ func (e *Engine) ForceRelease(ctx context.Context, a netip.Addr) (LeaseView, err
 		s.freeAddr(a)
 		rec = lease.Lease{Addr: a, State: lease.Free}
 	} else {
-		b.state = stReleased
+		s.setState(b, stReleased)
 		b.expiry = now
 		b.gen = s.nextGen()
 		s.freeAddr(a)

@@ -18,6 +18,15 @@
 // requested address if valid and free, then a free address from the pool
 // (package alloc chooses, preferring addresses not recently used).
 //
+// The offers a subnet holds for clients it knows nothing of are capped
+// (config.Config.OfferLimit, offers.go): beyond the cap, such a client is
+// offered a free address that is not set aside (ReasonOfferUnheld), which
+// §4.3.1 allows, so that a flood of DHCPDISCOVERs from random hardware
+// addresses cannot hold the pool while new clients still get addresses.
+// Rate limits are applied before the engine (package netio); the reason
+// they drop with, ReasonRateLimited, is the engine's so that every drop is
+// counted by one list.
+//
 // Every acknowledged lease is committed to the lease.Store before Handle
 // returns: when the commit fails, the engine does not acknowledge. No lock
 // is held across the commit, and each subnet has its own lock, so different
@@ -36,6 +45,27 @@
 // picks a server that can commit, and its DHCPREQUEST gets what a failed
 // commit gets, silence; both are counted as ReasonNotWritable. NAKs,
 // which promise nothing, are sent as ever.
+//
+// What the engine sees of the sender is checked where a reply or a change
+// of state could be abused. A relayed request whose giaddr is no unicast
+// relay address (a network or broadcast address of a subnet served, this
+// network, loopback, multicast, the reserved 240/4 or an address of this
+// host) is dropped as ReasonBadGIAddr: its reply would go there, port 67,
+// and make the server a reflector. With Config.CheckReleaseSource, a
+// DHCPRELEASE or DHCPDECLINE that the lease's holder could not have sent
+// is dropped as ReasonWrongSource (guard.go has the rules: a direct
+// DHCPRELEASE from the lease's address, a direct DHCPDECLINE from 0.0.0.0
+// on the lease's link, a relayed one from a relay of the lease's subnet,
+// each with the lease's hardware address).
+//
+// A DHCPREQUEST that names another server may be handled before the
+// DHCPDISCOVER of the same exchange, when two readers take them at once:
+// there is no offer to withdraw yet. Each subnet remembers such clients
+// for ten seconds (at most 1,024, oldest forgotten first, by a hash of
+// the client key) with the xid, and a DHCPDISCOVER of the same client and
+// xid then gets no offer (ReasonChoseOther) rather than an offer that
+// would hold an address for nobody; a new xid is a new exchange and is
+// answered (chosen.go).
 //
 // Time comes from the clock passed to New; the engine sleeps on nothing and
 // starts no goroutines. Expired leases, lapsed offers and declined

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"sync"
 	"time"
@@ -28,6 +29,14 @@ type Arrival struct {
 	// Dst is the destination address of the datagram: a broadcast address,
 	// or one of ours when it was unicast (a renewal or a relay).
 	Dst netip.Addr
+	// SrcHW is the source hardware address of the frame the request came
+	// in, when the reader saw the frame; Len is 0 when it did not (a UDP
+	// socket does not show it). The release source check compares it
+	// with the lease's.
+	SrcHW lease.HardwareAddr
+	// Local are the IPv4 addresses of this host, on every interface, when
+	// known: a relay agent address (giaddr) among them is refused.
+	Local []netip.Addr
 }
 
 // unicast reports whether the datagram was sent to one of our addresses
@@ -56,6 +65,8 @@ type Engine struct {
 	serverID         netip.Addr
 	offerHold        time.Duration
 	declineProbation time.Duration
+	checkSource      bool         // cfg.CheckReleaseSource (guard.go)
+	seed             maphash.Seed // of the client keys remembered in subnet.chosen
 	subnets          []*subnet
 	records          sync.Pool // of *[2]lease.Lease, the records of one commit
 }
@@ -73,6 +84,8 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		serverID:         cfg.ServerID,
 		offerHold:        cfg.OfferHold,
 		declineProbation: cfg.DeclineProbation,
+		checkSource:      cfg.CheckReleaseSource,
+		seed:             maphash.MakeSeed(),
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
 	if w, ok := store.(writability); ok {
@@ -88,6 +101,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		if err != nil {
 			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
 		}
+		s.setOfferLimit(cfg.OfferLimit)
 		s.pool.startAt(cfg.PoolStartPercent)
 		e.subnets = append(e.subnets, s)
 	}
@@ -218,6 +232,12 @@ func (e *Engine) Handle(ctx context.Context, req *dhcpv4.Packet, in Arrival, rep
 		out.Reason = ReasonMalformed
 		return out
 	}
+	if isSet(req.GIAddr) && !e.plausibleRelay(req.GIAddr, &in) {
+		// A reply would go to giaddr, port 67: never let it be a
+		// broadcast, a multicast group or ourselves.
+		out.Reason = ReasonBadGIAddr
+		return out
+	}
 	var kbuf [keyBufLen]byte
 	key := clientKey(req, &kbuf)
 	switch out.Type {
@@ -267,6 +287,11 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		// Offer only what needs no new commitment, so that the client
 		// picks a server that can commit.
 		s.mu.Lock()
+		if e.choseOther(s, key, req, now) {
+			s.mu.Unlock()
+			out.Reason = ReasonChoseOther
+			return
+		}
 		addr, res, left, ok := s.keptOffer(key, req, now)
 		s.mu.Unlock()
 		if !ok {
@@ -278,16 +303,21 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		return
 	}
 	s.mu.Lock()
+	if e.choseOther(s, key, req, now) {
+		s.mu.Unlock()
+		out.Reason = ReasonChoseOther
+		return
+	}
 	addr, res, ok := s.choose(key, req, now)
 	if !ok {
 		s.mu.Unlock()
 		out.Reason = ReasonExhausted
 		return
 	}
-	s.offer(addr, key, req, now, now.Add(e.offerHold))
+	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())
-	out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
+	out.Action, out.Reason, out.Addr = Reply, reason, addr
 }
 
 func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcpv4.Packet, out *Outcome) {
@@ -311,6 +341,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 			// pool at once (RFC 2131 §3.1 step 4).
 			s.mu.Lock()
 			withdrawn := s.withdraw(key)
+			// Its DISCOVER may not have been handled yet (another
+			// reader has it): remember, so that it gets no offer.
+			s.chosen.note(maphash.Bytes(e.seed, key), req.XID, now)
 			s.mu.Unlock()
 			out.Reason = ReasonNotForUs
 			if withdrawn.IsValid() {
@@ -426,8 +459,17 @@ func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	if s == nil {
 		return
 	}
+	if e.checkSource && !e.declineFromClient(req, in, s, addr) {
+		out.Reason = ReasonWrongSource
+		return
+	}
 	now := e.clock()
 	s.mu.Lock()
+	if e.checkSource && !s.sentByHolder(addr, key, req, in) {
+		s.mu.Unlock()
+		out.Reason = ReasonWrongSource
+		return
+	}
 	rec, ok := s.markDeclined(addr, key, now, now.Add(e.declineProbation))
 	s.mu.Unlock()
 	if !ok {
@@ -466,8 +508,17 @@ func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	if s == nil {
 		return
 	}
+	if e.checkSource && !e.releaseFromClient(req, in, s) {
+		out.Reason = ReasonWrongSource
+		return
+	}
 	now := e.clock()
 	s.mu.Lock()
+	if e.checkSource && !s.sentByHolder(addr, key, req, in) {
+		s.mu.Unlock()
+		out.Reason = ReasonWrongSource
+		return
+	}
 	rec, ok := s.markReleased(addr, key, now)
 	s.mu.Unlock()
 	if !ok {

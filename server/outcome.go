@@ -32,6 +32,7 @@ const (
 	ReasonNakAddress  // NAK: the requested address is not the client's
 	ReasonNakNetwork  // NAK: the requested address is on the wrong network
 	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
+	ReasonOfferUnheld // DISCOVER answered with an OFFER of an address not set aside: the subnet holds as many offers as it may
 	ReasonNakConflict // NAK: another server sharing the lease store holds the address
 
 	// Silences.
@@ -47,6 +48,10 @@ const (
 	ReasonNoBinding      // RELEASE or DECLINE for an address the client does not hold
 	ReasonCommitFailed   // the lease store failed: no acknowledgement
 	ReasonNotWritable    // the lease store cannot commit, and the answer would need a new commitment
+	ReasonRateLimited    // dropped before the engine: the client or its relay agent sent more than its rate limit
+	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
+	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
+	ReasonChoseOther     // DISCOVER of an exchange in which the client already chose another server
 	reasonCount
 )
 
@@ -59,6 +64,7 @@ var reasonNames = [...]string{
 	ReasonNakAddress:     "nak-address",
 	ReasonNakNetwork:     "nak-network",
 	ReasonNakUnknown:     "nak-unknown",
+	ReasonOfferUnheld:    "offer-unheld",
 	ReasonNakConflict:    "nak-conflict",
 	ReasonMalformed:      "malformed",
 	ReasonUnsupported:    "unsupported",
@@ -72,6 +78,10 @@ var reasonNames = [...]string{
 	ReasonNoBinding:      "no-binding",
 	ReasonCommitFailed:   "commit-failed",
 	ReasonNotWritable:    "store-not-writable",
+	ReasonRateLimited:    "rate-limited",
+	ReasonBadGIAddr:      "bad-giaddr",
+	ReasonWrongSource:    "wrong-source",
+	ReasonChoseOther:     "chose-other",
 }
 
 // String returns the reason's token ("pool-exhausted").

@@ -77,6 +77,10 @@ type subnet struct {
 	byClient map[string]*binding // the client's current or latest binding
 	timers   expiryHeap
 	gen      uint64
+	// offers is the number of bindings in state stOffered; maxOffers
+	// caps it for clients without a binding (offers.go), 0: no cap.
+	offers, maxOffers int
+	chosen            choices // clients that chose another server (chosen.go)
 }
 
 func newSubnet(c *config.Subnet) (*subnet, error) {
@@ -191,6 +195,7 @@ func (s *subnet) freeAddr(a netip.Addr) {
 func (s *subnet) forget(b *binding) {
 	if s.bindings[b.addr] == b {
 		delete(s.bindings, b.addr)
+		s.countOffers(b.state, 0)
 	}
 	if s.byClient[b.client] == b {
 		delete(s.byClient, b.client)
@@ -299,7 +304,7 @@ func (s *subnet) offer(a netip.Addr, key []byte, req *dhcpv4.Packet, now, hold t
 		return // its current lease: nothing to hold
 	}
 	b := s.claim(a, key, req)
-	b.state = stOffered
+	s.setState(b, stOffered)
 	b.start = now
 	b.expiry = hold
 	b.gen = s.nextGen()
@@ -420,7 +425,7 @@ func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv
 	if b.state != stBound {
 		b.durable = time.Time{} // what is stored is not a bound lease of the client's
 	}
-	b.state = stBound
+	s.setState(b, stBound)
 	b.start = now
 	b.expiry = expiry
 	if res != nil && res.hostname != "" {
@@ -503,8 +508,9 @@ func (s *subnet) rollback(t rollbackToken) {
 		s.freeAddr(b.addr)
 		return
 	}
-	queued := b.timerAt
+	queued, was := b.timerAt, b.state
 	*b = t.prev
+	s.countOffers(was, b.state)
 	b.timerAt = queued // the heap holds the timer of now, not of then
 	b.gen = s.nextGen()
 	if b.state.active() {
@@ -528,7 +534,7 @@ func (s *subnet) markDeclined(a netip.Addr, key []byte, now, until time.Time) (l
 	if b == nil || b.client != string(key) || !s.refresh(b, now) || (b.state != stOffered && b.state != stBound) {
 		return lease.Lease{}, false
 	}
-	b.state = stDeclined
+	s.setState(b, stDeclined)
 	b.start = now
 	b.expiry = until
 	b.gen = s.nextGen()

@@ -23,6 +23,9 @@
 //     IP_PKTINFO control messages; in steady state neither allocates.
 //   - Pacer and Pause: the receive delay, by which a busy reader pauses to
 //     read several datagrams per wake-up.
+//   - PortHolders: the other sockets bound to a port and the processes
+//     holding them (from /proc), so that a second server on port 67,
+//     which SO_REUSEADDR lets bind, can refuse to start.
 //   - ServerPort and ClientPort: the ports of DHCP (RFC 2131 §4.1).
 //
 // Not here: DHCP itself (package dhcpv4 encodes and decodes messages and

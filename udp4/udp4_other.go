@@ -67,3 +67,17 @@ func (l *LinkSender) Close() error { return nil }
 
 // Pause sleeps for d.
 func Pause(d time.Duration) { time.Sleep(d) }
+
+// PortHolder is a UDP socket bound to a port and a process that holds it.
+type PortHolder struct {
+	Addr    netip.AddrPort
+	Inode   uint64
+	PID     int
+	Command string
+}
+
+// String describes h for messages.
+func (h PortHolder) String() string { return "another process" }
+
+// PortHolders returns nothing but errUnsupported outside Linux.
+func PortHolders(netip.AddrPort, *net.UDPConn) ([]PortHolder, error) { return nil, errUnsupported }

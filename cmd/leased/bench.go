@@ -28,6 +28,11 @@ The server replies to the relay agent address (--giaddr, by default the
 address of --local) on port 67, so the default --local needs root or
 CAP_NET_BIND_SERVICE.
 
+With --flood, it sends DISCOVERs from random hardware addresses, a new
+one for each, as fast as the socket takes them (or at --rate), and takes
+nothing it is offered: the flood that drains a pool, to test a server's
+rate limits and offer limit (--clients and --outstanding do not apply).
+
 With --rate, exchanges start at that rate whatever the server does (open
 loop, like perfdhcp -r). Without it, --outstanding exchanges are kept in
 flight (closed loop), which finds the server's ceiling. A progress line
@@ -48,7 +53,7 @@ type benchFlags struct {
 	rate                           float64
 	duration, timeout, progress    time.Duration
 	count                          uint64
-	discoverOnly, asJSON           bool
+	discoverOnly, asJSON, flood    bool
 }
 
 // newBenchFlags returns the flag set of "leased bench", writing its usage
@@ -68,6 +73,7 @@ func newBenchFlags(stderr io.Writer) *benchFlags {
 	fs.DurationVar(&f.timeout, "timeout", loadgen.DefaultTimeout, "an OFFER or ACK later than this `delay` loses its exchange")
 	fs.IntVar(&f.batch, "batch", loadgen.DefaultBatch, "datagrams per system call, a `number` from 1 to 1024")
 	fs.BoolVar(&f.discoverOnly, "discover-only", false, "stop each exchange at the OFFER (two-way, like perfdhcp -i)")
+	fs.BoolVar(&f.flood, "flood", false, "send DISCOVERs from random hardware addresses, a new one each, as fast as possible (or at --rate), taking nothing: a flood, to test a server's defences")
 	fs.DurationVar(&f.progress, "progress", time.Second, "`interval` of the progress line on stderr; 0: none")
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object")
 	return f
@@ -88,6 +94,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfg, err := f.config()
 	if err != nil {
 		return failf(stderr, 2, "leased bench: %v", err)
+	}
+	if f.flood {
+		return floodCommand(ctx, cfg, stdout, stderr, f.asJSON)
 	}
 	var mu sync.Mutex // Progress runs on its own goroutine
 	if f.progress > 0 {

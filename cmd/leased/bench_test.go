@@ -215,3 +215,22 @@ func TestParseHostPort(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchFlood: --flood sends --count DISCOVERs and reports them.
+func TestBenchFlood(t *testing.T) {
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Skipf("cannot listen on loopback: %v", err)
+	}
+	defer sink.Close()
+	var stdout, stderr bytes.Buffer
+	code := benchCommand(context.Background(), []string{"--flood", "--server", sink.LocalAddr().String(), "--local", "127.0.0.1:0",
+		"--count", "50", "--duration", "0", "--timeout", "10ms", "--json"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var sum struct{ Sent, Offers uint64 }
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil || sum.Sent != 50 {
+		t.Errorf("summary %q (%v), want 50 sent", stdout.String(), err)
+	}
+}

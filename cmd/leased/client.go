@@ -20,6 +20,7 @@ import (
 	"leased/client"
 	"leased/client/link"
 	"leased/dhcpv4"
+	"leased/escape"
 )
 
 const clientUsage = `usage: leased client -i IFACE [flags]
@@ -363,7 +364,7 @@ func clientOnce(ctx context.Context, f *clientFlags, r *client.Runner, saved *cl
 		}
 		return failf(stderr, 1, "leased client: %v", err)
 	}
-	if err := json.NewEncoder(stdout).Encode(r.Machine.Lease()); err != nil {
+	if err := json.NewEncoder(escape.JSONWriter(stdout)).Encode(r.Machine.Lease()); err != nil {
 		return failf(stderr, 1, "leased client: %v", err)
 	}
 	return 0

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"leased/control"
+	"leased/escape"
 	"leased/reservations"
 )
 
@@ -120,7 +121,7 @@ func (c *ctlCommand) client() (*control.Client, int, bool) {
 
 // printJSON writes v as one line of JSON.
 func (c *ctlCommand) printJSON(v any) int {
-	enc := json.NewEncoder(c.stdout)
+	enc := json.NewEncoder(escape.JSONWriter(c.stdout))
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return c.fail(err)
@@ -278,7 +279,7 @@ func leasesListOnline(ctx context.Context, conn *connFlags, qf *leaseQueryFlags,
 		return fail(1, err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(escape.JSONWriter(stdout))
 		enc.SetEscapeHTML(false)
 		for _, l := range leases {
 			if err := enc.Encode(l); err != nil {
@@ -300,7 +301,7 @@ func writeAPILeasesTable(w io.Writer, leases []control.Lease) error {
 	fmt.Fprintln(tw, "ADDRESS\tCLIENT-ID\tHW-ADDR\tHOSTNAME\tSTATE\tEXPIRY")
 	for _, l := range leases {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Address, orDash(l.ClientID), orDash(l.HWAddr),
-			orDash(printable(l.Hostname)), l.State, orDash(formatExpiry(l.Expiry)))
+			orDash(escape.Text(l.RawHostname())), l.State, orDash(formatExpiry(l.Expiry)))
 	}
 	return tw.Flush()
 }
@@ -346,7 +347,7 @@ func leasesShow(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(tw, "state:\t%s\n", l.State)
 	fmt.Fprintf(tw, "client-id:\t%s\n", orDash(l.ClientID))
 	fmt.Fprintf(tw, "hw-addr:\t%s\n", orDash(l.HWAddr))
-	fmt.Fprintf(tw, "hostname:\t%s\n", orDash(printable(l.Hostname)))
+	fmt.Fprintf(tw, "hostname:\t%s\n", orDash(escape.Text(l.RawHostname())))
 	fmt.Fprintf(tw, "start:\t%s\n", orDash(formatExpiry(l.Start)))
 	fmt.Fprintf(tw, "expiry:\t%s\n", orDash(formatExpiry(l.Expiry)))
 	if err := tw.Flush(); err != nil {
@@ -439,7 +440,7 @@ func reservationsList(ctx context.Context, args []string, stdout, stderr io.Writ
 			relay = strings.TrimPrefix(relay+",remote-id="+r.RelayRemoteID, ",")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Address, r.Subnet, orDash(r.HWAddr), orDash(r.ClientID),
-			orDash(relay), orDash(printable(r.Hostname)), r.Source)
+			orDash(relay), orDash(escape.Text(r.Hostname)), r.Source)
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
@@ -563,6 +564,11 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(tw, "config:\t%s\n", st.Config.File)
 		fmt.Fprintf(tw, "config sha256:\t%s\n", st.Config.SHA256)
 		fmt.Fprintf(tw, "config loaded:\t%s\n", formatExpiry(st.Config.Loaded))
+		if ch := st.Config.Changes; ch != nil {
+			for _, c := range ch.RestartNeeded {
+				fmt.Fprintf(tw, "restart needed:\t%s (running %s, in the file %s)\n", c.Key, c.Running, c.Loaded)
+			}
+		}
 	} else {
 		fmt.Fprintf(tw, "config:\tnone (quick mode)\n")
 	}
@@ -574,6 +580,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		st.Leases["bound"], st.Leases["offered"], st.Leases["declined"], st.Leases["released"], st.Leases["expired"])
 	fmt.Fprintf(tw, "reservations:\t%d from the file, %d added at run time\n",
 		st.Reservations[control.SourceConfig], st.Reservations[control.SourceRuntime])
+	printFloodStatus(tw, st)
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
 	}
@@ -623,12 +630,22 @@ func formatBytes(n int64) string {
 const reloadUsage = `usage: leased reload [--json] [--control SOCKET]
 
 Makes the running server read its configuration file again, as SIGHUP
-does. A file that does not validate is refused, with the file, line and
-key at fault, and the server goes on with the configuration it has; the
-command then exits with status 1.
+does. A file that does not validate, or that names an interface this host
+does not have, is refused, with the file, line and key at fault, and the
+server goes on with the configuration it has; the command then exits with
+status 1.
+
+A file that is accepted is put in effect at once, except for the settings
+that only a restart changes (lease-store, commit-delay, receive-delay): the
+command lists what took effect and what waits for a restart, and exits
+with status 3 when something does.
 
 flags:
 `
+
+// exitRestartNeeded is the exit status of "leased reload" when the file
+// was put in effect but some of its settings wait for a restart.
+const exitRestartNeeded = 3
 
 // reloadCommand runs "leased reload".
 func reloadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -637,9 +654,36 @@ func reloadCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !ok {
 		return code
 	}
+	ch := r.Config.Changes
+	restart := ch != nil && len(ch.RestartNeeded) > 0
 	if *c.asJSON {
-		return c.printJSON(r)
+		if code := c.printJSON(r); code != 0 {
+			return code
+		}
+	} else {
+		fmt.Fprintf(stdout, "reloaded %s (sha256 %s, %d subnets)\n", r.Config.File, r.Config.SHA256, r.Config.Subnets)
+		printChanges(stdout, ch)
 	}
-	fmt.Fprintf(stdout, "reloaded %s (sha256 %s, %d subnets)\n", r.Config.File, r.Config.SHA256, r.Config.Subnets)
+	if restart {
+		fmt.Fprintf(stderr, "leased reload: %d changed settings wait for a restart of the server\n", len(ch.RestartNeeded))
+		return exitRestartNeeded
+	}
 	return 0
+}
+
+// printChanges writes what a reload put in effect and what waits for a
+// restart.
+func printChanges(w io.Writer, ch *control.ConfigChanges) {
+	if ch == nil {
+		return
+	}
+	switch {
+	case len(ch.Applied) > 0:
+		fmt.Fprintf(w, "took effect: %s\n", strings.Join(ch.Applied, ", "))
+	case len(ch.RestartNeeded) == 0:
+		fmt.Fprintln(w, "no setting changed")
+	}
+	for _, c := range ch.RestartNeeded {
+		fmt.Fprintf(w, "waits for a restart: %s (running %s, in the file %s)\n", c.Key, c.Running, c.Loaded)
+	}
 }

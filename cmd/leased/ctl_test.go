@@ -29,6 +29,7 @@ type ctlEnv struct {
 	socket string
 	eng    *server.Reloadable
 	reload func() (control.ConfigStatus, error)
+	config func() control.ConfigStatus // nil: a file loaded an hour ago
 }
 
 func newCtlEnv(t *testing.T) *ctlEnv {
@@ -62,6 +63,9 @@ func newCtlEnv(t *testing.T) *ctlEnv {
 	api, err := control.NewServer(control.Options{
 		Engine: env.eng, Version: "9.9.9", Started: now.Add(-time.Hour), Clock: func() time.Time { return now },
 		Config: func() control.ConfigStatus {
+			if env.config != nil {
+				return env.config()
+			}
 			return control.ConfigStatus{File: "/etc/leased/leased.yaml", SHA256: "feedbeef", Loaded: now, Subnets: 1}
 		},
 		Reload: func() (control.ConfigStatus, error) {
@@ -349,6 +353,56 @@ func TestCtlPoolsStatusReload(t *testing.T) {
 	code, out, stderr = env.run("reload")
 	if code != 0 || out != "reloaded leased.yaml (sha256 0a0b, 1 subnets)\n" {
 		t.Errorf("reload: exit %d %q %s", code, out, stderr)
+	}
+}
+
+// TestReloadSaysWhatTookEffectAndWhatWaitsForRestart: "leased reload"
+// lists the settings the reload put in effect and those that wait for a
+// restart, and exits with status 3 when some do; "leased status" lists
+// the latter too.
+func TestReloadSaysWhatTookEffectAndWhatWaitsForRestart(t *testing.T) {
+	env := newCtlEnv(t)
+	waiting := []control.SettingChange{{Key: "lease-store", Running: "/var/lib/leased", Loaded: "/srv/leased"}}
+	for _, tc := range []struct {
+		name    string
+		changes *control.ConfigChanges
+		args    []string
+		code    int
+		out     []string
+	}{
+		{"nothing changed -> status 0", &control.ConfigChanges{}, nil, 0,
+			[]string{"reloaded leased.yaml (sha256 0a0b, 1 subnets)\nno setting changed\n"}},
+		{"applied at once -> status 0", &control.ConfigChanges{Applied: []string{"interfaces", "subnets"}}, nil, 0,
+			[]string{"took effect: interfaces, subnets\n"}},
+		{"waits for a restart -> listed, status 3", &control.ConfigChanges{Applied: []string{"subnets"}, RestartNeeded: waiting}, nil, 3,
+			[]string{"took effect: subnets\n", "waits for a restart: lease-store (running /var/lib/leased, in the file /srv/leased)\n"}},
+		{"waits for a restart, JSON -> listed, status 3", &control.ConfigChanges{RestartNeeded: waiting}, []string{"--json"}, 3,
+			[]string{`"restart_needed":[`, `"key":"lease-store"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env.reload = func() (control.ConfigStatus, error) {
+				return control.ConfigStatus{File: "leased.yaml", SHA256: "0a0b", Subnets: 1, Changes: tc.changes}, nil
+			}
+			code, out, stderr := env.run(append([]string{"reload"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (%s)", code, tc.code, stderr)
+			}
+			for _, w := range tc.out {
+				if !strings.Contains(out, w) {
+					t.Errorf("output %q lacks %q", out, w)
+				}
+			}
+			if tc.code == 3 && !strings.Contains(stderr, "wait for a restart") {
+				t.Errorf("stderr %q does not say that settings wait for a restart", stderr)
+			}
+		})
+	}
+	env.config = func() control.ConfigStatus {
+		return control.ConfigStatus{File: "leased.yaml", Changes: &control.ConfigChanges{RestartNeeded: waiting}}
+	}
+	code, out, _ := env.run("status")
+	if code != 0 || !strings.Contains(out, "restart needed:  lease-store (running /var/lib/leased, in the file /srv/leased)") {
+		t.Errorf("status: exit %d\n%s", code, out)
 	}
 }
 

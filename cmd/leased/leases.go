@@ -8,19 +8,20 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"leased/control"
+	"leased/escape"
 	"leased/lease"
 	"leased/lease/journal"
+	"leased/lease/postgres"
 )
 
 const leasesUsage = `usage: leased leases list [FILTERS] [--json] [--control SOCKET]
        leased leases list --store DIR [--json] [--salvage]
+       leased leases list --db URL [--password-file FILE] [--json]
        leased leases show ADDRESS|CLIENT [--json]
        leased leases release ADDRESS [--json]
 
@@ -37,9 +38,16 @@ With --store it reads the lease store DIR itself, without locking it, so
 it works beside a running server, and with no server at all; it shows the
 leases committed when it started, and takes no filter.
 
+With --db it reads a PostgreSQL lease store (store type postgres) the same
+way, from the database that the connection string names; the password
+comes from --password-file or PGPASSWORD. It shows the leases of every
+server that shares the database.
+
 With --json, it prints one JSON object per line, with the keys address,
 client_id, hw_addr, hostname, state and expiry (and subnet and start when
-asking the server).
+asking the server; hostname_hex, the host name's bytes in hex, when they
+are not UTF-8). Control characters are escaped, in the table as in the
+JSON: the output never acts on a terminal.
 
 show prints the lease of an address, or of a client named by its
 hardware address or client identifier in hex; release ends a lease now
@@ -63,6 +71,8 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("leases list", leasesUsage, stderr)
 	var (
 		store   = fs.String("store", "", "read the lease store in `directory` instead of asking the server")
+		db      = fs.String("db", "", "read the PostgreSQL lease store at this connection `string` instead of asking the server")
+		pwFile  = fs.String("password-file", "", "with --db: `file` whose first line is the database password")
 		asJSON  = fs.Bool("json", false, "print one JSON object per line")
 		salvage = fs.Bool("salvage", false, "with --store: show the readable leases of a corrupt store")
 		conn    = addConnFlags(fs)
@@ -74,14 +84,22 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	online := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "store", "json", "salvage":
+		case "store", "json", "salvage", "db", "password-file":
 		default:
 			online = true
 		}
 	})
 	switch {
-	case *store != "" && online:
-		fmt.Fprintf(stderr, "leased leases list: --store reads the store itself, and takes no filter and no control flag\n\n")
+	case (*store != "" || *db != "") && online:
+		fmt.Fprintf(stderr, "leased leases list: --store and --db read the store itself, and take no filter and no control flag\n\n")
+		fs.Usage()
+		return 2
+	case *store != "" && *db != "":
+		fmt.Fprintf(stderr, "leased leases list: --store and --db name two stores: give one\n\n")
+		fs.Usage()
+		return 2
+	case *pwFile != "" && *db == "":
+		fmt.Fprintf(stderr, "leased leases list: --password-file goes with --db\n\n")
 		fs.Usage()
 		return 2
 	case *store == "" && *salvage:
@@ -93,29 +111,13 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return 2
 	}
-	if *store == "" {
+	if *store == "" && *db == "" {
 		return leasesListOnline(ctx, conn, filters, *asJSON, stdout, stderr)
 	}
-	if err := ctx.Err(); err != nil {
-		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
-		return 1
-	}
-	st, err := journal.Open(*store, journal.Options{ReadOnly: true, Salvage: *salvage})
-	if err != nil {
-		fmt.Fprintf(stderr, "leased leases list: %v\n", err)
-		return 1
-	}
-	var leases []lease.Lease
-	st.All(func(l lease.Lease) bool {
-		leases = append(leases, l)
-		return true
-	})
-	st.Close()
-	slices.SortFunc(leases, func(a, b lease.Lease) int { return a.Addr.Compare(b.Addr) })
-
-	if *asJSON {
+	leases, err := readStoreLeases(ctx, *store, *salvage, *db, *pwFile)
+	if err == nil && *asJSON {
 		err = writeLeasesJSON(stdout, leases)
-	} else {
+	} else if err == nil {
 		err = writeLeasesTable(stdout, leases)
 	}
 	if err != nil {
@@ -125,30 +127,77 @@ func leasesList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// leaseJSON is one line of "leases list --json".
+// readStoreLeases reads the leases of the journal in directory dir, or,
+// when db is set, of the PostgreSQL store it names, sorted by address.
+func readStoreLeases(ctx context.Context, dir string, salvage bool, db, pwFile string) ([]lease.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var leases []lease.Lease
+	collect := func(l lease.Lease) bool {
+		leases = append(leases, l)
+		return true
+	}
+	if db != "" {
+		opts := postgres.Options{URL: db}
+		if pwFile != "" {
+			pw, err := postgres.ReadPasswordFile(pwFile)
+			if err != nil {
+				return nil, err
+			}
+			opts.Password = pw
+		}
+		st, err := postgres.Open(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		err = st.Scan(ctx, collect)
+		st.Close()
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		st, err := journal.Open(dir, journal.Options{ReadOnly: true, Salvage: salvage})
+		if err != nil {
+			return nil, err
+		}
+		st.All(collect)
+		st.Close()
+	}
+	slices.SortFunc(leases, func(a, b lease.Lease) int { return a.Addr.Compare(b.Addr) })
+	return leases, nil
+}
+
+// leaseJSON is one line of "leases list --json". Hostname and
+// HostnameHex are as in control.Lease.
 type leaseJSON struct {
-	Address  string `json:"address"`
-	ClientID string `json:"client_id"`
-	HWAddr   string `json:"hw_addr"`
-	Hostname string `json:"hostname"`
-	State    string `json:"state"`
-	Expiry   string `json:"expiry"`
+	Address     string `json:"address"`
+	ClientID    string `json:"client_id"`
+	HWAddr      string `json:"hw_addr"`
+	Hostname    string `json:"hostname"`
+	HostnameHex string `json:"hostname_hex,omitempty"`
+	State       string `json:"state"`
+	Expiry      string `json:"expiry"`
 }
 
 // writeLeasesJSON prints one JSON object per lease and line. Empty
-// fields are empty strings.
+// fields are empty strings; control characters are JSON escapes.
 func writeLeasesJSON(w io.Writer, leases []lease.Lease) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(escape.JSONWriter(w))
 	enc.SetEscapeHTML(false)
 	for _, l := range leases {
-		if err := enc.Encode(leaseJSON{
+		j := leaseJSON{
 			Address:  l.Addr.String(),
 			ClientID: hex.EncodeToString([]byte(l.ClientID)),
 			HWAddr:   l.HW.String(),
 			Hostname: l.Hostname,
 			State:    l.State.String(),
 			Expiry:   formatExpiry(l.Expiry),
-		}); err != nil {
+		}
+		if !utf8.ValidString(l.Hostname) {
+			j.HostnameHex = hex.EncodeToString([]byte(l.Hostname))
+		}
+		if err := enc.Encode(j); err != nil {
 			return err
 		}
 	}
@@ -156,8 +205,8 @@ func writeLeasesJSON(w io.Writer, leases []lease.Lease) error {
 }
 
 // writeLeasesTable prints the leases as aligned columns for people.
-// Empty fields show as "-"; a host name with spaces or unprintable
-// characters is quoted.
+// Empty fields show as "-"; a host name's spaces and unprintable
+// characters are escapes (escape.Text).
 func writeLeasesTable(w io.Writer, leases []lease.Lease) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADDRESS\tCLIENT-ID\tHW-ADDR\tHOSTNAME\tSTATE\tEXPIRY")
@@ -166,7 +215,7 @@ func writeLeasesTable(w io.Writer, leases []lease.Lease) error {
 			l.Addr,
 			orDash(hex.EncodeToString([]byte(l.ClientID))),
 			orDash(l.HW.String()),
-			orDash(printable(l.Hostname)),
+			orDash(escape.Text(l.Hostname)),
 			l.State,
 			orDash(formatExpiry(l.Expiry)))
 	}
@@ -184,18 +233,6 @@ func formatExpiry(t time.Time) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// printable returns s, or, if it holds a space, a quote or anything
-// unprintable, s quoted as a Go string with spaces escaped too, so that it
-// stays one field of one line.
-func printable(s string) string {
-	for _, r := range s {
-		if r == unicode.ReplacementChar || !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"' {
-			return strings.ReplaceAll(strconv.QuoteToASCII(s), " ", `\x20`)
-		}
 	}
 	return s
 }

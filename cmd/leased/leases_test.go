@@ -58,7 +58,7 @@ func TestLeasesListTable(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := [][]string{
 		{"ADDRESS", "CLIENT-ID", "HW-ADDR", "HOSTNAME", "STATE", "EXPIRY"},
-		{"198.18.0.3", "-", "02:00:00:00:00:0a", `"my\x20laptop"`, "released", "2025-03-01T13:01:00Z"},
+		{"198.18.0.3", "-", "02:00:00:00:00:0a", `my\x20laptop`, "released", "2025-03-01T13:01:00Z"},
 		{"198.18.0.20", "0102000000000a", "02:00:00:00:00:0a", "printer", "bound", "2025-03-01T13:00:00Z"},
 		{"198.18.0.100", "-", "-", "-", "declined", "2025-03-01T14:00:00Z"},
 	}

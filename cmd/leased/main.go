@@ -6,6 +6,7 @@
 //	leased client  ...   obtain and keep a lease for an interface
 //	leased relay   ...   relay DHCP between networks
 //	leased leases  ...   inspect and manage the lease database
+//	leased db      ...   create and upgrade a PostgreSQL lease store's schema
 //	leased version       print the version
 //
 // This file holds flags and wiring only; the protocol lives in the packages.
@@ -46,6 +47,7 @@ commands:
   status    the running server's version, uptime, configuration and store
   reload    make the running server reload its configuration file
   bench     load-test a DHCP server (DORA from many simulated clients)
+  db        create and upgrade the schema of a PostgreSQL lease store
   version   print the version
 
 Run "leased <command> -h" for the flags of a command.
@@ -71,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"relay":        relayCommand,
 		"bench":        benchCommand,
 		"client":       clientCommand,
+		"db":           dbCommand,
 	}, args, stdout, stderr)
 }
 

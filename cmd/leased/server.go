@@ -21,6 +21,8 @@ import (
 	"leased/config"
 	"leased/control"
 	"leased/daemon"
+	"leased/escape"
+	"leased/netio"
 )
 
 const serverUsage = `usage: leased server --config FILE [flags]
@@ -29,6 +31,10 @@ const serverUsage = `usage: leased server --config FILE [flags]
 Serves DHCP leases. With --config, everything comes from the file (see
 docs/configuration.md). Without it, -i and --range describe one subnet: the
 one of the interface's IPv4 address.
+
+The server refuses to start when an interface it is to serve does not
+exist, when a pool includes an address of this host, or when another
+process holds its port (another DHCP server: --share-port allows it).
 
 SIGTERM and SIGINT stop the server after the requests in hand are answered;
 SIGHUP reloads the configuration file (a file that does not validate is
@@ -51,7 +57,7 @@ type serverFlags struct {
 	ctlSocket, ctlTCP, ctlToken, metrics string
 	leaseTime                            time.Duration
 	readers, commits                     int
-	salvage                              bool
+	salvage, sharePort                   bool
 }
 
 // newServerFlags returns the flag set of "leased server", writing its
@@ -75,6 +81,7 @@ func newServerFlags(stderr io.Writer) *serverFlags {
 	fs.StringVar(&f.runAs, "user", "", "after opening the sockets, run as this `user`")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.sharePort, "share-port", false, "start even if another process holds the DHCP port (another DHCP server: both will answer the same clients)")
 	fs.BoolVar(&f.salvage, "salvage", false, "start even if the lease store is corrupt in the middle, keeping what can be read")
 	fs.StringVar(&f.cpuprof, "cpuprofile", "", "write a CPU profile to this `file` until the server stops (for performance work)")
 	fs.StringVar(&f.ctlSocket, "control", control.DefaultSocket, "control API Unix `socket` (mode 0600); empty for none")
@@ -133,6 +140,9 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if errors.As(err, new(*daemon.UsageError)) {
 			return failf(stderr, 2, "leased server: %v", err)
 		}
+		if errors.As(err, new(*netio.PortInUseError)) {
+			return failf(stderr, 1, "leased server: %v (to serve beside it on purpose, start with --share-port)", err)
+		}
 		return failf(stderr, 1, "leased server: %v", err)
 	}
 	if err := srv.Serve(ctx); err != nil {
@@ -144,7 +154,7 @@ func serverCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 // source returns where the configuration comes from: the file, or the
 // flags of quick mode; with the flags that override the file's settings.
 func (f *serverFlags) source() (daemon.Source, error) {
-	src := daemon.Source{File: f.cfgPath, LeaseStore: f.store}
+	src := daemon.Source{File: f.cfgPath, LeaseStore: f.store, Host: daemon.SystemInterfaces}
 	if f.cfgPath != "" && (f.iface != "" || f.rng != "") {
 		return src, errors.New("--config and quick mode (-i, --range) exclude each other")
 	}
@@ -169,7 +179,7 @@ func (f *serverFlags) source() (daemon.Source, error) {
 func (f *serverFlags) daemonOptions(src daemon.Source, cfg *config.Config, sum string, addr netip.AddrPort, log *slog.Logger) daemon.Options {
 	opts := daemon.Options{
 		Source: src, Config: cfg, ConfigSHA256: sum,
-		Listen: addr, Readers: f.readers, Committers: f.commits,
+		Listen: addr, Readers: f.readers, Committers: f.commits, SharePort: f.sharePort,
 		Operator: daemon.OperatorOptions{
 			ControlSocket: f.ctlSocket, DefaultSocket: isDefaultFlag(f.fs, "control"),
 			ControlTCP: f.ctlTCP, TokenFile: f.ctlToken, Metrics: f.metrics,
@@ -203,11 +213,14 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// Host names and other text that clients send reach the log: the
+	// escape writers keep the control characters that slog leaves raw
+	// off the terminal.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(slog.NewTextHandler(escape.TextWriter(w), opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(escape.JSONWriter(w), opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }

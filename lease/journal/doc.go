@@ -139,10 +139,10 @@
 // A snapshot is its header followed by exactly count records and nothing
 // else. A record is a frame around a payload:
 //
-//	length      uint16   bytes of payload, 34 to 560
+//	length      uint16   bytes of payload, 34 to 65,319
 //	crc         uint32   of the payload
 //	payload:
-//	  kind      uint8    1: a lease
+//	  kind      uint8    1: a lease; 2: a lease with long client fields
 //	  address   [4]byte  the IPv4 address, the record's key
 //	  state     uint8    lease.State; 5 (Free) deletes the address
 //	  start     int64 seconds since 1970 UTC, uint32 nanoseconds
@@ -150,8 +150,16 @@
 //	  htype     uint8    hardware type
 //	  hlen      uint8    hardware address length, at most 16
 //	  chaddr    [hlen]byte
-//	  idlen     uint8, client identifier [idlen]byte
-//	  namelen   uint8, host name [namelen]byte
+//	  idlen     kind 1: uint8; kind 2: uint16. Client identifier [idlen]byte
+//	  namelen   kind 1: uint8; kind 2: uint16. Host name [namelen]byte
+//
+// Kind 2 differs from kind 1 in the width of idlen and namelen only; idlen
+// and namelen add up to at most lease.MaxClientBytes. It is written for a
+// client whose identifier or host name is longer than 255 bytes (RFC 3396
+// long options), and kind 1 for every other: a store of ordinary clients
+// has the same bytes as before kind 2 existed, and versions of leased
+// that know kind 1 only read it. They refuse a store holding a kind 2
+// record as corrupt (a salvage drops the record).
 //
 // A later record for an address replaces an earlier one. Times come back
 // in UTC without a monotonic reading.

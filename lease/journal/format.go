@@ -30,16 +30,29 @@ const (
 	// length[2] crc[4].
 	frameHeaderSize = 6
 
-	// kindLease is the first byte of a lease record payload.
+	// kindLease is the first byte of a lease record payload whose client
+	// identifier and host name are 255 bytes or less each, with a
+	// one-byte length each: every record of version 1 of the format, and
+	// still all that ordinary clients need.
 	kindLease = 1
+
+	// kindLeaseWide is the first byte of a lease record payload with a
+	// two-byte length each for the client identifier and the host name,
+	// for a client that sent one of them longer than 255 bytes (RFC 3396
+	// long options). It is written only then, so that a store of
+	// ordinary clients stays readable by the versions that know kind 1
+	// only.
+	kindLeaseWide = 2
 
 	// payloadFixed is the size of the fixed part of a lease payload: kind,
 	// address, state, start, expiry, hardware type and length.
 	payloadFixed = 1 + 4 + 1 + 12 + 12 + 1 + 1
 
-	// minPayload and maxPayload bound the size of a lease payload.
+	// minPayload and maxPayload bound the size of a lease payload, of
+	// either kind. maxPayload is below 65,536, so that a payload's length
+	// fits the two bytes of its frame and of its arena entry.
 	minPayload = payloadFixed + 1 + 1
-	maxPayload = payloadFixed + 16 + 1 + 255 + 1 + 255
+	maxPayload = payloadFixed + 16 + 2 + 2 + lease.MaxClientBytes
 
 	// maxFrame is the largest record frame.
 	maxFrame = frameHeaderSize + maxPayload
@@ -136,10 +149,16 @@ func appendFrame(dst, payload []byte) []byte {
 	return append(dst, payload...)
 }
 
-// appendPayload appends the payload encoding of l to dst.
+// appendPayload appends the payload encoding of l to dst: of kind
+// kindLease when its client identifier and host name fit a one-byte
+// length, else of kind kindLeaseWide.
 func appendPayload(dst []byte, l *lease.Lease) []byte {
+	kind := byte(kindLease)
+	if len(l.ClientID) > 255 || len(l.Hostname) > 255 {
+		kind = kindLeaseWide
+	}
 	a := l.Addr.As4()
-	dst = append(dst, kindLease)
+	dst = append(dst, kind)
 	dst = append(dst, a[:]...)
 	dst = append(dst, byte(l.State))
 	dst = appendTime(dst, l.Start)
@@ -147,10 +166,35 @@ func appendPayload(dst []byte, l *lease.Lease) []byte {
 	hw := l.HW.Bytes()
 	dst = append(dst, l.HW.Type, byte(len(hw)))
 	dst = append(dst, hw...)
-	dst = append(dst, byte(len(l.ClientID)))
-	dst = append(dst, l.ClientID...)
-	dst = append(dst, byte(len(l.Hostname)))
-	return append(dst, l.Hostname...)
+	dst = appendText(dst, kind, l.ClientID)
+	return appendText(dst, kind, l.Hostname)
+}
+
+// appendText appends a length-prefixed text field of a payload of kind:
+// a one-byte length for kindLease, two bytes for kindLeaseWide.
+func appendText(dst []byte, kind byte, s string) []byte {
+	if kind == kindLeaseWide {
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(s)))
+	} else {
+		dst = append(dst, byte(len(s)))
+	}
+	return append(dst, s...)
+}
+
+// textLen reads the length of the text field at p[i:] of a payload of
+// kind, and returns it with the size of the length itself; ok is false
+// when p ends before the length.
+func textLen(p []byte, i int, kind byte) (n, size int, ok bool) {
+	if kind == kindLeaseWide {
+		if i+2 > len(p) {
+			return 0, 0, false
+		}
+		return int(binary.LittleEndian.Uint16(p[i:])), 2, true
+	}
+	if i >= len(p) {
+		return 0, 0, false
+	}
+	return int(p[i]), 1, true
 }
 
 func appendTime(dst []byte, t time.Time) []byte {
@@ -192,8 +236,9 @@ func checkPayload(p []byte) error {
 	if len(p) < minPayload {
 		return fmt.Errorf("record of %d bytes, shorter than %d", len(p), minPayload)
 	}
-	if p[0] != kindLease {
-		return fmt.Errorf("record kind %d, want %d", p[0], kindLease)
+	kind := p[0]
+	if kind != kindLease && kind != kindLeaseWide {
+		return fmt.Errorf("record kind %d, want %d or %d", kind, kindLease, kindLeaseWide)
 	}
 	if s := lease.State(p[5]); !s.Valid() {
 		return fmt.Errorf("record state %d is invalid", p[5])
@@ -207,14 +252,20 @@ func checkPayload(p []byte) error {
 		return fmt.Errorf("record hardware address length %d > 16", hlen)
 	}
 	i += 1 + hlen
+	text := 0
 	for _, what := range [...]string{"client identifier", "host name"} {
-		if i >= len(p) {
+		n, size, ok := textLen(p, i, kind)
+		if !ok {
 			return fmt.Errorf("record ends before its %s", what)
 		}
-		i += 1 + int(p[i])
+		i += size + n
+		text += n
 	}
 	if i != len(p) {
 		return fmt.Errorf("record of %d bytes holds %d bytes of fields", len(p), i)
+	}
+	if text > lease.MaxClientBytes {
+		return fmt.Errorf("record client identifier and host name of %d bytes > %d", text, lease.MaxClientBytes)
 	}
 	return nil
 }
@@ -241,11 +292,13 @@ func decodePayload(p []byte) (lease.Lease, error) {
 	l.HW.Len = p[31]
 	i := payloadFixed
 	i += copy(l.HW.Addr[:], p[i:i+int(l.HW.Len)])
-	n := int(p[i])
-	l.ClientID = string(p[i+1 : i+1+n])
-	i += 1 + n
-	n = int(p[i])
-	l.Hostname = string(p[i+1 : i+1+n])
+	n, size, _ := textLen(p, i, p[0])
+	i += size
+	l.ClientID = string(p[i : i+n])
+	i += n
+	n, size, _ = textLen(p, i, p[0])
+	i += size
+	l.Hostname = string(p[i : i+n])
 	return l, nil
 }
 

@@ -107,7 +107,7 @@ func TestCommitRefuses(t *testing.T) {
 	}{
 		{name: "IPv6 address", ctx: context.Background(), leases: []lease.Lease{{Addr: netip.IPv6Loopback(), State: lease.Bound}}, text: "not IPv4"},
 		{name: "invalid state", ctx: context.Background(), leases: []lease.Lease{{Addr: addrN(1)}}, text: "invalid state"},
-		{name: "host name over 255 bytes", ctx: context.Background(), leases: []lease.Lease{{Addr: addrN(1), State: lease.Bound, Hostname: strings.Repeat("h", 256)}}, text: "host name"},
+		{name: "host name over MaxClientBytes", ctx: context.Background(), leases: []lease.Lease{{Addr: addrN(1), State: lease.Bound, Hostname: strings.Repeat("h", lease.MaxClientBytes+1)}}, text: "host name"},
 		{name: "context already done", ctx: canceled, leases: []lease.Lease{testLease(1, "a", 1)}, want: context.Canceled},
 		{name: "closed store", ctx: context.Background(), leases: []lease.Lease{testLease(1, "a", 1)}, closed: true, want: lease.ErrClosed},
 	}

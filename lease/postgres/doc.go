@@ -1,0 +1,135 @@
+// Package postgres is the lease store that several leased servers share:
+// the lease records live in a PostgreSQL database (version 13 or later;
+// tested with 15), reached with pgx. It implements lease.Store and
+// lease.Watcher, and reports what operators watch as lease.StoreStats.
+//
+// It is for servers that must keep serving when one of them dies, on the
+// same links or behind relays that forward to all of them. It is not a
+// cache: the database is the truth, and every Commit goes to it. It
+// implements no RFC; the contracts it keeps are those of the design
+// guide: no DHCPACK without a committed lease, and no address bound to
+// two clients, across servers.
+//
+// # Schema
+//
+// The schema is versioned. Its migrations are SQL files embedded in the
+// binary (migrations/NNNN_name.sql brings the schema to version NNNN);
+// the table leased_schema_version records those applied. Init creates
+// the schema in an empty database, Upgrade applies the missing
+// migrations in one transaction, Version reads it ("leased db init",
+// "leased db upgrade", "leased db version"). Open refuses a database
+// without the schema (ErrNoSchema), with an older one (ErrSchemaTooOld:
+// run leased db upgrade) or a newer one (ErrSchemaTooNew: this leased is
+// older than the schema), so that servers never run on a schema they do
+// not know.
+//
+// The records are the rows of leased_leases, keyed by address (inet);
+// the client identifier, hardware address and host name are bytea (a
+// client may send any bytes), the times timestamptz, kept to the
+// microsecond: times come back in UTC, truncated to microseconds. A
+// Free record deletes the row.
+//
+// # Group commit, in one round trip
+//
+// Commit hands its leases to one writer goroutine and waits. The writer
+// takes everything pending (up to Options.MaxBatch calls) and sends it
+// as one statement, SELECT ... FROM leased_commit(arrays...): the
+// records as parallel arrays, each tagged with the call it belongs to.
+// One statement outside an explicit transaction is one transaction, and
+// pgx sends a prepared statement's bind and execute in one go (it
+// prepares the statement once per connection, on first use), so a batch
+// costs one round trip and one WAL flush; the statement returns
+// only after COMMIT, and only then are the callers woken. Calls that come
+// while a batch is in the database wait for the next one, so batches
+// grow with the load; an idle store sends nothing and no timer delays a
+// lone commit.
+//
+// A plpgsql function was chosen over one large SQL statement because the
+// calls of a batch must be applied in order, each all or none, and may
+// touch the same address (the second must see the first): a loop does
+// that plainly, and with no subtransactions (an EXCEPTION block per call
+// would cost one subtransaction each, and more than 64 in a transaction
+// slow down every session of the database).
+//
+// # Uniqueness, judged by the database
+//
+// The function first takes a transaction-scoped advisory lock on every
+// address of the batch, in address order. Every writer does the same,
+// so two servers' batches that share addresses wait for each other and
+// never deadlock, and an address without a row is locked as well as one
+// with (row locks cannot lock a row that does not exist yet). Then, for
+// each call, it reads the rows of its addresses; a call is applied only
+// if, for each record, the address has no row, or its row is the same
+// client's (same client identifier), or the row's lease has ended:
+// released, expired, or bound or declined with its expiry passed. A
+// record of state Expired may also not end a bound lease whose expiry
+// has not passed: another server renewed it since this one looked. A call
+// that fails these rules is refused whole, and the function returns the
+// row that holds the address: Commit returns a *lease.ConflictError
+// naming the address and the holder, while the other calls of the batch
+// commit as usual.
+//
+// "Ended" is judged by the database's clock (clock_timestamp(), read
+// once per batch after the locks), compared with the expiry the engine
+// wrote. One clock judges for every server, so the servers' clocks need
+// not agree with each other for two of them to agree on which leases
+// have ended. A server whose clock runs ahead of the database's sees
+// leases end early in its own view; the database then refuses the
+// address (a ConflictError) rather than binding it twice. Keep the
+// servers' and the database's clocks synchronised (NTP) anyway: a lease's
+// expiry is written by the server's clock.
+//
+// # Timeouts and back-pressure
+//
+// A Commit waits at most Options.CommitTimeout, in line and in the
+// database together, and then fails with ErrTimeout; the batch's
+// statement is cancelled at the same timeout. At most Options.MaxWaiting
+// calls wait for the next batch; beyond that Commit fails at once with
+// ErrBusy. Both are counted (StoreStats.TimedOut, StoreStats.Refused).
+// A commit that timed out may still have been committed: then its
+// client holds the address in the database without a DHCPACK, which is
+// harmless (it is that client's) and ends with the lease.
+//
+// # When the database is unreachable
+//
+// A batch that fails for want of the database (a broken connection, a
+// server shutting down, a timeout), or a health check that fails (the
+// store asks the database once a second when no commit reached it for
+// that long), marks the store down: Writable reports false, the pool's
+// connections are dropped, and Commit fails at once with an error
+// wrapping ErrUnavailable. A goroutine tries to reach the database again,
+// pausing 50 ms at first and doubling up to 1 s between attempts; when it
+// answers, the store is up again (counted in StoreStats.Reconnects). The
+// server engine asks Writable before it grants a lease, so no DHCPACK
+// leaves without a committed lease meanwhile. Open itself fails when the
+// database cannot be reached: a server does not start without its
+// leases.
+//
+// StoreStats: Batches counts the round trips (one transaction each),
+// Records the records committed, Conflicts, Refused and TimedOut the
+// calls refused for each reason, Reconnects the returns to service;
+// LiveRecords is counted by the database every 10 seconds.
+//
+// # Changes from other servers
+//
+// leased_commit notifies the changes it applied on the channel
+// leased_leases (NOTIFY is delivered only on commit, and in commit
+// order): payloads of "<server-id> <record>;<record>..." below the
+// 8000-byte limit of a notification, each record its address, state,
+// start and expiry (microseconds), hardware type, and hardware address,
+// client identifier and host name in hex. Watch listens on a connection
+// of its own, skips the notifications of its own server id
+// (Options.ServerID, unique per server), and delivers the others' records
+// as lease.Change values. After connecting and after every reconnection
+// it first delivers a resync: every row, between ResyncStart and
+// ResyncEnd. It listens before it reads, so a change committed during the
+// resync is delivered after it (perhaps again).
+//
+// # Credentials and TLS
+//
+// Options.URL is a libpq connection string (URL or keyword=value); the
+// password comes from Options.Password (a password file, in the server's
+// configuration), or from the environment: pgx reads PGPASSWORD and
+// ~/.pgpass as libpq does. TLS settings (sslmode, sslrootcert, sslcert,
+// sslkey) go in the connection string.
+package postgres
