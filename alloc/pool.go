@@ -139,6 +139,15 @@ func (p *Pool) addr(i int) netip.Addr {
 	return addrFrom32(s.first + (uint32(i) - s.offset))
 }
 
+// At returns the pool's address numbered i, counting from 0 at the first
+// address of the first range, and false when i is not below Size.
+func (p *Pool) At(i int) (netip.Addr, bool) {
+	if i < 0 || i >= p.size {
+		return netip.Addr{}, false
+	}
+	return p.addr(i), true
+}
+
 // Ranges returns the pool's ranges in ascending order of address.
 func (p *Pool) Ranges() []Range {
 	rs := make([]Range, len(p.spans))

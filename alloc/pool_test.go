@@ -392,3 +392,25 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestAtAndSeekStart(t *testing.T) {
+	p := mustPool(t, "198.18.0.10-198.18.0.13", "198.18.1.0-198.18.1.3")
+	for i, want := range []string{"198.18.0.10", "198.18.0.13", "198.18.1.0", "198.18.1.3"} {
+		n := []int{0, 3, 4, 7}[i]
+		if a, ok := p.At(n); !ok || a != netip.MustParseAddr(want) {
+			t.Errorf("At(%d) = %v %v, want %v", n, a, ok, want)
+		}
+	}
+	for _, n := range []int{-1, 8} {
+		if a, ok := p.At(n); ok {
+			t.Errorf("At(%d) = %v, want false", n, a)
+		}
+	}
+	// A server starting half way takes the second half first, then wraps.
+	a, _ := p.At(p.Size() / 2)
+	p.Seek(a)
+	got := drain(p)
+	if got[0] != netip.MustParseAddr("198.18.1.0") || got[4] != netip.MustParseAddr("198.18.0.10") || len(got) != 8 {
+		t.Fatalf("from the middle: %v", got)
+	}
+}

@@ -100,6 +100,14 @@ type Config struct {
 	// the right client, as servers commonly do.
 	CheckReleaseSource bool
 
+	// PoolStartPercent is where, in each pool, the server begins looking
+	// for a free address to offer: 0 is the first address, 50 the middle.
+	// Servers sharing one lease store give each a different start (0 and
+	// 50 for two), so that their offers do not meet until the pool is
+	// half used: two servers offering one address to two clients cost one
+	// of them a DHCPNAK and a new DISCOVER. 0 by default.
+	PoolStartPercent int
+
 	// Defaults are the global lease times, authoritative switch and
 	// options, as given at the top of the file. Every subnet already has
 	// them merged in; they are kept here for reference and so that

@@ -20,7 +20,7 @@ import (
 var (
 	topKeys = []string{
 		"interfaces", "server-id", "lease-store", "store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
-		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "authoritative",
+		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "pool-start-percent", "authoritative",
 		"options", "subnets", "rate-limit", "offer-limit",
 	}
 	subnetKeys = []string{

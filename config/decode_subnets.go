@@ -61,6 +61,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if b, ok := d.boolean(v, p); ok {
 				c.CheckReleaseSource = b
 			}
+		case "pool-start-percent":
+			if n, ok := d.integer(v, p, "a percentage from 0 to 99", 0, 99); ok {
+				c.PoolStartPercent = int(n)
+			}
 		case "authoritative":
 			if b, ok := d.boolean(v, p); ok {
 				c.Defaults.Authoritative = b

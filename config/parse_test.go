@@ -137,6 +137,10 @@ func TestParseDecodeErrors(t *testing.T) {
 			"interfaces: [eth0]",
 			"offer-hold: 1.5",
 		), []string{"t.yaml:2: offer-hold: want a duration such as 90s, 1h or 3600 (seconds), got the number 1.5"}},
+		{"pool-start-percent out of range", lines(
+			"interfaces: [eth0]",
+			"pool-start-percent: 100",
+		), []string{"t.yaml:2: pool-start-percent: 100 is out of range 0 to 99"}},
 		{"explicit zero renewal-time refused", lines(
 			"interfaces: [eth0]",
 			"renewal-time: 0",

@@ -95,6 +95,9 @@ func (c *Config) validate() []*Error {
 		v.add("offer-hold", "must be positive, got %s", formatDuration(c.OfferHold))
 	}
 	v.limits(c.RateLimits, c.OfferLimit)
+	if c.PoolStartPercent < 0 || c.PoolStartPercent > 99 {
+		v.add("pool-start-percent", "must be from 0 to 99, got %d", c.PoolStartPercent)
+	}
 	if c.DeclineProbation <= 0 {
 		v.add("decline-probation", "must be positive, got %s", formatDuration(c.DeclineProbation))
 	}

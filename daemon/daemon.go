@@ -254,6 +254,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.opts.Reload != nil {
 		loops.Go(func() { ReloadOnSignal(loopCtx, s.opts.Reload, s.reloader) })
 	}
+	if w, ok := s.store.(lease.Watcher); ok {
+		loops.Go(func() { FollowStore(loopCtx, w, s.live, s.log) })
+	}
 
 	serveErr := s.dhcp.Serve(ctx, s.live)
 	stopLoops()

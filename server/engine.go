@@ -102,6 +102,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
 		}
 		s.setOfferLimit(cfg.OfferLimit)
+		s.pool.startAt(cfg.PoolStartPercent)
 		e.subnets = append(e.subnets, s)
 	}
 	now := clock()
@@ -397,8 +398,21 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	s.mu.Unlock()
 
 	err := e.store.Commit(ctx, recs[:n]...)
+	bound := recs[n-1]
 	*recs = [2]lease.Lease{}
 	e.records.Put(recs)
+	if conflict := conflictOf(err); conflict != nil {
+		// Another server sharing the store holds the address: learn who,
+		// and refuse; the client starts over and is offered another.
+		s.mu.Lock()
+		s.rollback(token)
+		s.apply(conflict.Holder, e.clock())
+		s.mu.Unlock()
+		out.Err = err
+		e.nak(reply, req, s, in, "requested address is in use")
+		out.Action, out.Reason = Reply, ReasonNakConflict
+		return
+	}
 	if err != nil {
 		// The lease the client held on stable storage before, if any,
 		// is still there: acknowledge it for the time it has left, as
@@ -412,7 +426,11 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	s.mu.Lock()
-	s.committed(token)
+	if !s.committed(token) {
+		// A change another server made crossed this commit and replaced
+		// the binding; the store took this one after it.
+		s.replace(bound, e.clock())
+	}
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, s.times())
 	out.Action, out.Reason = Reply, ReasonAck

@@ -33,6 +33,7 @@ const (
 	ReasonNakNetwork  // NAK: the requested address is on the wrong network
 	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
 	ReasonOfferUnheld // DISCOVER answered with an OFFER of an address not set aside: the subnet holds as many offers as it may
+	ReasonNakConflict // NAK: another server sharing the lease store holds the address
 
 	// Silences.
 	ReasonMalformed      // not a usable DHCP request (BOOTREPLY, no message type, missing fields)
@@ -64,6 +65,7 @@ var reasonNames = [...]string{
 	ReasonNakNetwork:     "nak-network",
 	ReasonNakUnknown:     "nak-unknown",
 	ReasonOfferUnheld:    "offer-unheld",
+	ReasonNakConflict:    "nak-conflict",
 	ReasonMalformed:      "malformed",
 	ReasonUnsupported:    "unsupported",
 	ReasonNoSubnet:       "no-subnet",

@@ -42,6 +42,17 @@ func newPools(ranges []config.Range) (pools, error) {
 	return ps, nil
 }
 
+// startAt moves each pool's cursor to percent of its size, where the
+// next search for a free address begins (config.Config.PoolStartPercent).
+func (ps *pools) startAt(percent int) {
+	for i := range ps.sets {
+		p := ps.sets[i].pool
+		if a, ok := p.At(p.Size() * percent / 100); ok {
+			p.Seek(a)
+		}
+	}
+}
+
 // find returns the set whose ranges hold a, or nil.
 func (ps *pools) find(a netip.Addr) *poolSet {
 	for i := range ps.sets {

@@ -7,6 +7,7 @@ import (
 
 	"leased/config"
 	"leased/dhcpv4"
+	"leased/lease"
 )
 
 // Reloadable is an Engine whose configuration can be replaced while it
@@ -53,6 +54,20 @@ func (r *Reloadable) Reload(cfg *config.Config) error {
 	}
 	r.e = e
 	return nil
+}
+
+// Observe is Engine.Observe on the current engine.
+func (r *Reloadable) Observe(l lease.Lease) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	r.e.Observe(l)
+}
+
+// Resync is Engine.Resync on the current engine.
+func (r *Reloadable) Resync(all func(fn func(lease.Lease) bool)) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	r.e.Resync(all)
 }
 
 // The operator's views and actions on the current engine. Each holds the

@@ -444,10 +444,14 @@ func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv
 // committed notes that the records of bind are on stable storage, unless
 // the binding changed since: then what is durable is not known better
 // than before, and durable stays as it was (too early, never too late).
-func (s *subnet) committed(t rollbackToken) {
-	if b := t.b; b.gen == t.gen {
+// It reports false when the binding is no longer in the indexes (a shared
+// store's change replaced it, see apply).
+func (s *subnet) committed(t rollbackToken) bool {
+	b := t.b
+	if b.gen == t.gen {
 		b.durable = b.expiry
 	}
+	return s.bindings[b.addr] == b
 }
 
 // minKept is the shortest lease the engine gives from what is left of a
