@@ -156,8 +156,12 @@ func (r *netbootRig) consoleText() string {
 	return strings.ReplaceAll(string(b), "\r", "")
 }
 
-// waitBoot waits until cond holds, or fails, or the machine ends, or
-// bootWait passes.
+// firmwareGaveUp is what iPXE writes when no network boot worked, before
+// it returns to the BIOS.
+const firmwareGaveUp = "No more network devices"
+
+// waitBoot waits until cond holds, or fails, or the machine ends, or its
+// firmware gives up, or bootWait passes.
 func (r *netbootRig) waitBoot(what string, cond func() (bool, error)) {
 	r.t.Helper()
 	err := waitFor(bootWait, what, func() (bool, error) {
@@ -167,10 +171,14 @@ func (r *netbootRig) waitBoot(what string, cond func() (bool, error)) {
 		if r.vm.exited() {
 			return false, fmt.Errorf("the machine stopped (%v)", r.vm.err)
 		}
+		if strings.Contains(r.consoleText(), firmwareGaveUp) {
+			return false, fmt.Errorf("the firmware gave up booting from the network (%q)", firmwareGaveUp)
+		}
 		return false, nil
 	})
 	if err != nil {
-		r.t.Fatal(err)
+		acks, cerr := r.capture.acks()
+		r.t.Fatalf("%v\nDHCP exchanges seen (capture error: %v):%s", err, cerr, describeAll(acks))
 	}
 }
 
