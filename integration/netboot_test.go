@@ -25,16 +25,20 @@ import (
 // therefore marks its own requests: it sets its user class to the RFC 3004
 // list ("iPXE", "leased-chain") before its "dhcp", so that the firmware's
 // second exchange still carries user class "iPXE" (one of its entries)
-// and also the marker. The classes, in file order, later ones winning:
+// and also the marker. The subnet names the boot server (next-server,
+// siaddr: iPXE ignores option 66 when siaddr is 0), and the classes, of
+// which the earlier sets a boot field (see docs/configuration.md), most
+// specific first:
 //
-//	bios           arch 0 (option 93)          next-server, undionly.kpxe (plain PXE firmware)
-//	ipxe-firmware  user class iPXE             next-server, stage1.ipxe (TFTP)
 //	ipxe           user class iPXE and marker  http://.../boot.ipxe
+//	ipxe-firmware  user class iPXE             stage1.ipxe (TFTP)
+//	bios           arch 0 (option 93)          undionly.kpxe (plain PXE firmware)
 //
-// The firmware's first request matches bios and ipxe-firmware and gets
-// stage1.ipxe with siaddr set (iPXE ignores option 66 when siaddr is 0);
-// the marked request matches all three and gets the HTTP URL, which the
-// script chains: no loop, and a plain PXE firmware would get undionly.kpxe.
+// The firmware's first request (arch 0, user class iPXE) is in
+// ipxe-firmware and bios and gets stage1.ipxe; the marked request is in
+// all three and gets the HTTP URL, which the script chains: no loop. A
+// plain PXE firmware would get undionly.kpxe, whose iPXE would then get
+// stage1.ipxe in turn.
 
 // chainMarker is the user class entry the first-stage script adds.
 const chainMarker = "leased-chain"
@@ -93,16 +97,17 @@ subnets:
     pools: [%s]
     options:
       routers: [%s]
+    boot: {next-server: %[2]s}
 client-classes:
-  - name: bios
-    match: {arch: 0}
-    boot: {next-server: %[2]s, file: undionly.kpxe}
-  - name: ipxe-firmware
-    match: {user-class: iPXE}
-    boot: {next-server: %[2]s, file: stage1.ipxe}
   - name: ipxe
     match: {all-of: [{user-class: iPXE}, {user-class: %s}]}
     boot: {file: "%s"}
+  - name: ipxe-firmware
+    match: {user-class: iPXE}
+    boot: {file: stage1.ipxe}
+  - name: bios
+    match: {arch: 0}
+    boot: {file: undionly.kpxe}
 `, bootPool, bootServer, chainMarker, url), 0o644)
 	srv := startServerNoWait(t, r.server, newStore(t), "--config", cfg)
 	if err := srv.waitServing(); err != nil {
