@@ -6,7 +6,10 @@
 // server, dnsmasq and ISC Kea (kea-dhcp4-server, run in the foreground
 // with its own configuration); "leased relay" (relay_test.go) between real
 // clients and leased server or Kea, and leased server behind ISC dhcrelay;
-// and the control API and metrics (control_test.go).
+// and the control API and metrics (control_test.go); and a network boot
+// (netboot_test.go): a QEMU machine's iPXE firmware (qemu-system-x86,
+// ipxe-qemu) gets its boot files from leased, loads a script over TFTP
+// (dnsmasq in TFTP-only mode) and chains one over HTTP.
 //
 // The package holds tests only. Each test builds its own network: a
 // namespace holding a bridge (the "link"), and one namespace per host (a
@@ -55,7 +58,7 @@
 // command is a failure, because continuous integration must run them all:
 //
 //	sudo apt-get install iproute2 isc-dhcp-client udhcpc busybox dnsmasq-base \
-//		isc-dhcp-relay kea-dhcp4-server
+//		isc-dhcp-relay kea-dhcp4-server qemu-system-x86 ipxe-qemu
 //	sudo go test -count=1 ./integration/
 //
 // Not here: tests of the protocol engine's decisions one by one (package
