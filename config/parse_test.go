@@ -270,7 +270,7 @@ func TestParseDecodeErrors(t *testing.T) {
 			"interfaces: [eth0]",
 			"options:",
 			"  option-224: {ip: 198.18.0.9, hex: 00}",
-		), []string{"t.yaml:3: options.option-224: want exactly one type: ip, ips, string, uint8, uint16, uint32, bool, hex"}},
+		), []string{"t.yaml:3: options.option-224: want exactly one type: ip, ips, string, uint8, uint16, uint32, int32, bool, hex"}},
 		{"typed value checked", lines(
 			"interfaces: [eth0]",
 			"options:",
