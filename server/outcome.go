@@ -34,6 +34,7 @@ const (
 	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
 	ReasonOfferUnheld // DISCOVER answered with an OFFER of an address not set aside: the subnet holds as many offers as it may
 	ReasonNakConflict // NAK: another server sharing the lease store holds the address
+	ReasonIPv6Only    // OFFER or ACK with option 108 and no address: the client prefers IPv6-only (RFC 8925)
 
 	// Silences.
 	ReasonMalformed      // not a usable DHCP request (BOOTREPLY, no message type, missing fields)
@@ -66,6 +67,7 @@ var reasonNames = [...]string{
 	ReasonNakUnknown:     "nak-unknown",
 	ReasonOfferUnheld:    "offer-unheld",
 	ReasonNakConflict:    "nak-conflict",
+	ReasonIPv6Only:       "ipv6-only",
 	ReasonMalformed:      "malformed",
 	ReasonUnsupported:    "unsupported",
 	ReasonNoSubnet:       "no-subnet",
