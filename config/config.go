@@ -194,6 +194,13 @@ type Subnet struct {
 	// address. It is a whole number of seconds, at least
 	// MinIPv6OnlyWait. Zero is off.
 	IPv6OnlyWait time.Duration
+
+	// PingCheck, when positive, has the server send an ICMP echo to an
+	// address before offering it to a client that did not hold it
+	// lately, and wait this long for an answer: an address that answers
+	// is in use by a host the server does not know of, and is set aside
+	// as a declined one is. At most MaxPingWait. Zero is off.
+	PingCheck time.Duration
 }
 
 // Reservation binds a fixed address, and optionally a host name and extra

@@ -25,7 +25,7 @@ var (
 	}
 	subnetKeys = []string{
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",
-		"authoritative", "reservations-in-pool", "options", "vendor-options", "ipv6-only-preferred", "reservations",
+		"authoritative", "reservations-in-pool", "options", "vendor-options", "ipv6-only-preferred", "ping-check", "reservations",
 	}
 	reservationKeys = []string{"hw-address", "client-id", "relay-match", "address", "hostname", "options"}
 	poolKeys        = []string{"range", "relay-match"}

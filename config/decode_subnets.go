@@ -159,6 +159,8 @@ func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
 			}
 		case "ipv6-only-preferred":
 			s.IPv6OnlyWait, _ = d.duration(v, p, false)
+		case "ping-check":
+			s.PingCheck = d.pingCheck(v, p)
 		case "reservations":
 			d.sequence(v, p, "a list of reservations", func(_ int, item *yaml.Node, rp string) {
 				s.Reservations = append(s.Reservations, d.reservation(item, rp))

@@ -195,3 +195,32 @@ func TestVendorAndPolicyErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPingCheckParses(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want time.Duration
+	}{
+		{"off by default", "", 0},
+		{"empty mapping turns it on with the default wait", "ping-check: {}", DefaultPingWait},
+		{"wait as given", "ping-check: {wait: 150ms}", 150 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var extra []string
+			if tt.yaml != "" {
+				extra = append(extra, tt.yaml)
+			}
+			c, err := Parse("t.yaml", []byte(head+subnetWith(extra...)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Subnets[0].PingCheck; got != tt.want {
+				t.Fatalf("PingCheck = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	checkErrors(t, "t.yaml", head+subnetWith("ping-check: {wait: 3s}"),
+		"t.yaml:6: subnets[0].ping-check.wait: must be from 1ms to 2s, got 3s")
+}

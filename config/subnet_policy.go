@@ -143,3 +143,22 @@ func (v *validator) ipv6OnlyWait(path string, w time.Duration) {
 		v.add(path, "must be a whole number of seconds up to %d, got %s", uint32(math.MaxUint32), formatDuration(w))
 	}
 }
+
+// pingCheck decodes a subnet's ping-check: a mapping with wait, which
+// defaults to DefaultPingWait; an empty mapping turns it on.
+func (d *decoder) pingCheck(n *yaml.Node, path string) time.Duration {
+	wait := DefaultPingWait
+	d.mapping(n, path, "a mapping such as {wait: 300ms}", []string{"wait"}, func(_ string, _, v *yaml.Node, p string) {
+		if t, ok := d.duration(v, p, false); ok {
+			wait = t
+		}
+	})
+	return wait
+}
+
+// pingCheck checks a subnet's ping-check wait.
+func (v *validator) pingCheck(path string, w time.Duration) {
+	if w != 0 && (w < time.Millisecond || w > MaxPingWait) {
+		v.add(path, "must be from 1ms to %s, got %s", formatDuration(MaxPingWait), formatDuration(w))
+	}
+}
