@@ -329,6 +329,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		out.Reason = ReasonExhausted
 		return
 	}
+	out.Probe = s.probeFor(addr, key, res, now)
 	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())

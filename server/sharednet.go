@@ -92,29 +92,31 @@ func (s *subnet) home(key []byte, req *dhcpv4.Packet, now time.Time) *subnet {
 // network: home first, then the other members in order. It returns the
 // member and the address offered; ok is false when every member is
 // exhausted.
-func (e *Engine) offerShared(s, home *subnet, key []byte, req *dhcpv4.Packet, now time.Time) (m *subnet, addr netip.Addr, res *reservation, reason Reason, ok bool) {
-	if addr, res, reason, ok = e.tryOffer(home, key, req, now); ok {
+func (e *Engine) offerShared(s, home *subnet, key []byte, req *dhcpv4.Packet, now time.Time, out *Outcome) (m *subnet, addr netip.Addr, res *reservation, reason Reason, ok bool) {
+	if addr, res, reason, ok = e.tryOffer(home, key, req, now, out); ok {
 		return home, addr, res, reason, true
 	}
 	for _, m := range s.shared {
 		if m == home {
 			continue
 		}
-		if addr, res, reason, ok = e.tryOffer(m, key, req, now); ok {
+		if addr, res, reason, ok = e.tryOffer(m, key, req, now, out); ok {
 			return m, addr, res, reason, true
 		}
 	}
 	return s, netip.Addr{}, nil, ReasonExhausted, false
 }
 
-// tryOffer chooses an address in m and offers it (RFC 2131 §4.3.1).
-func (e *Engine) tryOffer(m *subnet, key []byte, req *dhcpv4.Packet, now time.Time) (netip.Addr, *reservation, Reason, bool) {
+// tryOffer chooses an address in m and offers it (RFC 2131 §4.3.1),
+// setting out.Probe for it.
+func (e *Engine) tryOffer(m *subnet, key []byte, req *dhcpv4.Packet, now time.Time, out *Outcome) (netip.Addr, *reservation, Reason, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	addr, res, ok := m.choose(key, req, now)
 	if !ok {
 		return netip.Addr{}, nil, ReasonExhausted, false
 	}
+	out.Probe = m.probeFor(addr, key, res, now)
 	return addr, res, m.offerWithin(addr, key, req, res, now, now.Add(e.offerHold)), true
 }
 
@@ -128,7 +130,7 @@ func (e *Engine) discoverShared(req *dhcpv4.Packet, in *Arrival, key []byte, s *
 		out.Reason = ReasonChoseOther
 		return
 	}
-	m, addr, res, reason, ok := e.offerShared(s, s.home(key, req, now), key, req, now)
+	m, addr, res, reason, ok := e.offerShared(s, s.home(key, req, now), key, req, now, out)
 	if !ok {
 		out.Reason = ReasonExhausted
 		return

@@ -89,6 +89,8 @@ type subnet struct {
 	// v6Only is the IPv6-only preferred wait (RFC 8925), 0 when off
 	// (v6only.go).
 	v6Only time.Duration
+	// pingWait is the subnet's ping check wait, 0 when off (ping.go).
+	pingWait time.Duration
 }
 
 func newSubnet(c *config.Subnet) (*subnet, error) {
@@ -110,6 +112,7 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 		bindings:      make(map[netip.Addr]*binding),
 		byClient:      make(map[string]*binding),
 		v6Only:        c.IPv6OnlyWait,
+		pingWait:      c.PingCheck,
 	}
 	if s.leaseTime <= 0 {
 		s.leaseTime = time.Hour
