@@ -263,8 +263,8 @@ func (d *decoder) record(fields []recordField, n *yaml.Node, path string) ([]byt
 // vendorSpecific decodes option 43: hex bytes as written, or
 // {sub-options: {N: TYPED}} encoded as code, length, value triples
 // (RFC 2132 §8.4) in increasing code order. The whole value may exceed
-// 255 bytes: it is then sent split over several instances of option 43
-// (RFC 3396), each sub-option whole.
+// 255 bytes: it is then sent split over several instances of option 43,
+// which the client joins again (RFC 3396).
 func (d *decoder) vendorSpecific(n *yaml.Node, path string) ([]byte, bool) {
 	if r := resolve(n); r != nil && r.Kind != yaml.MappingNode {
 		return d.optionValue(kindHex, n, path)

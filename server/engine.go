@@ -567,6 +567,9 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 		out.Reason = ReasonNoSubnet
 		return
 	}
+	if isSet(req.CIAddr) {
+		s = s.member(req.CIAddr) // its own subnet, when on a shared network
+	}
 	out.Subnet = s.prefix
 	s.mu.Lock()
 	res := s.reservationFor(key, req)

@@ -207,3 +207,30 @@ func BenchmarkDORASharedSecondary(b *testing.B) {
 		}
 	}
 }
+
+func TestSharedNetworkInformGetsItsOwnSubnetsOptions(t *testing.T) {
+	tests := []struct {
+		name   string
+		ciaddr string
+		in     func(a netip.Addr) Arrival
+		router string
+	}{
+		{"RFC2131 4.3.5 INFORM broadcast from the secondary subnet -> its options", "198.18.1.50", func(netip.Addr) Arrival { return direct() }, "198.18.1.1"},
+		{"RFC2131 4.3.5 INFORM unicast from the secondary subnet -> its options", "198.18.1.50", unicastTo, "198.18.1.1"},
+		{"RFC2131 4.3.5 INFORM broadcast from the primary subnet -> its options", "198.18.0.50", func(netip.Addr) Arrival { return direct() }, "198.18.0.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sharedConfig)
+			p := newClient(1).packet(dhcpv4.Inform)
+			p.CIAddr = mustAddr(tc.ciaddr)
+			out, ack := e.handle(p, tc.in(p.CIAddr))
+			if out.Reason != ReasonInformAck {
+				t.Fatalf("got %v", out.Reason)
+			}
+			if r, _ := ack.Options.Addr(dhcpv4.OptRouter); r.String() != tc.router {
+				t.Errorf("router %v, want %s", r, tc.router)
+			}
+		})
+	}
+}
