@@ -224,3 +224,44 @@ func TestPingCheckParses(t *testing.T) {
 	checkErrors(t, "t.yaml", head+subnetWith("ping-check: {wait: 3s}"),
 		"t.yaml:6: subnets[0].ping-check.wait: must be from 1ms to 2s, got 3s")
 }
+
+// TestVendorOptionsOracle reads option 125 with the parser
+// github.com/insomniacslk/dhcp has for option 124, whose framing (RFC 3925
+// §3 and §4: enterprise number, data length, data) is the same, then the
+// sub-options of each enterprise as a TLV list.
+func TestVendorOptionsOracle(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(head+"vendor-options:\n"+
+		"  - {enterprise: 4491, sub-options: {1: {hex: 0a0b}, 2: {ip: 198.18.0.20}}}\n"+
+		"  - {enterprise: 3561, sub-options: {4: {string: \"http://198.18.0.30/acs\"}}}\n"+subnetWith()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids oracle.VIVCIdentifiers
+	if err := ids.FromBytes(optionOf(c.Subnets[0].Options, OptVIVendorSpecific)); err != nil {
+		t.Fatalf("oracle cannot read option 125: %v", err)
+	}
+	want := []struct {
+		ent  uint32
+		subs map[uint8][]byte
+	}{
+		{4491, map[uint8][]byte{1: {0x0a, 0x0b}, 2: {198, 18, 0, 20}}},
+		{3561, map[uint8][]byte{4: []byte("http://198.18.0.30/acs")}},
+	}
+	if len(ids) != len(want) {
+		t.Fatalf("oracle read %d enterprises, want %d", len(ids), len(want))
+	}
+	for i, w := range want {
+		if uint32(ids[i].EntID) != w.ent {
+			t.Errorf("enterprise %d = %d, want %d", i, ids[i].EntID, w.ent)
+		}
+		subs := oracle.Options{}
+		if err := subs.FromBytes(ids[i].Data); err != nil {
+			t.Fatalf("enterprise %d: sub-options unreadable: %v", w.ent, err)
+		}
+		for code, v := range w.subs {
+			if !bytes.Equal(subs[code], v) {
+				t.Errorf("enterprise %d sub-option %d = %x, want %x", w.ent, code, subs[code], v)
+			}
+		}
+	}
+}
