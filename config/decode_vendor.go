@@ -112,8 +112,8 @@ func (d *decoder) definition(n *yaml.Node, path string) (string, optionDef, bool
 				d.errorf(v, p, "code %d is the built-in option %s", c, dhcpv4.OptionCode(c))
 				ok = false
 			}
-			if _, builtin := namedOptions[dhcpv4.OptionCode(c)]; ok && builtin {
-				d.errorf(v, p, "code %d is a built-in option", c)
+			if spec, builtin := namedOptions[dhcpv4.OptionCode(c)]; ok && builtin {
+				d.errorf(v, p, "code %d cannot be defined: %s", c, spec.refused)
 				ok = false
 			}
 			def.code, codeSet = dhcpv4.OptionCode(c), ok
