@@ -62,6 +62,20 @@ func (s *subnet) member(a netip.Addr) *subnet {
 	return s
 }
 
+// sameLink reports whether o is s or in s's shared network. A nil s is
+// on no link.
+func (s *subnet) sameLink(o *subnet) bool {
+	if s == nil || o == nil {
+		return false
+	}
+	return s == o || s.shared != nil && o.shared != nil && &s.shared[0] == &o.shared[0]
+}
+
+// onLink reports whether a is in s or in a subnet of its shared network.
+func (s *subnet) onLink(a netip.Addr) bool {
+	return s.member(a).prefix.Contains(a)
+}
+
 // knows reports whether s holds a reservation or a binding (not a
 // declined address) for the client.
 func (s *subnet) knows(key []byte, req *dhcpv4.Packet, now time.Time) bool {

@@ -234,3 +234,63 @@ func TestSharedNetworkInformGetsItsOwnSubnetsOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedNetworkReleaseAndDeclineSourceCheck: a DHCPRELEASE or
+// DHCPDECLINE of an address in the secondary subnet comes from the link
+// of the shared network, whose interface or relay has an address in the
+// primary subnet only: it is the holder's, not a wrong source.
+func TestSharedNetworkReleaseAndDeclineSourceCheck(t *testing.T) {
+	fill := func(e *env, relayedLink bool) (*client, netip.Addr) {
+		for i := byte(1); i <= 2; i++ {
+			if relayedLink {
+				e.relayedDORA(newClient(i))
+			} else {
+				e.dora(newClient(i), direct())
+			}
+		}
+		c := newClient(3)
+		if relayedLink {
+			return c, e.relayedDORA(c)
+		}
+		return c, e.dora(c, direct())
+	}
+	tests := []struct {
+		name    string
+		relayed bool
+		send    func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival)
+		want    Reason
+	}{
+		{"RFC2131 4.4.4 DECLINE broadcast on the shared link of a secondary address", false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			return c.packet(dhcpv4.Decline, optAddr(dhcpv4.OptRequestedIP, a.String()), optAddr(dhcpv4.OptServerID, "198.18.0.1")), direct()
+		}, ReasonDeclined},
+		{"DECLINE of a secondary address arriving on another link -> wrong source", false, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			return c.packet(dhcpv4.Decline, optAddr(dhcpv4.OptRequestedIP, a.String()), optAddr(dhcpv4.OptServerID, "198.19.0.1")), secondLink()
+		}, ReasonWrongSource},
+		{"RFC2131 4.4.4 RELEASE through the relay of the shared link of a secondary address", true, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Release, optAddr(dhcpv4.OptServerID, "198.18.0.1"))
+			p.CIAddr = a
+			return relayedVia(p, relayAddr), relayed()
+		}, ReasonReleased},
+		{"RFC2131 4.4.4 DECLINE through the relay of the shared link of a secondary address", true, func(c *client, a netip.Addr) (*dhcpv4.Packet, Arrival) {
+			p := c.packet(dhcpv4.Decline, optAddr(dhcpv4.OptRequestedIP, a.String()), optAddr(dhcpv4.OptServerID, "198.18.0.1"))
+			return relayedVia(p, relayAddr), relayed()
+		}, ReasonDeclined},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *config.Config) { sharedConfig(c); c.CheckReleaseSource = true })
+			c, a := fill(e, tc.relayed)
+			want := lanSecondary
+			if tc.relayed {
+				want = remoteSecondary
+			}
+			if !want.Contains(a) {
+				t.Fatalf("lease %v, want one in %v", a, want)
+			}
+			p, in := tc.send(c, a)
+			if out, _ := e.handle(p, in); out.Reason != tc.want {
+				t.Fatalf("got %v, want %v", out.Reason, tc.want)
+			}
+		})
+	}
+}
