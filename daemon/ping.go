@@ -5,7 +5,12 @@ import (
 
 	"leased/config"
 	"leased/netio"
+	"leased/server"
 )
+
+// The engine the DHCP side serves with takes the addresses that answer a
+// ping check.
+var _ netio.InUseMarker = (*server.Reloadable)(nil)
 
 // openPinger opens the ICMP socket of the ping checks when a subnet of
 // cfg asks for them (ping-check), before privileges are dropped; nil when
