@@ -117,6 +117,11 @@ type Config struct {
 	// Subnets are the networks served, in file order. They do not
 	// overlap.
 	Subnets []Subnet
+
+	// SharedNetworks group subnets that share one link, in file order:
+	// a client of one is served from the next when the first has no
+	// address left. Each subnet is in at most one of them.
+	SharedNetworks []SharedNetwork
 }
 
 // SubnetDefaults are the settings that subnets inherit from the top of the
@@ -182,6 +187,20 @@ type Subnet struct {
 	// Reservations are the fixed addresses of known clients, in file
 	// order.
 	Reservations []Reservation
+
+	// IPv6OnlyWait, when positive, offers IPv6-only preferred service
+	// (RFC 8925): a client that lists option 108 in its parameter
+	// request list gets option 108 with this wait (V6ONLY_WAIT) and no
+	// address. It is a whole number of seconds, at least
+	// MinIPv6OnlyWait. Zero is off.
+	IPv6OnlyWait time.Duration
+
+	// PingCheck, when positive, has the server send an ICMP echo to an
+	// address before offering it to a client that did not hold it
+	// lately, and wait this long for an answer: an address that answers
+	// is in use by a host the server does not know of, and is set aside
+	// as a declined one is. At most MaxPingWait. Zero is off.
+	PingCheck time.Duration
 }
 
 // Reservation binds a fixed address, and optionally a host name and extra

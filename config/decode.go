@@ -21,11 +21,11 @@ var (
 	topKeys = []string{
 		"interfaces", "server-id", "lease-store", "store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "pool-start-percent", "authoritative",
-		"options", "subnets", "rate-limit", "offer-limit",
+		"options", "option-definitions", "vendor-options", "shared-networks", "subnets", "rate-limit", "offer-limit",
 	}
 	subnetKeys = []string{
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",
-		"authoritative", "reservations-in-pool", "options", "reservations",
+		"authoritative", "reservations-in-pool", "options", "vendor-options", "ipv6-only-preferred", "ping-check", "reservations",
 	}
 	reservationKeys = []string{"hw-address", "client-id", "relay-match", "address", "hostname", "options"}
 	poolKeys        = []string{"range", "relay-match"}
@@ -39,6 +39,7 @@ type decoder struct {
 	file  string
 	errs  []*Error
 	lines map[string]int
+	defs  map[string]optionDef // option-definitions, by name
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {

@@ -17,6 +17,12 @@ import (
 func (d *decoder) options(n *yaml.Node, path string) []Option {
 	var opts []Option
 	d.mapping(n, path, "a mapping of option names to values", nil, func(name string, k, v *yaml.Node, p string) {
+		if def, ok := d.defs[name]; ok {
+			if val, ok := d.definedValue(def, v, p); ok {
+				opts = append(opts, Option{Code: def.code, Value: val})
+			}
+			return
+		}
 		code, ok := dhcpv4.OptionCodeByName(name)
 		canonical := "option-" + strconv.Itoa(int(code))
 		switch {
@@ -44,9 +50,12 @@ func (d *decoder) options(n *yaml.Node, path string) []Option {
 			return
 		}
 		var val []byte
-		if known {
+		switch {
+		case code == dhcpv4.OptVendorSpecific:
+			val, ok = d.vendorSpecific(v, p)
+		case known:
 			val, ok = d.optionValue(spec.kind, v, p)
-		} else {
+		default:
 			val, ok = d.typedValue(v, p)
 		}
 		if ok {

@@ -11,6 +11,8 @@ import (
 func (d *decoder) config(root *yaml.Node) *Config {
 	c := newDefaults()
 	var drafts []subnetDraft
+	var vendor []Option
+	d.optionDefinitions(root)
 	d.mapping(root, "", "a mapping of settings", topKeys, func(key string, _, v *yaml.Node, p string) {
 		switch key {
 		case "interfaces":
@@ -71,6 +73,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			}
 		case "options":
 			c.Defaults.Options = d.options(v, p)
+		case "option-definitions":
+			// Read first, by optionDefinitions.
+		case "vendor-options":
+			if o, ok := d.vendorOptions(v, p); ok {
+				vendor = append(vendor, o)
+			}
+		case "shared-networks":
+			c.SharedNetworks = d.sharedNetworks(v, p)
 		case "rate-limit":
 			d.rateLimits(v, p, &c.RateLimits)
 		case "offer-limit":
@@ -85,6 +95,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	})
 	// The global keys may come after the subnets in the file: apply
 	// inheritance once everything is read.
+	if len(vendor) > 0 {
+		c.Defaults.Options = MergeOptions(c.Defaults.Options, vendor)
+	}
 	for _, dr := range drafts {
 		s := dr.s
 		if !dr.leaseSet {
@@ -99,7 +112,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		if !dr.authSet {
 			s.Authoritative = c.Defaults.Authoritative
 		}
-		s.Options = MergeOptions(c.Defaults.Options, s.Options)
+		s.Options = MergeOptions(c.Defaults.Options, MergeOptions(sharedOptions(c.SharedNetworks, s.Prefix), s.Options))
 		c.Subnets = append(c.Subnets, s)
 	}
 	return c
@@ -109,6 +122,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 type subnetDraft struct {
 	s                               Subnet
 	leaseSet, t1Set, t2Set, authSet bool
+	vendor                          []Option // option 125 from vendor-options
 }
 
 func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
@@ -137,7 +151,16 @@ func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
 		case "reservations-in-pool":
 			s.ReservationsInPool, _ = d.boolean(v, p)
 		case "options":
-			s.Options = d.options(v, p)
+			s.Options = MergeOptions(d.options(v, p), dr.vendor)
+		case "vendor-options":
+			if o, ok := d.vendorOptions(v, p); ok {
+				dr.vendor = []Option{o}
+				s.Options = MergeOptions(s.Options, dr.vendor)
+			}
+		case "ipv6-only-preferred":
+			s.IPv6OnlyWait, _ = d.duration(v, p, false)
+		case "ping-check":
+			s.PingCheck = d.pingCheck(v, p)
 		case "reservations":
 			d.sequence(v, p, "a list of reservations", func(_ int, item *yaml.Node, rp string) {
 				s.Reservations = append(s.Reservations, d.reservation(item, rp))

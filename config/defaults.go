@@ -51,6 +51,12 @@ const (
 	MaxReceiveDelay = time.Millisecond
 	// DefaultOfferLimit is offer-limit, in percent of a subnet's pool.
 	DefaultOfferLimit = 50
+	// DefaultPingWait is how long a subnet's ping-check waits for an
+	// answer when its wait is not given.
+	DefaultPingWait = 300 * time.Millisecond
+	// MaxPingWait bounds ping-check.wait: the DHCPOFFER waits this long
+	// at most, and clients retransmit after about 4 s.
+	MaxPingWait = 2 * time.Second
 )
 
 // DefaultRateLimits are the rate limits of a server that sets none. They

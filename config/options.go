@@ -95,6 +95,7 @@ var namedOptions = map[dhcpv4.OptionCode]optionSpec{
 	dhcpv4.OptRelayAgentInfo:       {refused: "relay agents add it and the server echoes it (RFC 3046)"},
 	dhcpv4.OptDomainSearch:         {kind: kindDomainList},
 	dhcpv4.OptClasslessRoutes:      {kind: kindClasslessRoutes},
+	OptIPv6OnlyPreferred:           {refused: "use the ipv6-only-preferred key of a subnet (RFC 8925)"},
 }
 
 // typedKinds are the value types of an "option-N" entry, by their key.
@@ -105,13 +106,14 @@ var typedKinds = map[string]valueKind{
 	"uint8":  kindUint8,
 	"uint16": kindUint16,
 	"uint32": kindUint32,
+	"int32":  kindInt32,
 	"bool":   kindBool,
 	"hex":    kindHex,
 }
 
 // typedKeys are the keys of typedKinds, in the order the documentation
 // gives them.
-var typedKeys = []string{"ip", "ips", "string", "uint8", "uint16", "uint32", "bool", "hex"}
+var typedKeys = []string{"ip", "ips", "string", "uint8", "uint16", "uint32", "int32", "bool", "hex"}
 
 // optionNames returns the names of the configurable options, sorted, for
 // suggestions.

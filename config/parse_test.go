@@ -270,7 +270,7 @@ func TestParseDecodeErrors(t *testing.T) {
 			"interfaces: [eth0]",
 			"options:",
 			"  option-224: {ip: 198.18.0.9, hex: 00}",
-		), []string{"t.yaml:3: options.option-224: want exactly one type: ip, ips, string, uint8, uint16, uint32, bool, hex"}},
+		), []string{"t.yaml:3: options.option-224: want exactly one type: ip, ips, string, uint8, uint16, uint32, int32, bool, hex"}},
 		{"typed value checked", lines(
 			"interfaces: [eth0]",
 			"options:",
@@ -913,7 +913,7 @@ func TestExampleFileContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Interfaces) != 2 || c.ServerID != netip.MustParseAddr("198.18.0.1") || len(c.Subnets) != 2 {
+	if len(c.Interfaces) != 2 || c.ServerID != netip.MustParseAddr("198.18.0.1") || len(c.Subnets) != 3 {
 		t.Fatalf("interfaces %v, server-id %v, %d subnets", c.Interfaces, c.ServerID, len(c.Subnets))
 	}
 	s := c.Subnets[0]
@@ -930,6 +930,10 @@ func TestExampleFileContent(t *testing.T) {
 	}
 	if c.Subnets[1].Reservations[0].Addr != netip.MustParseAddr("198.18.1.30") || !c.Subnets[1].ReservationsInPool {
 		t.Errorf("subnets[1]: %+v", c.Subnets[1])
+	}
+	if s := c.Subnets[2]; s.PingCheck != 300*time.Millisecond || s.IPv6OnlyWait != 30*time.Minute ||
+		len(c.SharedNetworks) != 1 || len(c.SharedNetworks[0].Subnets) != 2 {
+		t.Errorf("subnets[2] %+v, shared networks %+v", s, c.SharedNetworks)
 	}
 }
 

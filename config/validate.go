@@ -117,7 +117,10 @@ func (c *Config) validate() []*Error {
 	}
 	for i := range c.Subnets {
 		v.subnet(c, i, &u)
+		v.ipv6OnlyWait("subnets["+strconv.Itoa(i)+"].ipv6-only-preferred", c.Subnets[i].IPv6OnlyWait)
+		v.pingCheck("subnets["+strconv.Itoa(i)+"].ping-check.wait", c.Subnets[i].PingCheck)
 	}
+	v.sharedNetworks(c)
 	if a := c.ServerID; a.Is4() {
 		for i, s := range c.Subnets {
 			if j := poolIndex(s.Pools, a); j >= 0 {

@@ -40,6 +40,9 @@ var settings = []setting{
 	{key: "authoritative", value: func(c *config.Config) any { return c.Defaults.Authoritative }},
 	{key: "options", value: func(c *config.Config) any { return c.Defaults.Options }},
 	{key: "subnets", value: func(c *config.Config) any { return c.Subnets }},
+	// The ICMP socket of ping-check is opened at start when a subnet
+	// asks for ping checks (openPinger).
+	{key: "ping-check (ICMP socket)", restart: true, value: func(c *config.Config) any { return onOff(PingCheckWanted(c)) }},
 }
 
 // settingFields are the fields of config.Config that settings read.
@@ -103,4 +106,12 @@ func kebab(name string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// onOff formats a switch for messages.
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -110,9 +110,18 @@ func Open(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dhcp, err := netio.Listen(netio.Options{Addr: opts.Listen, Interfaces: opts.Config.Interfaces, Readers: opts.Readers,
-		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, SharePort: opts.SharePort, RateLimits: opts.Config.RateLimits, Logger: opts.Logger})
+	pinger, err := openPinger(opts.Config)
 	if err != nil {
+		op.close()
+		return nil, err
+	}
+	dhcp, err := netio.Listen(netio.Options{Addr: opts.Listen, Interfaces: opts.Config.Interfaces, Readers: opts.Readers,
+		Committers: opts.Committers, ReceiveDelay: opts.Config.ReceiveDelay, SharePort: opts.SharePort, RateLimits: opts.Config.RateLimits, Logger: opts.Logger,
+		Pinger: pinger})
+	if err != nil {
+		if pinger != nil {
+			pinger.Close()
+		}
 		op.close()
 		return nil, err
 	}

@@ -128,6 +128,12 @@ func TestReloadSaysWhatTookEffectAndWhatWaitsForRestart(t *testing.T) {
 				"lease-store changed in the file; it takes effect at the next start",
 				"receive-delay changed in the file; it takes effect at the next start",
 			}},
+		{"ping-check turned on where none was at start -> subnets applied, the ICMP socket waits for a restart",
+			configText() + "    ping-check: {wait: 300ms}\n",
+			[]string{"subnets"}, []control.SettingChange{{Key: "ping-check (ICMP socket)", Running: "off", Loaded: "on"}},
+			[]string{"ping-check (ICMP socket) changed in the file; it takes effect at the next start"}},
+		{"shared network added -> applied", strings.Replace(configText(), "subnets:", "shared-networks: [{name: lan, subnets: [198.18.0.0/24]}]\nsubnets:", 1),
+			[]string{"shared-networks"}, []control.SettingChange{}, nil},
 		// The command line sets commit-delay: the file's does not apply.
 		{"commit-delay set on the command line -> nothing to say", configText("commit-delay: 9ms"), []string{}, []control.SettingChange{}, nil},
 	} {

@@ -83,6 +83,9 @@ type Options struct {
 	// clients (default 68) and to relay agents (default 67). Tests and
 	// load generators that cannot bind privileged ports change them.
 	ClientPort, RelayPort uint16
+	// Pinger runs the ping checks the engine asks for (ping.go), nil
+	// none; the Server closes it.
+	Pinger Pinger
 }
 
 // Stats are a Server's counters since it started.
@@ -117,6 +120,7 @@ type Server struct {
 	lastMalformedLog                                  atomic.Int64
 	suppressedLogs                                    atomic.Uint64
 	commitFailures                                    logSummary // ERROR lines of failed commits
+	prober                                            *prober    // nil: no ping checks
 }
 
 // Listen opens the server's sockets: UDP on opts.Addr with the arrival
@@ -178,6 +182,7 @@ func Listen(opts Options) (*Server, error) {
 
 		commitFailures: logSummary{every: time.Second},
 	}
+	s.prober = newProber(opts.Pinger)
 	s.limits.Store(newLimiter(opts.RateLimits))
 	s.SetInterfaces(opts.Interfaces)
 	if !opts.SharePort && opts.Addr.Port() != 0 {
@@ -210,7 +215,7 @@ func (s *Server) LocalAddr() netip.AddrPort { return s.ep.LocalAddr() }
 
 // Close closes the sockets; Serve returns once its workers finish the
 // requests they are handling.
-func (s *Server) Close() error { return s.ep.Close() }
+func (s *Server) Close() error { s.prober.close(); return s.ep.Close() }
 
 // Serve handles requests with h until ctx ends or the server is closed.
 // Requests being handled when that happens are finished, including their
@@ -267,7 +272,8 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	readers.Wait()
 	close(q.jobs) // the committers finish what is queued, then stop
 	committers.Wait()
-	out.close() // the sender sends what was posted, then stops
+	s.prober.wait() // the ping checks end within their wait
+	out.close()     // the sender sends what was posted, then stops
 	<-sent
 	<-summarised
 	if n, err := s.commitFailures.drain(); n > 0 {
@@ -474,7 +480,7 @@ func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Ar
 		s.outcomes[out.Reason].Add(1)
 	}
 	s.logOutcome(ctx, &w.req, in, &out)
-	if out.Action != server.Reply {
+	if out.Action != server.Reply || out.Probe > 0 && s.probe(ctx, h, w, in, &out) {
 		return
 	}
 	s.send(w, in, &out)

@@ -105,6 +105,9 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		s.pool.startAt(cfg.PoolStartPercent)
 		e.subnets = append(e.subnets, s)
 	}
+	if err := e.linkShared(cfg); err != nil {
+		return nil, err
+	}
 	now := clock()
 	store.All(func(l lease.Lease) bool {
 		if s := e.subnetContaining(l.Addr); s != nil {
@@ -282,24 +285,36 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		return
 	}
 	out.Subnet = s.prefix
+	if w := s.v6OnlyWait(req); w > 0 {
+		e.replyV6Only(reply, req, key, s, in, dhcpv4.Offer, w, out)
+		return
+	}
 	now := e.clock()
 	if !e.canCommit() {
 		// Offer only what needs no new commitment, so that the client
 		// picks a server that can commit.
 		s.mu.Lock()
-		if e.choseOther(s, key, req, now) {
-			s.mu.Unlock()
+		chose := e.choseOther(s, key, req, now)
+		s.mu.Unlock()
+		if chose {
 			out.Reason = ReasonChoseOther
 			return
 		}
-		addr, res, left, ok := s.keptOffer(key, req, now)
-		s.mu.Unlock()
+		h := s.home(key, req, now)
+		h.mu.Lock()
+		addr, res, left, ok := h.keptOffer(key, req, now)
+		h.mu.Unlock()
 		if !ok {
 			out.Reason = ReasonNotWritable
 			return
 		}
-		e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, keptTimes(left))
+		out.Subnet = h.prefix
+		e.fillReply(reply, req, h, res, in, dhcpv4.Offer, addr, keptTimes(left))
 		out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
+		return
+	}
+	if s.shared != nil {
+		e.discoverShared(req, in, key, s, now, reply, out)
 		return
 	}
 	s.mu.Lock()
@@ -314,6 +329,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		out.Reason = ReasonExhausted
 		return
 	}
+	out.Probe = s.probeFor(addr, key, res, now)
 	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())
@@ -345,6 +361,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 			// reader has it): remember, so that it gets no offer.
 			s.chosen.note(maphash.Bytes(e.seed, key), req.XID, now)
 			s.mu.Unlock()
+			if other := s.withdrawShared(key); other.IsValid() {
+				withdrawn = other
+			}
 			out.Reason = ReasonNotForUs
 			if withdrawn.IsValid() {
 				out.Reason, out.Addr = ReasonOfferWithdrawn, withdrawn
@@ -364,7 +383,13 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Reason = ReasonMalformed
 		return
 	}
+	if w := s.v6OnlyWait(req); w > 0 {
+		e.replyV6Only(reply, req, key, s, in, dhcpv4.Ack, w, out)
+		return
+	}
 	out.Addr = reqAddr
+	s = s.member(reqAddr)
+	out.Subnet = s.prefix
 	if !s.prefix.Contains(reqAddr) {
 		e.nak(reply, req, s, in, "requested address is not on this network")
 		out.Action, out.Reason = Reply, ReasonNakNetwork
@@ -541,6 +566,9 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 	if s == nil {
 		out.Reason = ReasonNoSubnet
 		return
+	}
+	if isSet(req.CIAddr) {
+		s = s.member(req.CIAddr) // its own subnet, when on a shared network
 	}
 	out.Subnet = s.prefix
 	s.mu.Lock()

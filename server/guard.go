@@ -97,7 +97,7 @@ func fromHost(in *Arrival) bool {
 // from where the lease's holder would send it.
 func (e *Engine) releaseFromClient(req *dhcpv4.Packet, in *Arrival, s *subnet) bool {
 	if isSet(req.GIAddr) {
-		return e.selectSubnet(req, in) == s
+		return e.selectSubnet(req, in).sameLink(s)
 	}
 	return in.Src.Addr() == req.CIAddr
 }
@@ -106,13 +106,13 @@ func (e *Engine) releaseFromClient(req *dhcpv4.Packet, in *Arrival, s *subnet) b
 // where the lease's holder would send it.
 func (e *Engine) declineFromClient(req *dhcpv4.Packet, in *Arrival, s *subnet, addr netip.Addr) bool {
 	if isSet(req.GIAddr) {
-		return e.selectSubnet(req, in) == s
+		return e.selectSubnet(req, in).sameLink(s)
 	}
 	if src := in.Src.Addr(); !src.IsUnspecified() && src != addr {
 		return false
 	}
 	for _, p := range in.IfAddrs {
-		if s.prefix.Contains(p.Addr()) {
+		if s.onLink(p.Addr()) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/netip"
+	"time"
 
 	"leased/dhcpv4"
 )
@@ -34,6 +35,7 @@ const (
 	ReasonNakUnknown  // NAK: authoritative, no lease for the client and the address is not free
 	ReasonOfferUnheld // DISCOVER answered with an OFFER of an address not set aside: the subnet holds as many offers as it may
 	ReasonNakConflict // NAK: another server sharing the lease store holds the address
+	ReasonIPv6Only    // OFFER or ACK with option 108 and no address: the client prefers IPv6-only (RFC 8925)
 
 	// Silences.
 	ReasonMalformed      // not a usable DHCP request (BOOTREPLY, no message type, missing fields)
@@ -52,6 +54,7 @@ const (
 	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
 	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
 	ReasonChoseOther     // DISCOVER of an exchange in which the client already chose another server
+	ReasonPingInUse      // the address about to be offered answered a ping check: set aside, another offered (counted by the caller)
 	reasonCount
 )
 
@@ -66,6 +69,7 @@ var reasonNames = [...]string{
 	ReasonNakUnknown:     "nak-unknown",
 	ReasonOfferUnheld:    "offer-unheld",
 	ReasonNakConflict:    "nak-conflict",
+	ReasonIPv6Only:       "ipv6-only",
 	ReasonMalformed:      "malformed",
 	ReasonUnsupported:    "unsupported",
 	ReasonNoSubnet:       "no-subnet",
@@ -82,6 +86,7 @@ var reasonNames = [...]string{
 	ReasonBadGIAddr:      "bad-giaddr",
 	ReasonWrongSource:    "wrong-source",
 	ReasonChoseOther:     "chose-other",
+	ReasonPingInUse:      "ping-in-use",
 }
 
 // String returns the reason's token ("pool-exhausted").
@@ -117,4 +122,9 @@ type Outcome struct {
 	// Err is the store's error for ReasonCommitFailed, and for
 	// ReasonAckKept when a commit was tried and failed.
 	Err error
+	// Probe, when positive, asks for a ping check of the offered Addr
+	// before the reply is sent: wait this long for an answer to an ICMP
+	// echo, and when one comes, report it (Engine.MarkInUse) and handle
+	// the request again instead of sending the reply.
+	Probe time.Duration
 }

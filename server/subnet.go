@@ -81,6 +81,16 @@ type subnet struct {
 	// caps it for clients without a binding (offers.go), 0: no cap.
 	offers, maxOffers int
 	chosen            choices // clients that chose another server (chosen.go)
+
+	// shared are the members of the subnet's shared network, itself
+	// included, in configuration order; nil when it is in none
+	// (sharednet.go). Set by New, immutable after.
+	shared []*subnet
+	// v6Only is the IPv6-only preferred wait (RFC 8925), 0 when off
+	// (v6only.go).
+	v6Only time.Duration
+	// pingWait is the subnet's ping check wait, 0 when off (ping.go).
+	pingWait time.Duration
 }
 
 func newSubnet(c *config.Subnet) (*subnet, error) {
@@ -101,6 +111,8 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 		pool:          pool,
 		bindings:      make(map[netip.Addr]*binding),
 		byClient:      make(map[string]*binding),
+		v6Only:        c.IPv6OnlyWait,
+		pingWait:      c.PingCheck,
 	}
 	if s.leaseTime <= 0 {
 		s.leaseTime = time.Hour
