@@ -117,6 +117,10 @@ type Config struct {
 	// Subnets are the networks served, in file order. They do not
 	// overlap.
 	Subnets []Subnet
+
+	// ClientClasses are the client classes, in file order (see
+	// ClientClass); at most MaxClientClasses.
+	ClientClasses []ClientClass
 }
 
 // SubnetDefaults are the settings that subnets inherit from the top of the
@@ -182,6 +186,10 @@ type Subnet struct {
 	// Reservations are the fixed addresses of known clients, in file
 	// order.
 	Reservations []Reservation
+
+	// Boot is the subnet's boot fields (siaddr, sname, file); classes
+	// and reservations may replace each.
+	Boot Boot
 }
 
 // Reservation binds a fixed address, and optionally a host name and extra
@@ -209,6 +217,13 @@ type Reservation struct {
 	// order; the engine applies them over the subnet's (see
 	// MergeOptions).
 	Options []Option
+
+	// Classes are client classes the client is in, besides those its
+	// requests match; none may be an ignore class.
+	Classes []string
+
+	// Boot replaces the boot fields it sets for this client.
+	Boot Boot
 }
 
 // Option is one DHCP option with its value in wire format, as it goes in a
@@ -258,6 +273,10 @@ type Range struct {
 	// information matches it; such a pool is tried before the subnet's
 	// pools without a match. Its zero value matches every client.
 	Match RelayMatch
+	// Classes, when not empty, keeps the pool for clients in at least
+	// one of these client classes; DenyClasses keeps it from clients in
+	// any of those. Both combine with Match.
+	Classes, DenyClasses []string
 }
 
 // RelayMatch selects relayed clients by the sub-options their relay agent

@@ -118,6 +118,7 @@ func (c *Config) validate() []*Error {
 	for i := range c.Subnets {
 		v.subnet(c, i, &u)
 	}
+	v.clientClasses(c)
 	if a := c.ServerID; a.Is4() {
 		for i, s := range c.Subnets {
 			if j := poolIndex(s.Pools, a); j >= 0 {
