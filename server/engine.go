@@ -68,7 +68,8 @@ type Engine struct {
 	checkSource      bool         // cfg.CheckReleaseSource (guard.go)
 	seed             maphash.Seed // of the client keys remembered in subnet.chosen
 	subnets          []*subnet
-	records          sync.Pool // of *[2]lease.Lease, the records of one commit
+	classes          *classTable // client classes (classes.go)
+	records          sync.Pool   // of *[2]lease.Lease, the records of one commit
 }
 
 // New builds an engine for cfg, recovering the leases in store. clock is
@@ -86,6 +87,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		declineProbation: cfg.DeclineProbation,
 		checkSource:      cfg.CheckReleaseSource,
 		seed:             maphash.MakeSeed(),
+		classes:          newClassTable(cfg.ClientClasses),
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
 	if w, ok := store.(writability); ok {
@@ -97,7 +99,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		return nil, errors.New("server: New needs a positive OfferHold and DeclineProbation (see config.Validate)")
 	}
 	for i := range cfg.Subnets {
-		s, err := newSubnet(&cfg.Subnets[i])
+		s, err := newSubnet(&cfg.Subnets[i], e.classes)
 		if err != nil {
 			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
 		}
@@ -282,6 +284,10 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		return
 	}
 	out.Subnet = s.prefix
+	cls, ignored := e.classify(req, in, s, out)
+	if ignored {
+		return
+	}
 	now := e.clock()
 	if !e.canCommit() {
 		// Offer only what needs no new commitment, so that the client
@@ -293,12 +299,13 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 			return
 		}
 		addr, res, left, ok := s.keptOffer(key, req, now)
+		cls = s.noteClasses(addr, key, cls, res)
 		s.mu.Unlock()
 		if !ok {
 			out.Reason = ReasonNotWritable
 			return
 		}
-		e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, keptTimes(left))
+		e.fillReply(reply, req, s, res, cls, in, dhcpv4.Offer, addr, keptTimes(left))
 		out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
 		return
 	}
@@ -308,15 +315,16 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		out.Reason = ReasonChoseOther
 		return
 	}
-	addr, res, ok := s.choose(key, req, now)
+	addr, res, ok := s.choose(key, req, cls, now)
 	if !ok {
 		s.mu.Unlock()
 		out.Reason = ReasonExhausted
 		return
 	}
 	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
+	cls = s.noteClasses(addr, key, cls, res)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())
+	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Offer, addr, s.timesFor(cls))
 	out.Action, out.Reason, out.Addr = Reply, reason, addr
 }
 
@@ -329,6 +337,10 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	out.Subnet = s.prefix
+	cls, ignored := e.classify(req, in, s, out)
+	if ignored {
+		return
+	}
 	now := e.clock()
 	writable := e.canCommit()
 
@@ -372,7 +384,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	}
 
 	s.mu.Lock()
-	d := s.decideRequest(st, key, req, reqAddr, now)
+	d := s.decideRequest(st, key, req, cls, reqAddr, now)
 	switch d.verdict {
 	case verdictSilent:
 		s.mu.Unlock()
@@ -390,11 +402,15 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		// a commitment, and gets what a failed commit gets: silence.
 		left, kept := s.keptLease(key, reqAddr, now)
 		s.mu.Unlock()
-		e.ackKept(reply, req, s, d.res, in, reqAddr, left, kept, ReasonNotWritable, out)
+		e.ackKept(reply, req, s, d.res, cls, in, reqAddr, left, kept, ReasonNotWritable, out)
 		return
 	}
+	if d.res != nil {
+		cls = cls.union(d.res.classes)
+	}
+	lt := s.timesFor(cls)
 	recs := e.records.Get().(*[2]lease.Lease)
-	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(s.leaseTime))
+	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(lt.lease))
 	s.mu.Unlock()
 
 	err := e.store.Commit(ctx, recs[:n]...)
@@ -422,7 +438,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		left, kept := s.keptLease(key, reqAddr, e.clock())
 		s.mu.Unlock()
 		out.Err = err
-		e.ackKept(reply, req, s, d.res, in, reqAddr, left, kept, ReasonCommitFailed, out)
+		e.ackKept(reply, req, s, d.res, cls, in, reqAddr, left, kept, ReasonCommitFailed, out)
 		return
 	}
 	s.mu.Lock()
@@ -431,8 +447,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		// the binding; the store took this one after it.
 		s.replace(bound, e.clock())
 	}
+	s.noteClasses(reqAddr, key, cls, nil)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, s.times())
+	e.fillReply(reply, req, s, d.res, cls, in, dhcpv4.Ack, reqAddr, lt)
 	out.Action, out.Reason = Reply, ReasonAck
 }
 
@@ -440,12 +457,12 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 // the client holds addr on stable storage (kept), with a DHCPACK for the
 // time left, which needs no new commitment; otherwise with silence for
 // reason.
-func (e *Engine) ackKept(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, addr netip.Addr, left time.Duration, kept bool, reason Reason, out *Outcome) {
+func (e *Engine) ackKept(reply, req *dhcpv4.Packet, s *subnet, res *reservation, cls classSet, in *Arrival, addr netip.Addr, left time.Duration, kept bool, reason Reason, out *Outcome) {
 	if !kept {
 		out.Reason = reason
 		return
 	}
-	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, addr, keptTimes(left))
+	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Ack, addr, keptTimes(left))
 	out.Action, out.Reason = Reply, ReasonAckKept
 }
 
@@ -543,10 +560,17 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 		return
 	}
 	out.Subnet = s.prefix
+	cls, ignored := e.classify(req, in, s, out)
+	if ignored {
+		return
+	}
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
+	if res != nil {
+		cls = cls.union(res.classes)
+	}
+	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
 	out.Action, out.Reason, out.Addr = Reply, ReasonInformAck, req.CIAddr
 }
 

@@ -52,6 +52,7 @@ const (
 	ReasonBadGIAddr      // relayed, but giaddr is no unicast relay address (a broadcast, multicast, loopback or our own): a reply would reflect
 	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
 	ReasonChoseOther     // DISCOVER of an exchange in which the client already chose another server
+	ReasonIgnoredClass   // the client is in a client class that ignores its clients
 	reasonCount
 )
 
@@ -82,6 +83,7 @@ var reasonNames = [...]string{
 	ReasonBadGIAddr:      "bad-giaddr",
 	ReasonWrongSource:    "wrong-source",
 	ReasonChoseOther:     "chose-other",
+	ReasonIgnoredClass:   "ignored-class",
 }
 
 // String returns the reason's token ("pool-exhausted").

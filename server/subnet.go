@@ -40,8 +40,9 @@ type binding struct {
 	// storage, as far as the engine knows; zero when none is. It lags
 	// expiry while a renewal's commit is in flight.
 	durable time.Time
-	gen     uint64 // bumped on every change, for rollback
-	timerAt int64  // when its queued timer fires (Unix ns), 0 if none
+	gen     uint64   // bumped on every change, for rollback
+	classes classSet // of the client's latest request (classes.go)
+	timerAt int64    // when its queued timer fires (Unix ns), 0 if none
 }
 
 // reservation is a configured fixed address.
@@ -51,7 +52,9 @@ type reservation struct {
 	opts     []config.Option
 	inPool   bool
 	relay    config.RelayMatch
-	runtime  bool // added while serving (admin.go), not from the configuration file
+	runtime  bool     // added while serving (admin.go), not from the configuration file
+	classes  classSet // classes the reservation puts its client in
+	boot     config.Boot
 }
 
 // subnet is one configured subnet and its state, guarded by mu.
@@ -70,6 +73,8 @@ type subnet struct {
 	resByID       map[string]*reservation
 	resByAddr     map[netip.Addr]*reservation
 	resByRelay    []*reservation // by relay match, in configuration order
+	boot          config.Boot
+	classes       *classTable
 
 	mu       sync.Mutex
 	pool     pools
@@ -83,8 +88,8 @@ type subnet struct {
 	chosen            choices // clients that chose another server (chosen.go)
 }
 
-func newSubnet(c *config.Subnet) (*subnet, error) {
-	pool, err := newPools(c.Pools)
+func newSubnet(c *config.Subnet, ct *classTable) (*subnet, error) {
+	pool, err := newPools(c.Pools, ct)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +100,8 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 		t2:            c.T2,
 		authoritative: c.Authoritative,
 		options:       c.Options,
+		boot:          c.Boot,
+		classes:       ct,
 		resByHW:       make(map[string]*reservation),
 		resByID:       make(map[string]*reservation),
 		resByAddr:     make(map[netip.Addr]*reservation),
@@ -112,7 +119,8 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 	}
 	for i := range c.Reservations {
 		r := &c.Reservations[i]
-		res := &reservation{addr: r.Addr, hostname: r.Hostname, opts: r.Options, inPool: pool.Contains(r.Addr), relay: r.Relay}
+		res := &reservation{addr: r.Addr, hostname: r.Hostname, opts: r.Options, inPool: pool.Contains(r.Addr), relay: r.Relay,
+			classes: ct.set(r.Classes), boot: r.Boot}
 		if !r.Relay.IsZero() {
 			s.resByRelay = append(s.resByRelay, res)
 		}
@@ -155,7 +163,7 @@ func (s *subnet) reservationFor(key []byte, req *dhcpv4.Packet) *reservation {
 		}
 	}
 	if len(s.resByRelay) > 0 {
-		rel := relayOf(req)
+		rel := relayOf(req, classSet{})
 		for _, r := range s.resByRelay {
 			if r.relay.Matches(rel.circuit, rel.remote) {
 				return r
@@ -230,12 +238,15 @@ func (s *subnet) availableTo(a netip.Addr, key []byte, res *reservation, now tim
 
 // choose picks the address to offer (RFC 2131 §4.3.1). ok is false when
 // the pool is exhausted.
-func (s *subnet) choose(key []byte, req *dhcpv4.Packet, now time.Time) (netip.Addr, *reservation, bool) {
+func (s *subnet) choose(key []byte, req *dhcpv4.Packet, cls classSet, now time.Time) (netip.Addr, *reservation, bool) {
 	res := s.reservationFor(key, req)
 	if res != nil && s.availableTo(res.addr, key, res, now) {
 		return res.addr, res, true
 	}
-	rel := relayOf(req)
+	if res != nil {
+		cls = cls.union(res.classes)
+	}
+	rel := relayOf(req, cls)
 	if b := s.clientBinding(key, now); b != nil && b.state != stDeclined && s.resByAddr[b.addr] == nil {
 		if b.state.active() {
 			return b.addr, res, true // its current binding
@@ -348,7 +359,7 @@ type decision struct {
 }
 
 // decideRequest applies RFC 2131 §4.3.2 to a DHCPREQUEST for a.
-func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a netip.Addr, now time.Time) decision {
+func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, cls classSet, a netip.Addr, now time.Time) decision {
 	res := s.reservationFor(key, req)
 	if res != nil && res.addr != a && s.availableTo(res.addr, key, res, now) {
 		// The client has a reservation elsewhere: send it there.
@@ -371,7 +382,7 @@ func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a
 	case selecting:
 		// Our offer lapsed or was never made: grant the address if it is
 		// still free, else refuse.
-		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req)) || res != nil) {
+		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req, cls)) || res != nil) {
 			return ack
 		}
 		return decision{verdict: verdictNak, reason: ReasonNakAddress, message: "requested address is not available"}
@@ -388,7 +399,7 @@ func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a
 			// for peaceful coexistence with other servers.
 			return decision{verdict: verdictSilent}
 		}
-		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req)) || res != nil) {
+		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req, cls)) || res != nil) {
 			return ack // authoritative and free: grant it
 		}
 		return decision{verdict: verdictNak, reason: ReasonNakUnknown, message: "requested address is not available"}
