@@ -77,9 +77,7 @@ func (d *decoder) classMatch(n *yaml.Node, path string, depth int) ClassMatch {
 		return ClassMatch{}
 	}
 	var all []ClassMatch
-	keys := 0
 	ok := d.mapping(n, path, "a match (a mapping such as {vendor-class: PXEClient})", matchKeys, func(key string, _, v *yaml.Node, p string) {
-		keys++
 		if m, good := d.matchKey(key, v, p, depth); good {
 			all = append(all, m)
 		}
@@ -87,7 +85,7 @@ func (d *decoder) classMatch(n *yaml.Node, path string, depth int) ClassMatch {
 	switch {
 	case !ok:
 		return ClassMatch{}
-	case keys == 0:
+	case isNull(resolve(n)) || len(resolve(n).Content) == 0:
 		d.errorf(n, path, "a match needs at least one of %s", joinKeys(matchKeys))
 		return ClassMatch{}
 	case len(all) == 0:
