@@ -110,12 +110,18 @@ func (t *classTable) eachOption(cls classSet, fn func(c dhcpv4.OptionCode)) {
 }
 
 // bootFor returns the boot fields of a client: the subnet's, replaced
-// field by field by those of its classes (the later class wins), then by
-// its reservation's.
+// field by field by those of its classes, then by its reservation's. Of
+// two classes that set a field, the earlier in the file wins (unlike
+// options), so that a specific class listed first, such as iPXE's own
+// requests, is not overridden by a general one, such as the firmware's
+// architecture, that the same request matches: the chain of an iPXE
+// boot ends instead of looping.
 func (s *subnet) bootFor(res *reservation, cls classSet) config.Boot {
 	b := s.boot
 	if t := s.classes; t != nil && cls.intersects(t.booted) {
-		cls.each(func(i int) { b = b.Over(t.list[i].boot) })
+		var cb config.Boot
+		cls.each(func(i int) { cb = t.list[i].boot.Over(cb) })
+		b = b.Over(cb)
 	}
 	if res != nil {
 		b = b.Over(res.boot)
