@@ -135,7 +135,8 @@ func (s *subnet) bootFor(res *reservation, cls classSet) config.Boot {
 // and no option configured for it is there already. A PXE client
 // (option 60 beginning with "PXEClient") whose reply names a boot file
 // gets option 60 "PXEClient" back, and its client machine identifier
-// (option 97) echoed, as PXE 2.1 and RFC 4578 §2.1 and §2.3 expect.
+// (option 97), when well formed, echoed, as PXE 2.1 and RFC 4578 §2.1 and
+// §2.3 expect.
 func (s *subnet) setBoot(reply, req *dhcpv4.Packet, res *reservation, cls classSet) {
 	b := s.bootFor(res, cls)
 	if b.IsZero() {
@@ -160,7 +161,9 @@ func (s *subnet) setBoot(reply, req *dhcpv4.Packet, res *reservation, cls classS
 	}
 	if vc, ok := req.Options.Get(dhcpv4.OptVendorClass); ok && len(vc) >= len(pxeClient) && string(vc[:len(pxeClient)]) == pxeClient {
 		o.SetString(dhcpv4.OptVendorClass, pxeClient)
-		if id, ok := req.Options.Get(optClientMachineID); ok {
+		if id, ok := req.Options.Get(optClientMachineID); ok && len(id) == 17 && id[0] == 0 {
+			// Type 0, a 16-byte GUID (RFC 4578 §2.3); other forms are
+			// not PXE's and are left out.
 			o.Set(optClientMachineID, id)
 		}
 	}

@@ -55,6 +55,8 @@ func TestNetworkBoot(t *testing.T) {
 			"198.18.0.5", "", "", "", "", "", false},
 		{"RFC4578 2.1 BIOS firmware gets its boot file and PXEClient back", 2, append(pxe(0), uuid), nil,
 			"198.18.0.5", "", "undionly.kpxe", "", "", "PXEClient", true},
+		{"RFC4578 2.3 a malformed client machine identifier is not echoed", 8, append(pxe(0), option{optClientMachineID, []byte{1, 2, 3}}), nil,
+			"198.18.0.5", "", "undionly.kpxe", "", "", "PXEClient", false},
 		{"RFC4578 2.1 UEFI x64", 3, pxe(7), nil, "198.18.0.5", "", "ipxe.efi", "", "", "PXEClient", false},
 		{"RFC4578 2.1 ARM64 class sets next-server and sname over the subnet's", 4, pxe(11), nil,
 			"198.18.0.6", "arm-boot", "ipxe-arm64.efi", "", "", "PXEClient", false},
