@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"time"
+	"unicode/utf8"
 
 	"leased/config"
 	"leased/dhcpv4"
@@ -283,62 +284,64 @@ func relaySubOptionIs(req *dhcpv4.Packet, k config.MatchKind, want string) bool 
 	return ok && string(v) == want
 }
 
-// globMatch reports whether name matches pattern, in the syntax of
-// path.Match ('*', '?', '[...]' classes, '\\' escapes), on bytes, without
-// allocating. pattern has passed path.Match's syntax check.
+// globMatch reports whether name matches pattern, in the syntax and
+// the rune semantics of path.Match ('*', '?', '[...]' classes, '\\'
+// escapes), on bytes, without allocating. pattern has passed path.Match's
+// syntax check.
 func globMatch(pattern string, name []byte) bool {
 	px, nx := 0, 0
 	starP, starN := -1, -1
-	for nx < len(name) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
-			case '*':
-				starP, starN = px, nx
-				px++
-				continue
+	for px < len(pattern) || nx < len(name) {
+		if px < len(pattern) && pattern[px] == '*' {
+			starP, starN = px, nx
+			px++
+			continue
+		}
+		if px < len(pattern) && nx < len(name) {
+			r, w := utf8.DecodeRune(name[nx:])
+			switch pattern[px] {
 			case '?':
-				if name[nx] != '/' {
+				if r != '/' {
 					px++
-					nx++
+					nx += w
 					continue
 				}
 			case '[':
-				if ok, end := matchClass(pattern, px, name[nx]); ok {
+				if ok, end := matchClass(pattern, px, r); ok {
 					px = end
-					nx++
+					nx += w
 					continue
 				}
 			case '\\':
+				// Literals compare byte by byte, as in path.Match.
 				if px+1 < len(pattern) && pattern[px+1] == name[nx] {
 					px += 2
 					nx++
 					continue
 				}
 			default:
-				if c == name[nx] {
+				if pattern[px] == name[nx] {
 					px++
 					nx++
 					continue
 				}
 			}
 		}
-		// Backtrack: let the last star take one more byte, never a '/'.
-		if starP < 0 || name[starN] == '/' {
+		// Backtrack: let the last star take one more byte (as
+		// path.Match does), never a '/'.
+		if starP < 0 || starN >= len(name) || name[starN] == '/' {
 			return false
 		}
 		starN++
 		px, nx = starP+1, starN
 	}
-	for px < len(pattern) && pattern[px] == '*' {
-		px++
-	}
-	return px == len(pattern)
+	return true
 }
 
-// matchClass matches b against the character class that begins at
+// matchClass matches r against the character class that begins at
 // pattern[at] ('['), returning whether it matched and the index after the
 // class.
-func matchClass(p string, at int, b byte) (bool, int) {
+func matchClass(p string, at int, r rune) (bool, int) {
 	i := at + 1
 	negate := false
 	if i < len(p) && p[i] == '^' {
@@ -350,11 +353,11 @@ func matchClass(p string, at int, b byte) (bool, int) {
 		lo, n := classChar(p, i)
 		i += n
 		hi := lo
-		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
+		if i+1 < len(p) && p[i] == '-' {
 			hi, n = classChar(p, i+1)
 			i += 1 + n
 		}
-		if lo <= b && b <= hi {
+		if lo <= r && r <= hi {
 			matched = true
 		}
 	}
@@ -364,9 +367,12 @@ func matchClass(p string, at int, b byte) (bool, int) {
 	return matched != negate, i + 1
 }
 
-func classChar(p string, i int) (byte, int) {
+// classChar returns the rune at p[i], taking a '\\' escape, and its
+// length in p.
+func classChar(p string, i int) (rune, int) {
 	if p[i] == '\\' && i+1 < len(p) {
-		return p[i+1], 2
+		r, w := utf8.DecodeRuneInString(p[i+1:])
+		return r, 1 + w
 	}
-	return p[i], 1
+	return utf8.DecodeRuneInString(p[i:])
 }

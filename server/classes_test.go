@@ -419,3 +419,23 @@ func TestGlobMatchAgreesWithPathMatch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGlobMatch checks globMatch, the allocation-free matcher of host
+// names, against path.Match, whose syntax the configuration accepts.
+func FuzzGlobMatch(f *testing.F) {
+	for _, s := range [][2]string{{"printer-*", "printer-1"}, {"[a-c]?x", "bzx"}, {"*\\*", "a*"}, {"[^0-9]*", "x1"}, {"a*b*c", "aXbYbc"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		want, err := path.Match(pattern, name)
+		if err != nil {
+			return // refused by the configuration
+		}
+		if _, err := path.Match(pattern, ""); err != nil {
+			return
+		}
+		if got := globMatch(pattern, []byte(name)); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v, path.Match says %v", pattern, name, got, want)
+		}
+	})
+}
