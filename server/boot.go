@@ -38,9 +38,7 @@ func (e *Engine) classify(req *dhcpv4.Packet, in *Arrival, s *subnet, out *Outco
 // as the classes of the client's binding of a, for the lease views; it
 // returns the union. s.mu must be held.
 func (s *subnet) noteClasses(a netip.Addr, key []byte, cls classSet, res *reservation) classSet {
-	if res != nil {
-		cls = cls.union(res.classes)
-	}
+	cls = cls.with(res)
 	if b := s.bindings[a]; b != nil && b.client == string(key) {
 		b.classes = cls
 	}

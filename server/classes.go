@@ -32,6 +32,14 @@ func (c classSet) union(o classSet) classSet {
 	return c
 }
 
+// with returns c with the classes of the reservation res, if any.
+func (c classSet) with(res *reservation) classSet {
+	if res == nil {
+		return c
+	}
+	return c.union(res.classes)
+}
+
 // intersects reports whether c and o share a class.
 func (c classSet) intersects(o classSet) bool {
 	for i := range c {

@@ -405,9 +405,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		e.ackKept(reply, req, s, d.res, cls, in, reqAddr, left, kept, ReasonNotWritable, out)
 		return
 	}
-	if d.res != nil {
-		cls = cls.union(d.res.classes)
-	}
+	cls = cls.with(d.res)
 	lt := s.timesFor(cls)
 	recs := e.records.Get().(*[2]lease.Lease)
 	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(lt.lease))
@@ -567,10 +565,7 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
-	if res != nil {
-		cls = cls.union(res.classes)
-	}
-	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
+	e.fillReply(reply, req, s, res, cls.with(res), in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
 	out.Action, out.Reason, out.Addr = Reply, ReasonInformAck, req.CIAddr
 }
 

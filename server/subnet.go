@@ -40,9 +40,10 @@ type binding struct {
 	// storage, as far as the engine knows; zero when none is. It lags
 	// expiry while a renewal's commit is in flight.
 	durable time.Time
-	gen     uint64   // bumped on every change, for rollback
+	gen     uint64 // bumped on every change, for rollback
+	timerAt int64  // when its queued timer fires (Unix ns), 0 if none
+
 	classes classSet // of the client's latest request (classes.go)
-	timerAt int64    // when its queued timer fires (Unix ns), 0 if none
 }
 
 // reservation is a configured fixed address.
@@ -52,9 +53,10 @@ type reservation struct {
 	opts     []config.Option
 	inPool   bool
 	relay    config.RelayMatch
-	runtime  bool     // added while serving (admin.go), not from the configuration file
-	classes  classSet // classes the reservation puts its client in
-	boot     config.Boot
+	runtime  bool // added while serving (admin.go), not from the configuration file
+
+	classes classSet // classes the reservation puts its client in
+	boot    config.Boot
 }
 
 // subnet is one configured subnet and its state, guarded by mu.
@@ -243,10 +245,7 @@ func (s *subnet) choose(key []byte, req *dhcpv4.Packet, cls classSet, now time.T
 	if res != nil && s.availableTo(res.addr, key, res, now) {
 		return res.addr, res, true
 	}
-	if res != nil {
-		cls = cls.union(res.classes)
-	}
-	rel := relayOf(req, cls)
+	rel := relayOf(req, cls.with(res))
 	if b := s.clientBinding(key, now); b != nil && b.state != stDeclined && s.resByAddr[b.addr] == nil {
 		if b.state.active() {
 			return b.addr, res, true // its current binding
