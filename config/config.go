@@ -122,6 +122,10 @@ type Config struct {
 	// a client of one is served from the next when the first has no
 	// address left. Each subnet is in at most one of them.
 	SharedNetworks []SharedNetwork
+
+	// ClientClasses are the client classes, in file order (see
+	// ClientClass); at most MaxClientClasses.
+	ClientClasses []ClientClass
 }
 
 // SubnetDefaults are the settings that subnets inherit from the top of the
@@ -201,6 +205,10 @@ type Subnet struct {
 	// is in use by a host the server does not know of, and is set aside
 	// as a declined one is. At most MaxPingWait. Zero is off.
 	PingCheck time.Duration
+
+	// Boot is the subnet's boot fields (siaddr, sname, file); classes
+	// and reservations may replace each.
+	Boot Boot
 }
 
 // Reservation binds a fixed address, and optionally a host name and extra
@@ -228,6 +236,13 @@ type Reservation struct {
 	// order; the engine applies them over the subnet's (see
 	// MergeOptions).
 	Options []Option
+
+	// Classes are client classes the client is in, besides those its
+	// requests match; none may be an ignore class.
+	Classes []string
+
+	// Boot replaces the boot fields it sets for this client.
+	Boot Boot
 }
 
 // Option is one DHCP option with its value in wire format, as it goes in a
@@ -277,6 +292,10 @@ type Range struct {
 	// information matches it; such a pool is tried before the subnet's
 	// pools without a match. Its zero value matches every client.
 	Match RelayMatch
+	// Classes, when not empty, keeps the pool for clients in at least
+	// one of these client classes; DenyClasses keeps it from clients in
+	// any of those. Both combine with Match.
+	Classes, DenyClasses []string
 }
 
 // RelayMatch selects relayed clients by the sub-options their relay agent

@@ -87,6 +87,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			if pct, ok := d.offerLimit(v, p); ok {
 				c.OfferLimit = pct
 			}
+		case "client-classes":
+			c.ClientClasses = d.clientClasses(v, p)
 		case "subnets":
 			d.sequence(v, p, "a list of subnets", func(_ int, item *yaml.Node, sp string) {
 				drafts = append(drafts, d.subnet(item, sp))
@@ -165,6 +167,8 @@ func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
 			d.sequence(v, p, "a list of reservations", func(_ int, item *yaml.Node, rp string) {
 				s.Reservations = append(s.Reservations, d.reservation(item, rp))
 			})
+		case "boot":
+			s.Boot = d.boot(v, p)
 		}
 	})
 	return dr
@@ -177,7 +181,7 @@ func (d *decoder) pool(item *yaml.Node, path string) (Range, bool) {
 	if item.Kind == yaml.MappingNode {
 		var r Range
 		var rangeSet bool
-		d.mapping(item, path, "a pool (a mapping with range and relay-match)", poolKeys, func(key string, _, v *yaml.Node, p string) {
+		d.mapping(item, path, "a pool (a mapping with range, relay-match, classes, deny-classes)", poolKeys, func(key string, _, v *yaml.Node, p string) {
 			switch key {
 			case "range":
 				r2, ok := d.poolRange(v, p)
@@ -186,6 +190,10 @@ func (d *decoder) pool(item *yaml.Node, path string) (Range, bool) {
 				}
 			case "relay-match":
 				r.Match = d.relayMatch(v, p)
+			case "classes":
+				r.Classes = d.classNames(v, p)
+			case "deny-classes":
+				r.DenyClasses = d.classNames(v, p)
 			}
 		})
 		if !rangeSet {
@@ -307,6 +315,10 @@ func (d *decoder) reservation(n *yaml.Node, path string) Reservation {
 			}
 		case "options":
 			r.Options = d.options(v, p)
+		case "classes":
+			r.Classes = d.classNames(v, p)
+		case "boot":
+			r.Boot = d.boot(v, p)
 		}
 	})
 	return r

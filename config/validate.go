@@ -121,6 +121,7 @@ func (c *Config) validate() []*Error {
 		v.pingCheck("subnets["+strconv.Itoa(i)+"].ping-check.wait", c.Subnets[i].PingCheck)
 	}
 	v.sharedNetworks(c)
+	v.clientClasses(c)
 	if a := c.ServerID; a.Is4() {
 		for i, s := range c.Subnets {
 			if j := poolIndex(s.Pools, a); j >= 0 {

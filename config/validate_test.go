@@ -157,12 +157,12 @@ func TestRange(t *testing.T) {
 		}
 		for _, tt := range tests {
 			got, err := ParseRange(tt.in)
-			if (err == nil) != tt.ok || got != tt.want {
+			if (err == nil) != tt.ok || got.String() != tt.want.String() {
 				t.Errorf("ParseRange(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
 			}
 			if tt.ok {
 				back, err := ParseRange(got.String())
-				if err != nil || back != got {
+				if err != nil || back.String() != got.String() {
 					t.Errorf("ParseRange(%q.String()) = %v, %v", tt.in, back, err)
 				}
 			}

@@ -55,6 +55,10 @@ type Lease struct {
 	// Expiry when it ends (or ended). UTC.
 	Start  time.Time `json:"start,omitzero"`
 	Expiry time.Time `json:"expiry,omitzero"`
+	// Classes are the client classes of the client's latest request, and
+	// of its reservation, since the server started or last reloaded;
+	// absent when none.
+	Classes []string `json:"classes,omitempty"`
 }
 
 // leaseOf converts an engine view.
@@ -62,7 +66,7 @@ func leaseOf(v server.LeaseView) Lease {
 	l := Lease{
 		Address: v.Addr, Subnet: v.Subnet, ClientID: hex.EncodeToString([]byte(v.ClientID)),
 		HWAddr: v.HW.String(), Hostname: v.Hostname, State: v.State.String(),
-		Start: utc(v.Start), Expiry: utc(v.Expiry),
+		Start: utc(v.Start), Expiry: utc(v.Expiry), Classes: v.Classes,
 	}
 	if !utf8.ValidString(v.Hostname) {
 		l.HostnameHex = hex.EncodeToString([]byte(v.Hostname))

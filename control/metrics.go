@@ -80,7 +80,7 @@ var dropReasons = []server.Reason{
 	server.ReasonMalformed, server.ReasonUnsupported, server.ReasonNoSubnet, server.ReasonExhausted,
 	server.ReasonNotForUs, server.ReasonOfferWithdrawn, server.ReasonUnknownClient,
 	server.ReasonNoBinding, server.ReasonCommitFailed, server.ReasonNotWritable, server.ReasonRateLimited,
-	server.ReasonBadGIAddr, server.ReasonWrongSource, server.ReasonChoseOther,
+	server.ReasonBadGIAddr, server.ReasonWrongSource, server.ReasonChoseOther, server.ReasonIgnoredClass,
 }
 
 // messageTypeLabel returns the label value of a message type: its RFC

@@ -104,6 +104,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 		`leased_drops_total{reason="bad-giaddr"}`:            4,
 		`leased_drops_total{reason="wrong-source"}`:          1,
 		`leased_drops_total{reason="chose-other"}`:           0,
+		`leased_drops_total{reason="ignored-class"}`:         0,
 
 		`leased_leases{state="bound",subnet="198.18.0.0/24"}`:                       2,
 		`leased_leases{state="offered",subnet="198.18.0.0/24"}`:                     1,

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -221,7 +222,7 @@ func TestLeasesList(t *testing.T) {
 		want := Lease{Address: mustAddr("198.18.0.101"), Subnet: netip.MustParsePrefix("198.18.0.0/24"),
 			ClientID: "01020000000002", HWAddr: "02:00:00:00:00:02", Hostname: "Beta-Laptop", State: "bound",
 			Start: t0, Expiry: t0.Add(time.Hour)}
-		if l != want {
+		if !reflect.DeepEqual(l, want) {
 			t.Errorf("got %+v\nwant %+v", l, want)
 		}
 	})

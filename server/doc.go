@@ -27,6 +27,21 @@
 // they drop with, ReasonRateLimited, is the engine's so that every drop is
 // counted by one list.
 //
+// Client classes (config.ClientClass, classes.go) are evaluated once per
+// request, after its subnet is chosen, into a fixed-size bit set with
+// matchers compiled in New, so that classifying allocates nothing. A
+// request in a class with Ignore gets no answer (ReasonIgnoredClass). The
+// classes, with those of the client's reservation, decide the pools it
+// may draw from (config.Range.Classes, DenyClasses, beside the relay
+// match), its options (global < subnet < class, the later class winning
+// < reservation; package config merges the levels below the subnet into
+// the subnet's options), its lease times, and its boot fields (boot.go):
+// siaddr, sname and file in the header (RFC 2131 §2), options 66 and 67
+// when asked for or when the fields are needed for options (RFC 2132
+// §9.3-§9.5), and the PXE answers of RFC 4578 §2.1 and §2.3 (option 60
+// "PXEClient", option 97 echoed). The classes of a client's latest
+// request are kept with its binding for LeaseView.
+//
 // Every acknowledged lease is committed to the lease.Store before Handle
 // returns: when the commit fails, the engine does not acknowledge. No lock
 // is held across the commit, and each subnet has its own lock, so different

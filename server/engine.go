@@ -68,7 +68,8 @@ type Engine struct {
 	checkSource      bool         // cfg.CheckReleaseSource (guard.go)
 	seed             maphash.Seed // of the client keys remembered in subnet.chosen
 	subnets          []*subnet
-	records          sync.Pool // of *[2]lease.Lease, the records of one commit
+	classes          *classTable // client classes (classes.go)
+	records          sync.Pool   // of *[2]lease.Lease, the records of one commit
 }
 
 // New builds an engine for cfg, recovering the leases in store. clock is
@@ -86,6 +87,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		declineProbation: cfg.DeclineProbation,
 		checkSource:      cfg.CheckReleaseSource,
 		seed:             maphash.MakeSeed(),
+		classes:          newClassTable(cfg.ClientClasses),
 	}
 	e.records.New = func() any { return new([2]lease.Lease) }
 	if w, ok := store.(writability); ok {
@@ -97,7 +99,7 @@ func New(cfg *config.Config, store lease.Store, clock func() time.Time) (*Engine
 		return nil, errors.New("server: New needs a positive OfferHold and DeclineProbation (see config.Validate)")
 	}
 	for i := range cfg.Subnets {
-		s, err := newSubnet(&cfg.Subnets[i])
+		s, err := newSubnet(&cfg.Subnets[i], e.classes)
 		if err != nil {
 			return nil, fmt.Errorf("server: subnets[%d] %v: %w", i, cfg.Subnets[i].Prefix, err)
 		}
@@ -285,8 +287,12 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		return
 	}
 	out.Subnet = s.prefix
+	cls, ignored := e.classify(req, in, s, out)
+	if ignored {
+		return
+	}
 	if w := s.v6OnlyWait(req); w > 0 {
-		e.replyV6Only(reply, req, key, s, in, dhcpv4.Offer, w, out)
+		e.replyV6Only(reply, req, key, s, cls, in, dhcpv4.Offer, w, out)
 		return
 	}
 	now := e.clock()
@@ -303,18 +309,19 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		h := s.home(key, req, now)
 		h.mu.Lock()
 		addr, res, left, ok := h.keptOffer(key, req, now)
+		cls = h.noteClasses(addr, key, cls, res)
 		h.mu.Unlock()
 		if !ok {
 			out.Reason = ReasonNotWritable
 			return
 		}
 		out.Subnet = h.prefix
-		e.fillReply(reply, req, h, res, in, dhcpv4.Offer, addr, keptTimes(left))
+		e.fillReply(reply, req, h, res, cls, in, dhcpv4.Offer, addr, keptTimes(left))
 		out.Action, out.Reason, out.Addr = Reply, ReasonOffer, addr
 		return
 	}
 	if s.shared != nil {
-		e.discoverShared(req, in, key, s, now, reply, out)
+		e.discoverShared(req, in, key, s, cls, now, reply, out)
 		return
 	}
 	s.mu.Lock()
@@ -323,7 +330,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		out.Reason = ReasonChoseOther
 		return
 	}
-	addr, res, ok := s.choose(key, req, now)
+	addr, res, ok := s.choose(key, req, cls, now)
 	if !ok {
 		s.mu.Unlock()
 		out.Reason = ReasonExhausted
@@ -331,8 +338,9 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 	}
 	out.Probe = s.probeFor(addr, key, res, now)
 	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
+	cls = s.noteClasses(addr, key, cls, res)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, dhcpv4.Offer, addr, s.times())
+	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Offer, addr, s.timesFor(cls))
 	out.Action, out.Reason, out.Addr = Reply, reason, addr
 }
 
@@ -345,6 +353,10 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	out.Subnet = s.prefix
+	cls, ignored := e.classify(req, in, s, out)
+	if ignored {
+		return
+	}
 	now := e.clock()
 	writable := e.canCommit()
 
@@ -384,7 +396,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	if w := s.v6OnlyWait(req); w > 0 {
-		e.replyV6Only(reply, req, key, s, in, dhcpv4.Ack, w, out)
+		e.replyV6Only(reply, req, key, s, cls, in, dhcpv4.Ack, w, out)
 		return
 	}
 	out.Addr = reqAddr
@@ -397,7 +409,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	}
 
 	s.mu.Lock()
-	d := s.decideRequest(st, key, req, reqAddr, now)
+	d := s.decideRequest(st, key, req, cls, reqAddr, now)
 	switch d.verdict {
 	case verdictSilent:
 		s.mu.Unlock()
@@ -415,11 +427,13 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		// a commitment, and gets what a failed commit gets: silence.
 		left, kept := s.keptLease(key, reqAddr, now)
 		s.mu.Unlock()
-		e.ackKept(reply, req, s, d.res, in, reqAddr, left, kept, ReasonNotWritable, out)
+		e.ackKept(reply, req, s, d.res, cls, in, reqAddr, left, kept, ReasonNotWritable, out)
 		return
 	}
+	cls = cls.with(d.res)
+	lt := s.timesFor(cls)
 	recs := e.records.Get().(*[2]lease.Lease)
-	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(s.leaseTime))
+	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(lt.lease))
 	s.mu.Unlock()
 
 	err := e.store.Commit(ctx, recs[:n]...)
@@ -447,7 +461,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		left, kept := s.keptLease(key, reqAddr, e.clock())
 		s.mu.Unlock()
 		out.Err = err
-		e.ackKept(reply, req, s, d.res, in, reqAddr, left, kept, ReasonCommitFailed, out)
+		e.ackKept(reply, req, s, d.res, cls, in, reqAddr, left, kept, ReasonCommitFailed, out)
 		return
 	}
 	s.mu.Lock()
@@ -456,8 +470,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		// the binding; the store took this one after it.
 		s.replace(bound, e.clock())
 	}
+	s.noteClasses(reqAddr, key, cls, nil)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, d.res, in, dhcpv4.Ack, reqAddr, s.times())
+	e.fillReply(reply, req, s, d.res, cls, in, dhcpv4.Ack, reqAddr, lt)
 	out.Action, out.Reason = Reply, ReasonAck
 }
 
@@ -465,12 +480,12 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 // the client holds addr on stable storage (kept), with a DHCPACK for the
 // time left, which needs no new commitment; otherwise with silence for
 // reason.
-func (e *Engine) ackKept(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, addr netip.Addr, left time.Duration, kept bool, reason Reason, out *Outcome) {
+func (e *Engine) ackKept(reply, req *dhcpv4.Packet, s *subnet, res *reservation, cls classSet, in *Arrival, addr netip.Addr, left time.Duration, kept bool, reason Reason, out *Outcome) {
 	if !kept {
 		out.Reason = reason
 		return
 	}
-	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, addr, keptTimes(left))
+	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Ack, addr, keptTimes(left))
 	out.Action, out.Reason = Reply, ReasonAckKept
 }
 
@@ -571,10 +586,14 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 		s = s.member(req.CIAddr) // its own subnet, when on a shared network
 	}
 	out.Subnet = s.prefix
+	cls, ignored := e.classify(req, in, s, out)
+	if ignored {
+		return
+	}
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
+	e.fillReply(reply, req, s, res, cls.with(res), in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
 	out.Action, out.Reason, out.Addr = Reply, ReasonInformAck, req.CIAddr
 }
 

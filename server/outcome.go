@@ -55,6 +55,7 @@ const (
 	ReasonWrongSource    // RELEASE or DECLINE not sent from the lease holder's address, hardware or link
 	ReasonChoseOther     // DISCOVER of an exchange in which the client already chose another server
 	ReasonPingInUse      // the address about to be offered answered a ping check: set aside, another offered (counted by the caller)
+	ReasonIgnoredClass   // the client is in a client class that ignores its clients
 	reasonCount
 )
 
@@ -87,6 +88,7 @@ var reasonNames = [...]string{
 	ReasonWrongSource:    "wrong-source",
 	ReasonChoseOther:     "chose-other",
 	ReasonPingInUse:      "ping-in-use",
+	ReasonIgnoredClass:   "ignored-class",
 }
 
 // String returns the reason's token ("pool-exhausted").

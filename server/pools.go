@@ -8,38 +8,55 @@ import (
 	"leased/dhcpv4"
 )
 
-// pools is a subnet's dynamic pools, grouped by the relay match that keeps
-// them for some clients (config.Range.Match). Pools with a match come
-// first, in the order of the configuration; the pools without one share a
+// pools is a subnet's dynamic pools, grouped by what keeps them for some
+// clients: the relay match (config.Range.Match) and the client classes
+// (config.Range.Classes, DenyClasses). Restricted pools come first, in
+// the order of the configuration; the pools open to every client share a
 // single alloc.Pool at the end.
 type pools struct {
 	sets []poolSet
 }
 
 type poolSet struct {
-	match config.RelayMatch
-	pool  *alloc.Pool
+	match   config.RelayMatch
+	classes classSet // when not empty, only clients in one of these
+	deny    classSet // never clients in one of these
+	pool    *alloc.Pool
 }
 
-func newPools(ranges []config.Range) (pools, error) {
-	var order []config.RelayMatch
-	byMatch := map[config.RelayMatch][]alloc.Range{}
+// poolKey groups the ranges of one restriction.
+type poolKey struct {
+	match         config.RelayMatch
+	classes, deny classSet
+}
+
+func newPools(ranges []config.Range, ct *classTable) (pools, error) {
+	var order []poolKey
+	byKey := map[poolKey][]alloc.Range{}
 	for _, r := range ranges {
-		if _, seen := byMatch[r.Match]; !seen && !r.Match.IsZero() {
-			order = append(order, r.Match)
+		k := poolKey{match: r.Match, classes: ct.set(r.Classes), deny: ct.set(r.DenyClasses)}
+		if _, seen := byKey[k]; !seen && k != (poolKey{}) {
+			order = append(order, k)
 		}
-		byMatch[r.Match] = append(byMatch[r.Match], alloc.Range{First: r.First, Last: r.Last})
+		byKey[k] = append(byKey[k], alloc.Range{First: r.First, Last: r.Last})
 	}
-	order = append(order, config.RelayMatch{}) // the unmatched pools last
+	order = append(order, poolKey{}) // the open pools last
 	var ps pools
-	for _, m := range order {
-		p, err := alloc.NewPool(byMatch[m]...)
+	for _, k := range order {
+		p, err := alloc.NewPool(byKey[k]...)
 		if err != nil {
 			return pools{}, err
 		}
-		ps.sets = append(ps.sets, poolSet{match: m, pool: p})
+		ps.sets = append(ps.sets, poolSet{match: k.match, classes: k.classes, deny: k.deny, pool: p})
 	}
 	return ps, nil
+}
+
+// serves reports whether the set may serve a client whose relay sent
+// rel's sub-options and whose request is in rel's classes.
+func (s *poolSet) serves(rel relayIDs) bool {
+	return s.match.Matches(rel.circuit, rel.remote) &&
+		(s.classes.isEmpty() || s.classes.intersects(rel.classes)) && !s.deny.intersects(rel.classes)
 }
 
 // startAt moves each pool's cursor to percent of its size, where the
@@ -84,19 +101,19 @@ func (ps *pools) Free(a netip.Addr) bool {
 	return s != nil && s.pool.Free(a)
 }
 
-// eligible reports whether a is in a pool that may serve a client whose
-// relay sent these relay agent information sub-options.
+// eligible reports whether a is in a pool that may serve the client rel
+// describes.
 func (ps *pools) eligible(a netip.Addr, rel relayIDs) bool {
 	s := ps.find(a)
-	return s != nil && s.match.Matches(rel.circuit, rel.remote)
+	return s != nil && s.serves(rel)
 }
 
 // Next takes a free address for the client: from the pools kept for its
-// relay match first, then from the pools for everyone.
+// relay match or classes first, then from the pools for everyone.
 func (ps *pools) Next(rel relayIDs) (netip.Addr, bool) {
 	for i := range ps.sets {
 		s := &ps.sets[i]
-		if !s.match.Matches(rel.circuit, rel.remote) {
+		if !s.serves(rel) {
 			continue
 		}
 		if a, ok := s.pool.Next(); ok {
@@ -106,18 +123,22 @@ func (ps *pools) Next(rel relayIDs) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// relayIDs are the circuit-id and remote-id a relay added to a request
-// (RFC 3046 §2.0), empty for a direct request.
+// relayIDs are what decides which pools may serve a client: the
+// circuit-id and remote-id a relay added to its request (RFC 3046 §2.0),
+// empty for a direct request, and the client classes it is in.
 type relayIDs struct {
 	circuit, remote []byte
+	classes         classSet
 }
 
-func relayOf(req *dhcpv4.Packet) relayIDs {
+// relayOf returns the pool criteria of req, in the classes cls.
+func relayOf(req *dhcpv4.Packet, cls classSet) relayIDs {
+	rel := relayIDs{classes: cls}
 	info, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo)
 	if !ok {
-		return relayIDs{}
+		return rel
 	}
-	c, _ := dhcpv4.SubOption(info, dhcpv4.RelayCircuitID)
-	r, _ := dhcpv4.SubOption(info, dhcpv4.RelayRemoteID)
-	return relayIDs{circuit: c, remote: r}
+	rel.circuit, _ = dhcpv4.SubOption(info, dhcpv4.RelayCircuitID)
+	rel.remote, _ = dhcpv4.SubOption(info, dhcpv4.RelayRemoteID)
+	return rel
 }

@@ -37,7 +37,7 @@ func keptTimes(left time.Duration) leaseTimes {
 // fields and options of RFC 2131 Table 3 and the lease times lt. lt is
 // zero for the ACK to a DHCPINFORM, which carries no lease time and no
 // yiaddr (§4.3.5).
-func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservation, in *Arrival, typ dhcpv4.MessageType, yiaddr netip.Addr, lt leaseTimes) {
+func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservation, cls classSet, in *Arrival, typ dhcpv4.MessageType, yiaddr netip.Addr, lt leaseTimes) {
 	withLease := lt.lease > 0
 	startReply(reply, req)
 	if typ == dhcpv4.Ack {
@@ -54,7 +54,7 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 		o.SetDuration(dhcpv4.OptRenewalTime, lt.t1)
 		o.SetDuration(dhcpv4.OptRebindingTime, lt.t2)
 	}
-	if v, ok := s.option(res, dhcpv4.OptSubnetMask); ok {
+	if v, ok := s.option(res, cls, dhcpv4.OptSubnetMask); ok {
 		o.Set(dhcpv4.OptSubnetMask, v)
 	} else {
 		o.SetAddr(dhcpv4.OptSubnetMask, s.mask)
@@ -62,30 +62,33 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 	if prl, ok := req.Options.Get(dhcpv4.OptParameterRequestList); ok && len(prl) > 0 {
 		// The options the client asked for, in its order (RFC 2131 §4.3.1).
 		for _, c := range prl {
-			e.addOption(o, s, res, dhcpv4.OptionCode(c))
+			e.addOption(o, s, res, cls, dhcpv4.OptionCode(c))
 		}
 	} else {
 		// No list: send everything configured.
 		for _, opt := range s.options {
-			e.addOption(o, s, res, opt.Code)
+			e.addOption(o, s, res, cls, opt.Code)
 		}
+		s.classes.eachOption(cls, func(c dhcpv4.OptionCode) { e.addOption(o, s, res, cls, c) })
 		if res != nil {
 			for _, opt := range res.opts {
-				e.addOption(o, s, res, opt.Code)
+				e.addOption(o, s, res, cls, opt.Code)
 			}
-			e.addOption(o, s, res, dhcpv4.OptHostName)
+			e.addOption(o, s, res, cls, dhcpv4.OptHostName)
 		}
 	}
+	s.setBoot(reply, req, res, cls)
 	echoOptions(reply, req)
+	fitBoot(reply, req)
 }
 
 // addOption adds option c to o when it is configured (or derived) and not
 // already present, unless it is one the server controls.
-func (e *Engine) addOption(o *dhcpv4.Options, s *subnet, res *reservation, c dhcpv4.OptionCode) {
+func (e *Engine) addOption(o *dhcpv4.Options, s *subnet, res *reservation, cls classSet, c dhcpv4.OptionCode) {
 	if o.Has(c) || serverControlled(c) {
 		return
 	}
-	if v, ok := s.option(res, c); ok {
+	if v, ok := s.option(res, cls, c); ok {
 		o.Set(c, v)
 		return
 	}
@@ -115,15 +118,21 @@ func serverControlled(c dhcpv4.OptionCode) bool {
 	return false
 }
 
-// option returns the configured value of c for a client: its
-// reservation's, else the subnet's.
-func (s *subnet) option(res *reservation, c dhcpv4.OptionCode) ([]byte, bool) {
+// option returns the configured value of c for a client in the classes
+// cls: its reservation's, else its last class's that sets it, else the
+// subnet's. The subnet's options already hold the global ones, under the
+// subnet's own (package config merges them; a level between, such as a
+// shared network's, is merged there too).
+func (s *subnet) option(res *reservation, cls classSet, c dhcpv4.OptionCode) ([]byte, bool) {
 	if res != nil {
 		for _, o := range res.opts {
 			if o.Code == c {
 				return o.Value, true
 			}
 		}
+	}
+	if v, ok := s.classes.option(cls, c); ok {
+		return v, true
 	}
 	if i := s.optIndex[c]; i > 0 {
 		return s.options[i-1].Value, true

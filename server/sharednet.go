@@ -106,15 +106,15 @@ func (s *subnet) home(key []byte, req *dhcpv4.Packet, now time.Time) *subnet {
 // network: home first, then the other members in order. It returns the
 // member and the address offered; ok is false when every member is
 // exhausted.
-func (e *Engine) offerShared(s, home *subnet, key []byte, req *dhcpv4.Packet, now time.Time, out *Outcome) (m *subnet, addr netip.Addr, res *reservation, reason Reason, ok bool) {
-	if addr, res, reason, ok = e.tryOffer(home, key, req, now, out); ok {
+func (e *Engine) offerShared(s, home *subnet, key []byte, req *dhcpv4.Packet, cls classSet, now time.Time, out *Outcome) (m *subnet, addr netip.Addr, res *reservation, reason Reason, ok bool) {
+	if addr, res, reason, ok = e.tryOffer(home, key, req, cls, now, out); ok {
 		return home, addr, res, reason, true
 	}
 	for _, m := range s.shared {
 		if m == home {
 			continue
 		}
-		if addr, res, reason, ok = e.tryOffer(m, key, req, now, out); ok {
+		if addr, res, reason, ok = e.tryOffer(m, key, req, cls, now, out); ok {
 			return m, addr, res, reason, true
 		}
 	}
@@ -123,10 +123,10 @@ func (e *Engine) offerShared(s, home *subnet, key []byte, req *dhcpv4.Packet, no
 
 // tryOffer chooses an address in m and offers it (RFC 2131 §4.3.1),
 // setting out.Probe for it.
-func (e *Engine) tryOffer(m *subnet, key []byte, req *dhcpv4.Packet, now time.Time, out *Outcome) (netip.Addr, *reservation, Reason, bool) {
+func (e *Engine) tryOffer(m *subnet, key []byte, req *dhcpv4.Packet, cls classSet, now time.Time, out *Outcome) (netip.Addr, *reservation, Reason, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	addr, res, ok := m.choose(key, req, now)
+	addr, res, ok := m.choose(key, req, cls, now)
 	if !ok {
 		return netip.Addr{}, nil, ReasonExhausted, false
 	}
@@ -136,7 +136,7 @@ func (e *Engine) tryOffer(m *subnet, key []byte, req *dhcpv4.Packet, now time.Ti
 
 // discoverShared answers a DHCPDISCOVER whose selected subnet s is in a
 // shared network, while the store can commit.
-func (e *Engine) discoverShared(req *dhcpv4.Packet, in *Arrival, key []byte, s *subnet, now time.Time, reply *dhcpv4.Packet, out *Outcome) {
+func (e *Engine) discoverShared(req *dhcpv4.Packet, in *Arrival, key []byte, s *subnet, cls classSet, now time.Time, reply *dhcpv4.Packet, out *Outcome) {
 	s.mu.Lock()
 	chose := e.choseOther(s, key, req, now)
 	s.mu.Unlock()
@@ -144,13 +144,16 @@ func (e *Engine) discoverShared(req *dhcpv4.Packet, in *Arrival, key []byte, s *
 		out.Reason = ReasonChoseOther
 		return
 	}
-	m, addr, res, reason, ok := e.offerShared(s, s.home(key, req, now), key, req, now, out)
+	m, addr, res, reason, ok := e.offerShared(s, s.home(key, req, now), key, req, cls, now, out)
 	if !ok {
 		out.Reason = ReasonExhausted
 		return
 	}
+	m.mu.Lock()
+	cls = m.noteClasses(addr, key, cls, res)
+	m.mu.Unlock()
 	out.Subnet = m.prefix
-	e.fillReply(reply, req, m, res, in, dhcpv4.Offer, addr, m.times())
+	e.fillReply(reply, req, m, res, cls, in, dhcpv4.Offer, addr, m.timesFor(cls))
 	out.Action, out.Reason, out.Addr = Reply, reason, addr
 }
 

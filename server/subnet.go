@@ -42,6 +42,8 @@ type binding struct {
 	durable time.Time
 	gen     uint64 // bumped on every change, for rollback
 	timerAt int64  // when its queued timer fires (Unix ns), 0 if none
+
+	classes classSet // of the client's latest request (classes.go)
 }
 
 // reservation is a configured fixed address.
@@ -52,6 +54,9 @@ type reservation struct {
 	inPool   bool
 	relay    config.RelayMatch
 	runtime  bool // added while serving (admin.go), not from the configuration file
+
+	classes classSet // classes the reservation puts its client in
+	boot    config.Boot
 }
 
 // subnet is one configured subnet and its state, guarded by mu.
@@ -70,6 +75,8 @@ type subnet struct {
 	resByID       map[string]*reservation
 	resByAddr     map[netip.Addr]*reservation
 	resByRelay    []*reservation // by relay match, in configuration order
+	boot          config.Boot
+	classes       *classTable
 
 	mu       sync.Mutex
 	pool     pools
@@ -93,8 +100,8 @@ type subnet struct {
 	pingWait time.Duration
 }
 
-func newSubnet(c *config.Subnet) (*subnet, error) {
-	pool, err := newPools(c.Pools)
+func newSubnet(c *config.Subnet, ct *classTable) (*subnet, error) {
+	pool, err := newPools(c.Pools, ct)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +112,8 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 		t2:            c.T2,
 		authoritative: c.Authoritative,
 		options:       c.Options,
+		boot:          c.Boot,
+		classes:       ct,
 		resByHW:       make(map[string]*reservation),
 		resByID:       make(map[string]*reservation),
 		resByAddr:     make(map[netip.Addr]*reservation),
@@ -124,7 +133,8 @@ func newSubnet(c *config.Subnet) (*subnet, error) {
 	}
 	for i := range c.Reservations {
 		r := &c.Reservations[i]
-		res := &reservation{addr: r.Addr, hostname: r.Hostname, opts: r.Options, inPool: pool.Contains(r.Addr), relay: r.Relay}
+		res := &reservation{addr: r.Addr, hostname: r.Hostname, opts: r.Options, inPool: pool.Contains(r.Addr), relay: r.Relay,
+			classes: ct.set(r.Classes), boot: r.Boot}
 		if !r.Relay.IsZero() {
 			s.resByRelay = append(s.resByRelay, res)
 		}
@@ -167,7 +177,7 @@ func (s *subnet) reservationFor(key []byte, req *dhcpv4.Packet) *reservation {
 		}
 	}
 	if len(s.resByRelay) > 0 {
-		rel := relayOf(req)
+		rel := relayOf(req, classSet{})
 		for _, r := range s.resByRelay {
 			if r.relay.Matches(rel.circuit, rel.remote) {
 				return r
@@ -242,12 +252,12 @@ func (s *subnet) availableTo(a netip.Addr, key []byte, res *reservation, now tim
 
 // choose picks the address to offer (RFC 2131 §4.3.1). ok is false when
 // the pool is exhausted.
-func (s *subnet) choose(key []byte, req *dhcpv4.Packet, now time.Time) (netip.Addr, *reservation, bool) {
+func (s *subnet) choose(key []byte, req *dhcpv4.Packet, cls classSet, now time.Time) (netip.Addr, *reservation, bool) {
 	res := s.reservationFor(key, req)
 	if res != nil && s.availableTo(res.addr, key, res, now) {
 		return res.addr, res, true
 	}
-	rel := relayOf(req)
+	rel := relayOf(req, cls.with(res))
 	if b := s.clientBinding(key, now); b != nil && b.state != stDeclined && s.resByAddr[b.addr] == nil {
 		if b.state.active() {
 			return b.addr, res, true // its current binding
@@ -360,7 +370,7 @@ type decision struct {
 }
 
 // decideRequest applies RFC 2131 §4.3.2 to a DHCPREQUEST for a.
-func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a netip.Addr, now time.Time) decision {
+func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, cls classSet, a netip.Addr, now time.Time) decision {
 	res := s.reservationFor(key, req)
 	if res != nil && res.addr != a && s.availableTo(res.addr, key, res, now) {
 		// The client has a reservation elsewhere: send it there.
@@ -383,7 +393,7 @@ func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a
 	case selecting:
 		// Our offer lapsed or was never made: grant the address if it is
 		// still free, else refuse.
-		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req)) || res != nil) {
+		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req, cls)) || res != nil) {
 			return ack
 		}
 		return decision{verdict: verdictNak, reason: ReasonNakAddress, message: "requested address is not available"}
@@ -400,7 +410,7 @@ func (s *subnet) decideRequest(st clientState, key []byte, req *dhcpv4.Packet, a
 			// for peaceful coexistence with other servers.
 			return decision{verdict: verdictSilent}
 		}
-		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req)) || res != nil) {
+		if s.availableTo(a, key, res, now) && (s.pool.eligible(a, relayOf(req, cls)) || res != nil) {
 			return ack // authoritative and free: grant it
 		}
 		return decision{verdict: verdictNak, reason: ReasonNakUnknown, message: "requested address is not available"}
@@ -607,91 +617,4 @@ func (s *subnet) recover(l lease.Lease, now time.Time) {
 		(cur.state != stBound && b.start.After(cur.start)) {
 		s.byClient[b.client] = b
 	}
-}
-
-// arm makes sure a timer is queued no later than b's expiry. A binding has
-// at most one live timer: a renewal keeps the earlier timer, which re-arms
-// itself when it fires early, so the heap stays about one entry per active
-// binding however often clients renew.
-func (s *subnet) arm(b *binding) {
-	at := b.expiry.UnixNano()
-	if b.timerAt != 0 && b.timerAt <= at {
-		return
-	}
-	b.timerAt = at
-	s.timers.push(timer{at: at, addr: b.addr.As4()})
-}
-
-// sweep reclaims up to limit lapsed bindings; more reports whether some
-// due timers are left.
-func (s *subnet) sweep(now time.Time, limit int) (n int, more bool) {
-	ns := now.UnixNano()
-	for s.timers.len() > 0 && s.timers.top().at <= ns {
-		if n >= limit {
-			return n, true
-		}
-		t := s.timers.pop()
-		b := s.bindings[netip.AddrFrom4(t.addr)]
-		if b == nil || b.timerAt != t.at {
-			continue // stale: the binding went away or re-armed earlier
-		}
-		b.timerAt = 0
-		if !b.state.active() {
-			continue
-		}
-		if now.Before(b.expiry) {
-			s.arm(b) // renewed since: wait for the new expiry
-			continue
-		}
-		s.refresh(b, now)
-		n++
-	}
-	return n, false
-}
-
-// timer is a pending expiry check of the binding of addr.
-type timer struct {
-	at   int64 // Unix ns
-	addr [4]byte
-}
-
-// expiryHeap is a min-heap of timers by time.
-type expiryHeap struct{ t []timer }
-
-func (h *expiryHeap) len() int   { return len(h.t) }
-func (h *expiryHeap) top() timer { return h.t[0] }
-
-func (h *expiryHeap) push(x timer) {
-	h.t = append(h.t, x)
-	i := len(h.t) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if h.t[i].at >= h.t[p].at {
-			break
-		}
-		h.t[i], h.t[p] = h.t[p], h.t[i]
-		i = p
-	}
-}
-
-func (h *expiryHeap) pop() timer {
-	x := h.t[0]
-	last := len(h.t) - 1
-	h.t[0] = h.t[last]
-	h.t = h.t[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h.t) && h.t[l].at < h.t[m].at {
-			m = l
-		}
-		if r < len(h.t) && h.t[r].at < h.t[m].at {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h.t[i], h.t[m] = h.t[m], h.t[i]
-		i = m
-	}
-	return x
 }

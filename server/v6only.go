@@ -29,11 +29,11 @@ func (s *subnet) v6OnlyWait(req *dhcpv4.Packet) time.Duration {
 // replyV6Only writes the OFFER or ACK (typ) of an IPv6-only preferred
 // answer to req into reply: the subnet's options as to a DHCPINFORM (no
 // address, no lease time), and option 108 with wait.
-func (e *Engine) replyV6Only(reply, req *dhcpv4.Packet, key []byte, s *subnet, in *Arrival, typ dhcpv4.MessageType, wait time.Duration, out *Outcome) {
+func (e *Engine) replyV6Only(reply, req *dhcpv4.Packet, key []byte, s *subnet, cls classSet, in *Arrival, typ dhcpv4.MessageType, wait time.Duration, out *Outcome) {
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, in, typ, netip.Addr{}, leaseTimes{})
+	e.fillReply(reply, req, s, res, cls, in, typ, netip.Addr{}, leaseTimes{})
 	reply.Options.SetUint32(config.OptIPv6OnlyPreferred, uint32(wait/time.Second))
 	out.Action, out.Reason, out.Addr = Reply, ReasonIPv6Only, netip.Addr{}
 }

@@ -34,6 +34,11 @@ type LeaseView struct {
 	// Expiry is when an offered, bound or declined lease ends, or when a
 	// released or expired one did.
 	Expiry time.Time
+	// Classes are the client classes of the client's latest request
+	// (with those of its reservation), in file order, as the engine saw
+	// them since it started or last reloaded its configuration; nil when
+	// none or not known.
+	Classes []string
 }
 
 // view returns b as of now, without changing it: a bound lease past its
@@ -42,7 +47,7 @@ type LeaseView struct {
 func (s *subnet) view(b *binding, now time.Time) (LeaseView, bool) {
 	v := LeaseView{
 		Addr: b.addr, Subnet: s.prefix, ClientID: b.client, HW: b.hw, Hostname: b.hostname,
-		Start: b.start, Expiry: b.expiry,
+		Start: b.start, Expiry: b.expiry, Classes: s.classes.names(b.classes),
 	}
 	lapsed := !now.Before(b.expiry)
 	switch b.state {

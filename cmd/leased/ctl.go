@@ -350,6 +350,7 @@ func leasesShow(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(tw, "hostname:\t%s\n", orDash(escape.Text(l.RawHostname())))
 	fmt.Fprintf(tw, "start:\t%s\n", orDash(formatExpiry(l.Start)))
 	fmt.Fprintf(tw, "expiry:\t%s\n", orDash(formatExpiry(l.Expiry)))
+	fmt.Fprintf(tw, "classes:\t%s\n", orDash(strings.Join(l.Classes, ",")))
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
 	}
