@@ -62,13 +62,13 @@ func explainReply(r *Record, st State, now time.Time) (summary, advice string, o
 	addr, req := r.Addr.Addr(), requested(r)
 	switch r.Reason {
 	case server.ReasonOffer, server.ReasonOfferUnheld:
-		summary = fmt.Sprintf("offered %v from %v", addr, r.SubnetPrefix())
+		summary = fmt.Sprintf("offered %v%s", addr, from(r))
 		if r.Reason == server.ReasonOfferUnheld {
 			summary += ", not set aside: the subnet holds as many offers as it may"
 		}
 		return summary, "", true
 	case server.ReasonAck, server.ReasonAckKept:
-		summary = fmt.Sprintf("acknowledged %v from %v", addr, r.SubnetPrefix())
+		summary = fmt.Sprintf("acknowledged %v%s", addr, from(r))
 		if v, found := st.LeaseByAddr(addr); found && v.State == lease.Bound {
 			summary += "; the lease ends at " + clock(v.Expiry, now)
 		}
@@ -205,6 +205,14 @@ func poolState(p *server.PoolStats, st State, now time.Time) string {
 		s += "; the first lease ends at " + clock(first, now)
 	}
 	return s
+}
+
+// from names the subnet chosen: " from 198.18.1.0/24", or "".
+func from(r *Record) string {
+	if p := r.SubnetPrefix(); p.IsValid() {
+		return " from " + p.String()
+	}
+	return ""
 }
 
 // requested is the address a REQUEST asked for: option 50, else ciaddr.
