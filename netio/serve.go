@@ -117,6 +117,7 @@ type Server struct {
 	lastMalformedLog                                  atomic.Int64
 	suppressedLogs                                    atomic.Uint64
 	commitFailures                                    logSummary // ERROR lines of failed commits
+	history                                           notes      // SetHistory
 }
 
 // Listen opens the server's sockets: UDP on opts.Addr with the arrival
@@ -440,6 +441,7 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
 	if served := s.served.Load(); !relayed && served != nil && !(*served)[in.IfName] && !unicastFromClient(&w.req, &in) {
 		s.foreign.Add(1)
+		s.noteDrop(&w.req, &in, false)
 		return server.Arrival{}, false
 	}
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
@@ -447,6 +449,7 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	}
 	if l := s.limits.Load(); l != nil && !l.allow(&w.req, s.opts.Clock()) {
 		s.outcomes[server.ReasonRateLimited].Add(1)
+		s.noteDrop(&w.req, &in, true)
 		return server.Arrival{}, false
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -474,6 +477,7 @@ func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Ar
 		s.outcomes[out.Reason].Add(1)
 	}
 	s.logOutcome(ctx, &w.req, in, &out)
+	s.noteOutcome(&w.req, in, &out)
 	if out.Action != server.Reply {
 		return
 	}
