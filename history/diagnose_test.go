@@ -141,3 +141,34 @@ func TestDiagnoseUsesTheLatestDecision(t *testing.T) {
 		t.Errorf("diagnosis of an empty history %+v", d)
 	}
 }
+
+// countingState counts the looks at the pools and leases.
+type countingState struct {
+	State
+	pools, ranges int
+}
+
+func (c *countingState) PoolStats() []server.SubnetStats {
+	c.pools++
+	return c.State.PoolStats()
+}
+
+func (c *countingState) Leases(first, last netip.Addr, fn func(server.LeaseView) bool) {
+	c.ranges++
+	c.State.Leases(first, last, fn)
+}
+
+func TestCachedLooksOnce(t *testing.T) {
+	counted := &countingState{State: fullPool()}
+	st := Cached(counted)
+	r := Record{Type: dhcpv4.Discover, Reason: server.ReasonExhausted, Subnet: V4{198, 18, 1, 0}, Bits: 24}
+	first := Explain(&r, st, t0)
+	for range 15 {
+		if d := Explain(&r, st, t0); d != first {
+			t.Fatalf("explanation changed: %+v, then %+v", first, d)
+		}
+	}
+	if counted.pools != 1 || counted.ranges != 1 {
+		t.Errorf("16 explanations looked at the pools %d times and the leases %d times, want once each", counted.pools, counted.ranges)
+	}
+}
