@@ -123,7 +123,10 @@ func (s *Server) why(w http.ResponseWriter, r *http.Request) {
 // address in hex. A client with a lease and no history comes with no
 // records. ok is false when id is neither.
 func (s *Server) findClients(book *history.Book, id string) ([]history.Client, bool) {
-	var found []history.Client
+	var (
+		found  []history.Client
+		holder []byte // the client that holds the address asked about
+	)
 	add := func(cs ...history.Client) {
 		for _, c := range cs {
 			if !slices.ContainsFunc(found, func(f history.Client) bool { return bytes.Equal(f.ID, c.ID) }) {
@@ -136,7 +139,8 @@ func (s *Server) findClients(book *history.Book, id string) ([]history.Client, b
 			return r.Addr.Addr() == a || r.Requested.Addr() == a || r.CIAddr.Addr() == a
 		})...)
 		if v, ok := s.opts.Engine.LeaseByAddr(a); ok {
-			add(clientOrEmpty(book, []byte(v.ClientID)))
+			holder = []byte(v.ClientID)
+			add(clientOrEmpty(book, holder))
 		}
 	} else {
 		b, err := reservations.ParseHex(id)
@@ -160,7 +164,15 @@ func (s *Server) findClients(book *history.Book, id string) ([]history.Client, b
 			}
 		}
 	}
-	slices.SortStableFunc(found, func(a, b history.Client) int { return -cmpLatest(&a, &b) })
+	slices.SortStableFunc(found, func(a, b history.Client) int {
+		if ah, bh := bytes.Equal(a.ID, holder), bytes.Equal(b.ID, holder); ah != bh {
+			if ah {
+				return -1
+			}
+			return 1
+		}
+		return -cmpLatest(&a, &b)
+	})
 	return found, true
 }
 

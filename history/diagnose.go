@@ -120,7 +120,11 @@ func explainSilence(r *Record, st State, now time.Time) (summary, advice string)
 		return fmt.Sprintf("the server has no record of the client asking for %v and is not authoritative (RFC 2131 §4.3.2)", requested(r)),
 			"set authoritative: true for the subnet if this server alone serves it; the client falls back to DISCOVER when its request times out"
 	case server.ReasonRateLimited:
-		return fmt.Sprintf("dropped by the rate limits: the client or its relay agent (%s) sent too many requests", where(r)),
+		who := "the client (on interface " + r.IfName.String() + ")"
+		if !r.GIAddr.IsZero() {
+			who = fmt.Sprintf("the client, its relay agent %v or the agent's circuit", r.GIAddr.Addr())
+		}
+		return "dropped by the rate limits: " + who + " sent too many requests",
 			"find why it sends so often, or raise rate-limit"
 	case server.ReasonBadGIAddr:
 		return fmt.Sprintf("giaddr %v is no unicast relay address: a reply would reflect", r.GIAddr.Addr()),

@@ -80,7 +80,7 @@ func TestExplainEveryReason(t *testing.T) {
 		{"offer withdrawn", rec(dhcpv4.Request, server.ReasonOfferWithdrawn, nil), "silence", "our offer went back to the pool", "nothing"},
 		{"chose other", rec(dhcpv4.Discover, server.ReasonChoseOther, nil), "silence", "already chosen another server", "nothing"},
 		{"RFC2131 4.3.2 unknown client, not authoritative", rec(dhcpv4.Request, server.ReasonUnknownClient, nil), "silence", "not authoritative", "authoritative: true"},
-		{"rate limited", rec(dhcpv4.Discover, server.ReasonRateLimited, relayed), "silence", "relay 198.18.7.1", "rate-limit"},
+		{"rate limited", rec(dhcpv4.Discover, server.ReasonRateLimited, relayed), "silence", "its relay agent 198.18.7.1", "rate-limit"},
 		{"bad giaddr", rec(dhcpv4.Discover, server.ReasonBadGIAddr, relayed), "silence", "giaddr 198.18.7.1 is no unicast relay address", "relay"},
 		{"wrong source", rec(dhcpv4.Release, server.ReasonWrongSource, nil), "silence", "not sent from the lease holder", "NAT"},
 		{"commit failed", rec(dhcpv4.Request, server.ReasonCommitFailed, nil), "silence", "failed to commit", "lease store"},
