@@ -10,7 +10,9 @@ import (
 // at once, for explaining several decisions in a row: PoolStats and a
 // range of leases cost a look at every lease. The result is for one
 // query; it is not safe for concurrent use.
-func Cached(st State) State { return &cachedState{State: st, ranges: map[[2]netip.Addr][]server.LeaseView{}} }
+func Cached(st State) State {
+	return &cachedState{State: st, ranges: map[[2]netip.Addr][]server.LeaseView{}}
+}
 
 type cachedState struct {
 	State
