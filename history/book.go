@@ -52,16 +52,15 @@ type Key struct {
 // Bytes returns the identity. It aliases k.
 func (k *Key) Bytes() []byte { return k.b[:k.n] }
 
-// keyOf returns the identity of the client that sent req.
-func keyOf(req *dhcpv4.Packet) Key {
-	var k Key
+// setFrom sets k, which must be zero, to the identity of the client that
+// sent req.
+func (k *Key) setFrom(req *dhcpv4.Packet) {
 	if id, ok := req.Options.Get(dhcpv4.OptClientID); ok && len(id) > 0 {
 		k.n = uint8(copy(k.b[:], id))
-		return k
+		return
 	}
 	k.b[0] = req.HType
 	k.n = 1 + uint8(copy(k.b[1:], req.HardwareAddr()))
-	return k
 }
 
 // keyFrom returns id as a Key, cut to KeyLen bytes.
@@ -118,7 +117,8 @@ func (b *Book) Len() int {
 // Note records the engine's decision out about req, which arrived as in,
 // at now.
 func (b *Book) Note(now time.Time, req *dhcpv4.Packet, in *server.Arrival, out *server.Outcome) {
-	k := keyOf(req)
+	var k Key
+	k.setFrom(req)
 	h := k.hash()
 	s := &b.shards[h%shardCount]
 	s.mu.Lock()
@@ -135,7 +135,8 @@ func (b *Book) NoteRateLimited(now time.Time, req *dhcpv4.Packet, in *server.Arr
 // NoteForeign records that req, a direct request, was dropped because it
 // arrived on an interface the server does not serve.
 func (b *Book) NoteForeign(now time.Time, req *dhcpv4.Packet, in *server.Arrival) {
-	k := keyOf(req)
+	var k Key
+	k.setFrom(req)
 	h := k.hash()
 	s := &b.shards[h%shardCount]
 	s.mu.Lock()
@@ -205,7 +206,11 @@ type shard struct {
 	per     int
 	clients []client // in use; at most cap(clients)
 	recs    []Record // per records for each client slot
-	table   []int32  // open addressing, linear probing: client index + 1, 0 empty
+	// table is open addressing with linear probing: each slot holds a
+	// client's hash in its high 32 bits and its index + 1 in the low
+	// ones, 0 when empty, so that probing touches no client but the one
+	// sought.
+	table []uint64
 	// head is the client seen last, tail the one seen least recently;
 	// -1 when none.
 	head, tail int
@@ -228,7 +233,7 @@ func (s *shard) init(clients, per int) {
 	for size < 2*clients {
 		size <<= 1
 	}
-	s.table = make([]int32, size)
+	s.table = make([]uint64, size)
 	s.head, s.tail = -1, -1
 }
 
@@ -240,9 +245,8 @@ func (s *shard) find(k *Key, h uint32) int {
 		if v == 0 {
 			return -1
 		}
-		c := &s.clients[v-1]
-		if c.hash == h && c.key == *k {
-			return int(v - 1)
+		if uint32(v>>32) == h && s.clients[uint32(v)-1].key == *k {
+			return int(uint32(v) - 1)
 		}
 	}
 }
@@ -287,15 +291,17 @@ func (s *shard) add(i int, k *Key, h uint32) {
 	for s.table[j] != 0 {
 		j = (j + 1) & mask
 	}
-	s.table[j] = int32(i + 1)
+	s.table[j] = uint64(h)<<32 | uint64(i+1)
 }
 
 // remove takes client slot i out of the table (backward-shift deletion,
 // which leaves no tombstones).
 func (s *shard) remove(i int) {
 	mask := uint32(len(s.table) - 1)
-	j := (s.clients[i].hash / shardCount) & mask
-	for s.table[j] != int32(i+1) {
+	h := s.clients[i].hash
+	want := uint64(h)<<32 | uint64(i+1)
+	j := (h / shardCount) & mask
+	for s.table[j] != want {
 		j = (j + 1) & mask
 	}
 	for {
@@ -307,7 +313,7 @@ func (s *shard) remove(i int) {
 			if v == 0 {
 				return
 			}
-			home := (s.clients[v-1].hash / shardCount) & mask
+			home := (uint32(v>>32) / shardCount) & mask
 			// Move v back to j unless its home lies cyclically in (j, k].
 			if (j < k && (home <= j || home > k)) || (j > k && home <= j && home > k) {
 				s.table[j] = v

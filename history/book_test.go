@@ -198,13 +198,23 @@ func TestRecordKeepsTheRequestAndDecision(t *testing.T) {
 }
 
 // BenchmarkNote measures noting one decision: it must not allocate.
+// "kept" notes 256 clients that stay in the book; "evicting" 65536 in
+// turn, over the default capacity, so that every note forgets a client.
 func BenchmarkNote(b *testing.B) {
-	book := New(Options{})
-	req := discover(1, nil)
-	out := server.Outcome{Action: server.Reply, Reply: dhcpv4.Offer, Reason: server.ReasonOffer, Addr: netip.MustParseAddr("198.18.1.100")}
-	b.ReportAllocs()
-	for i := range b.N {
-		req.CHAddr[5] = byte(i) // 256 clients in turn
-		book.Note(t0, req, &eth0, &out)
+	for _, bc := range []struct {
+		name    string
+		clients int
+	}{{"kept", 256}, {"evicting", 65536}} {
+		b.Run(bc.name, func(b *testing.B) {
+			book := New(Options{})
+			req := discover(1, nil)
+			out := server.Outcome{Action: server.Reply, Reply: dhcpv4.Offer, Reason: server.ReasonOffer, Addr: netip.MustParseAddr("198.18.1.100")}
+			b.ReportAllocs()
+			for i := range b.N {
+				n := i % bc.clients
+				req.CHAddr[4], req.CHAddr[5] = byte(n>>8), byte(n)
+				book.Note(t0, req, &eth0, &out)
+			}
+		})
 	}
 }

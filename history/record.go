@@ -146,10 +146,9 @@ func (r *Record) SetClasses(names []string) {
 
 // fill sets r from a request, where it arrived and what was decided.
 func (r *Record) fill(now time.Time, req *dhcpv4.Packet, in *server.Arrival, out *server.Outcome) {
-	*r = Record{
-		Time: now.UnixNano(), XID: req.XID, Type: req.MessageType(), Reason: out.Reason,
-		GIAddr: v4(req.GIAddr), CIAddr: v4(req.CIAddr), Addr: v4(out.Addr),
-	}
+	*r = Record{} // cleared in place: a literal would be built aside and copied
+	r.Time, r.XID, r.Type, r.Reason = now.UnixNano(), req.XID, req.MessageType(), out.Reason
+	r.GIAddr, r.CIAddr, r.Addr = v4(req.GIAddr), v4(req.CIAddr), v4(out.Addr)
 	if out.Action == server.Reply {
 		r.Reply = out.Reply
 	}
