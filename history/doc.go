@@ -17,6 +17,16 @@
 // into a plain-language diagnosis with what to do. The details are worked
 // out when asked, never on the hot path.
 //
+// The history sits beside the engine rather than inside it: it also
+// keeps the requests the engine never sees, and the engine's Outcome
+// already says all it needs. Like the engine it is pure: the time of each
+// decision is passed in, and it does no I/O.
+//
+// Client classes: Record.Classes holds the names of the classes a request
+// matched (Record.SetClasses, allocation-free). It stays empty until the
+// engine reports the classes of a decision in its Outcome; the noting
+// side then copies them in (see Book.Note).
+//
 // The package is not a log: it forgets, by design, and it does not
 // survive a restart.
 package history
