@@ -165,14 +165,26 @@ func explainOther(r *Record) (summary, advice string) {
 func exhausted(r *Record, st State, now time.Time) (summary, advice string) {
 	advice = "enlarge the pool or shorten lease-time"
 	prefix := r.SubnetPrefix()
-	var parts []string
+	var pools []server.PoolStats
 	for _, sub := range st.PoolStats() {
 		if sub.Prefix != prefix {
 			continue
 		}
+		// The pools the client may draw from: those kept for its relay
+		// circuit, and those for everyone; all of them when none is
+		// (identifiers longer than a Short are cut).
 		for _, p := range sub.Pools {
-			parts = append(parts, poolState(&p, st, now))
+			if p.Match.Matches(r.Circuit.Bytes(), r.Remote.Bytes()) {
+				pools = append(pools, p)
+			}
 		}
+		if len(pools) == 0 {
+			pools = sub.Pools
+		}
+	}
+	var parts []string
+	for _, p := range pools {
+		parts = append(parts, poolState(&p, st, now))
 	}
 	if len(parts) == 0 {
 		return fmt.Sprintf("no free address in the pools of %v", prefix), advice

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"leased/config"
 	"leased/dhcpv4"
 	"leased/lease"
 	"leased/server"
@@ -114,6 +115,33 @@ func TestExplainEveryReason(t *testing.T) {
 			}
 			if tt.advice == "" && d.Advice != "" || !strings.Contains(d.Advice, tt.advice) {
 				t.Errorf("advice %q, want %q", d.Advice, tt.advice)
+			}
+		})
+	}
+}
+
+// A pool kept for another relay circuit is no part of a client's
+// shortage; one kept for its own circuit is.
+func TestExhaustedNamesThePoolsTheClientMayUse(t *testing.T) {
+	st := fullPool()
+	st.subnets[0].Pools = append(st.subnets[0].Pools, server.PoolStats{
+		First: netip.MustParseAddr("198.18.1.200"), Last: netip.MustParseAddr("198.18.1.209"), Size: 10, Free: 10,
+		Match: config.RelayMatch{CircuitID: "port9"},
+	})
+	tests := []struct {
+		name, circuit string
+		want, notWant string
+	}{
+		{"another circuit's pool left out", "port1", "198.18.1.100-198.18.1.103 is full", "198.18.1.200"},
+		{"its own circuit's pool named", "port9", "198.18.1.200-198.18.1.209 has 10 free", "zzz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Record{Type: dhcpv4.Discover, Reason: server.ReasonExhausted, Subnet: V4{198, 18, 1, 0}, Bits: 24}
+			r.Circuit.setString(tt.circuit)
+			d := Explain(&r, st, t0)
+			if !strings.Contains(d.Summary, tt.want) || strings.Contains(d.Summary, tt.notWant) {
+				t.Errorf("summary %q, want %q and not %q", d.Summary, tt.want, tt.notWant)
 			}
 		})
 	}
