@@ -11,6 +11,8 @@
 //	GET    /v1/leases/{addr}             one lease by address
 //	POST   /v1/leases/{addr}/release     end a lease now (server.Engine.ForceRelease)
 //	GET    /v1/clients/{id}/lease        one lease by client identifier or hardware address (hex)
+//	GET    /v1/clients/{id}/why          a client's last decisions and the diagnosis of the latest
+//	                                     (history.Book, history.Diagnose); {id} may be an address
 //	GET    /v1/reservations              reservations of the file and of run time (source)
 //	POST   /v1/reservations              add a run-time reservation (NewReservation)
 //	DELETE /v1/reservations/{addr}       remove a run-time reservation

@@ -16,6 +16,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/escape"
+	"leased/history"
 	"leased/lease"
 	"leased/reservations"
 	"leased/server"
@@ -85,6 +86,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds the lease store commit of a release; 0 means 10 s.
 	Timeout time.Duration
+	// History is the clients' recent decisions, for GET
+	// /v1/clients/{id}/why; nil: the endpoint answers 404.
+	History *history.Book
 }
 
 // Server is the control API. Its handler is safe for concurrent use.
@@ -123,6 +127,7 @@ func NewServer(opts Options) (*Server, error) {
 	s.route("/v1/leases/{addr}", "GET", s.lease)
 	s.route("/v1/leases/{addr}/release", "POST", s.release)
 	s.route("/v1/clients/{id}/lease", "GET", s.clientLease)
+	s.route("/v1/clients/{id}/why", "GET", s.why)
 	s.route("/v1/reservations", "GET", s.reservations)
 	s.route("/v1/reservations", "POST", s.addReservation)
 	s.route("/v1/reservations/{addr}", "DELETE", s.removeReservation)

@@ -13,6 +13,7 @@ import (
 
 	"leased/config"
 	"leased/control"
+	"leased/history"
 	"leased/lease"
 	"leased/netio"
 	"leased/reservations"
@@ -189,6 +190,10 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	} else if n > 0 {
 		log.Info("run-time reservations restored", "file", resFile.Path, "count", n)
 	}
+	book := history.New(history.Options{})
+	if h, ok := dhcp.(interface{ SetHistory(*history.Book) }); ok {
+		h.SetHistory(book)
+	}
 	started := opts.Clock()
 	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live}
 	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp}, dhcp}.orEngine(), log, opts.Clock)
@@ -203,6 +208,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		Outcomes:     func() map[string]uint64 { return dhcp.Stats().Outcomes },
 		Reservations: resFile,
 		Logger:       log,
+		History:      book,
 	}, control.MetricsSources{
 		Packets: dhcp.Stats,
 		Pools:   live.PoolStats,

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"leased/dhcpv4"
+	"leased/history"
+	"leased/server"
 	"leased/udp4"
 )
 
@@ -40,5 +42,41 @@ func BenchmarkAcceptServedInterface(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		srv.accept(ctx, w, d)
+	}
+}
+
+// silentHandler stays silent about every request.
+type silentHandler struct{}
+
+func (silentHandler) Handle(context.Context, *dhcpv4.Packet, server.Arrival, *dhcpv4.Packet) server.Outcome {
+	return server.Outcome{Reason: server.ReasonNoSubnet, Type: dhcpv4.Discover}
+}
+
+// BenchmarkHandleNoted measures the handling of a request around the
+// engine (counting, logging, noting in the history) without and with a
+// history: neither may allocate.
+func BenchmarkHandleNoted(b *testing.B) {
+	srv, err := Listen(Options{Addr: netip.MustParseAddrPort("127.0.0.1:0")})
+	if err != nil {
+		b.Skipf("cannot listen on loopback: %v", err)
+	}
+	defer srv.Close()
+	w := newWorker(1)
+	w.req.Op, w.req.XID = dhcpv4.BootRequest, 1
+	w.req.Options.SetMessageType(dhcpv4.Discover)
+	in := server.Arrival{IfName: "eth0"}
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		book *history.Book
+	}{{"no history", nil}, {"history", history.New(history.Options{})}} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv.SetHistory(bc.book)
+			b.ReportAllocs()
+			for i := range b.N {
+				w.req.SetHardwareAddr(1, []byte{2, 0, 0, 0, byte(i >> 8), byte(i)}) // many clients
+				srv.handle(ctx, silentHandler{}, w, &in)
+			}
+		})
 	}
 }

@@ -88,22 +88,6 @@ type Options struct {
 	Pinger Pinger
 }
 
-// Stats are a Server's counters since it started.
-type Stats struct {
-	Received   uint64 // datagrams read
-	Malformed  uint64 // dropped: not a parseable DHCP message
-	Foreign    uint64 // dropped: direct request on an interface not served (unicastFromClient aside)
-	Replies    uint64 // replies sent
-	SendErrors uint64 // replies that failed to send
-	Pauses     uint64 // reads put off for Options.ReceiveDelay
-	// ByType counts received requests and sent replies by message type.
-	ReceivedByType [dhcpv4.ForceRenew + 1]uint64
-	SentByType     [dhcpv4.ForceRenew + 1]uint64
-	// Outcomes counts the engine's outcomes by reason, and the requests
-	// the rate limits dropped before the engine ("rate-limited").
-	Outcomes map[string]uint64
-}
-
 // Server receives DHCP requests and sends replies. Create it with Listen.
 type Server struct {
 	opts   Options
@@ -121,6 +105,7 @@ type Server struct {
 	suppressedLogs                                    atomic.Uint64
 	commitFailures                                    logSummary // ERROR lines of failed commits
 	prober                                            *prober    // nil: no ping checks
+	history                                           notes      // SetHistory
 }
 
 // Listen opens the server's sockets: UDP on opts.Addr with the arrival
@@ -300,29 +285,6 @@ type jobQueue struct {
 	free chan *job // back to the readers
 }
 
-// Stats returns a snapshot of the counters.
-func (s *Server) Stats() Stats {
-	st := Stats{
-		Received:   s.received.Load(),
-		Malformed:  s.malformed.Load(),
-		Foreign:    s.foreign.Load(),
-		Replies:    s.replies.Load(),
-		SendErrors: s.sendErrors.Load(),
-		Pauses:     s.pauses.Load(),
-		Outcomes:   make(map[string]uint64),
-	}
-	for i := range st.ReceivedByType {
-		st.ReceivedByType[i] = s.receivedByType[i].Load()
-		st.SentByType[i] = s.sentByType[i].Load()
-	}
-	for _, r := range server.Reasons() {
-		if n := s.outcomes[r].Load(); n > 0 {
-			st.Outcomes[r.String()] = n
-		}
-	}
-	return st
-}
-
 // maxReply is the largest reply sent: an Ethernet MTU less IP and UDP
 // headers, whatever larger size a client allows.
 const maxReply = 1500 - udp4.HeaderLen
@@ -446,6 +408,7 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	relayed := w.req.GIAddr.IsValid() && !w.req.GIAddr.IsUnspecified()
 	if served := s.served.Load(); !relayed && served != nil && !(*served)[in.IfName] && !unicastFromClient(&w.req, &in) {
 		s.foreign.Add(1)
+		s.noteDrop(&w.req, &in, false)
 		return server.Arrival{}, false
 	}
 	if t := w.req.MessageType(); int(t) < len(s.receivedByType) {
@@ -453,6 +416,7 @@ func (s *Server) accept(ctx context.Context, w *worker, d *udp4.Datagram) (serve
 	}
 	if l := s.limits.Load(); l != nil && !l.allow(&w.req, s.opts.Clock()) {
 		s.outcomes[server.ReasonRateLimited].Add(1)
+		s.noteDrop(&w.req, &in, true)
 		return server.Arrival{}, false
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -480,6 +444,7 @@ func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Ar
 		s.outcomes[out.Reason].Add(1)
 	}
 	s.logOutcome(ctx, &w.req, in, &out)
+	s.noteOutcome(&w.req, in, &out)
 	if out.Action != server.Reply || out.Probe > 0 && s.probe(ctx, h, w, in, &out) {
 		return
 	}

@@ -45,6 +45,7 @@ commands:
             list, add and remove reservations of the running server
   pools     pool utilisation of the running server
   status    the running server's version, uptime, configuration and store
+  why       why a client has (or has no) address: its history and a diagnosis
   reload    make the running server reload its configuration file
   bench     load-test a DHCP server (DORA from many simulated clients)
   db        create and upgrade the schema of a PostgreSQL lease store
@@ -69,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"pools":        poolsCommand,
 		"status":       statusCommand,
 		"reload":       reloadCommand,
+		"why":          whyCommand,
 		"server":       serverCommand,
 		"relay":        relayCommand,
 		"bench":        benchCommand,
