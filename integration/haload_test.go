@@ -1,0 +1,192 @@
+//go:build linux
+
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"leased/control"
+)
+
+// The network of the load tests: one link, 198.18.0.0/16, with the two
+// servers (haAddrA, haAddrB), a leased relay forwarding to both, and
+// "leased bench" as the relay agent of its simulated clients, with a pool
+// of 65,279 addresses for them: more than the clients of a run, so that
+// every exchange binds a new address.
+const (
+	haLoadPrefix = "/16"
+	haRelayAddr  = "198.18.0.3"
+	haBenchAddr  = "198.18.0.10"
+	haLoadSubnet = "  - prefix: 198.18.0.0/16\n    pools: [198.18.1.0-198.18.255.254]\n"
+	// haLoadExtra: a load generator is one relay agent sending thousands
+	// of requests a second, which the default rate limits are there to
+	// stop.
+	haLoadExtra = "rate-limit: off\noffer-limit: off\n"
+)
+
+// haLoadNet is the network of a load test.
+type haLoadNet struct {
+	link              *link
+	a, b, relay, bnch *host
+	pair              *haPair
+}
+
+// newHALoadNet makes the link and its hosts, starts PostgreSQL, the two
+// servers (starting in their pools at starts) and the relay.
+func newHALoadNet(t *testing.T, starts [2]int) *haLoadNet {
+	t.Helper()
+	n := &haLoadNet{link: newLink(t)}
+	n.a = n.link.addHost("serverA", haAddrA+haLoadPrefix)
+	n.b = n.link.addHost("serverB", haAddrB+haLoadPrefix)
+	n.relay = n.link.addHost("relay", haRelayAddr+haLoadPrefix)
+	n.bnch = n.link.addHost("bench", haBenchAddr+haLoadPrefix)
+	// Not at debug level: a line for each exchange would be most of the
+	// work.
+	n.pair = startHAPair(t, n.a, n.b, haLoadSubnet, time.Hour, starts, haLoadExtra, "--log-level", "info")
+	r := startProc(t, n.relay, "leased relay", filepath.Join(t.TempDir(), "relay.log"), nil,
+		build.path, "relay", "-i", "eth0", "--server", haAddrA, "--server", haAddrB)
+	err := waitFor(startWait, "the relay to relay", func() (bool, error) {
+		if r.exited() {
+			return false, fmt.Errorf("it exited (%v):\n%s", r.err, tail(r.output(), 20))
+		}
+		return len(matchingRecords(r.output(), map[string]string{"msg": "relaying"})) > 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// benchResult is what the tests read of "leased bench --json".
+type benchResult struct {
+	Started   uint64  `json:"started"`
+	Acks      uint64  `json:"acks"`
+	Naks      uint64  `json:"naks"`
+	Rate      float64 `json:"rate"`
+	Loss      float64 `json:"loss"`
+	Conflicts uint64  `json:"conflicts"`
+}
+
+// startBench runs "leased bench" on the bench host, through the relay,
+// with args added.
+func (n *haLoadNet) startBench(t *testing.T, args ...string) *proc {
+	t.Helper()
+	argv := append([]string{build.path, "bench", "--server", haRelayAddr, "--local", haBenchAddr + ":67",
+		"--progress", "0", "--json"}, args...)
+	return startProc(t, n.bnch, "leased bench", filepath.Join(t.TempDir(), "bench.log"), nil, argv...)
+}
+
+// benchDone waits for the bench to end and returns its summary.
+func benchDone(t *testing.T, p *proc, timeout time.Duration) benchResult {
+	t.Helper()
+	if err := p.wait(timeout); err != nil {
+		t.Fatalf("leased bench: %v:\n%s", err, tail(p.output(), 20))
+	}
+	var r benchResult
+	out := p.output()
+	line := out[strings.LastIndex(strings.TrimRight(out, "\n"), "\n")+1:]
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		t.Fatalf("leased bench --json: %v in:\n%s", err, tail(out, 5))
+	}
+	return r
+}
+
+// outcomes returns the engine outcomes of both servers, added up, and
+// of each.
+func (p *haPair) outcomes(t *testing.T) (map[string]uint64, [2]map[string]uint64) {
+	t.Helper()
+	sum := map[string]uint64{}
+	var each [2]map[string]uint64
+	for i, sock := range p.sock {
+		var st control.Status
+		ctlGet(t, sock, "GET", "/v1/status", "", 200, &st)
+		each[i] = st.Outcomes
+		for k, v := range st.Outcomes {
+			sum[k] += v
+		}
+	}
+	return sum, each
+}
+
+// checkWireAgainstDB fails t unless the database binds the address of
+// every DHCPACK in acks (in wire order) to the client of the last of
+// them, and holds no bound lease that no DHCPACK gave.
+func checkWireAgainstDB(t *testing.T, url string, acks []wireReply) {
+	t.Helper()
+	last := map[string]string{}
+	for _, a := range acks {
+		last[a.yiaddr.String()] = a.client
+	}
+	db := dbOwners(t, url)
+	bad := 0
+	for a, mac := range db {
+		if want, ok := last[a.String()]; !ok || want != mac {
+			if bad++; bad <= 10 {
+				t.Errorf("the database binds %v to %s; its last DHCPACK on the wire went to %q", a, mac, want)
+			}
+		}
+	}
+	if len(db) != len(last) {
+		t.Errorf("the database has %d bound leases, the wire shows DHCPACKs of %d addresses", len(db), len(last))
+	}
+}
+
+// TestHATwoServersUnderLoad: two leased servers share one PostgreSQL
+// database and answer every DHCPDISCOVER of "leased bench" (through a
+// relay forwarding to both) at once. No address is ever bound to two
+// clients: not in the DHCPACKs captured on the wire (every DHCPACK of an
+// address to a client comes after the end of the lease another client
+// had of it), not in the database (which binds each address to the
+// client its last DHCPACK went to). The collision rate (DHCPNAKs for a
+// binding the database refused, nak-conflict, per DHCPACK) is logged,
+// with the servers starting in their pools at 0 % and 50 %, and both at
+// 0 %; the first must collide less.
+func TestHATwoServersUnderLoad(t *testing.T) {
+	requireCommands(t, "tcpdump")
+	rates := map[string]float64{}
+	for _, tc := range []struct {
+		name   string
+		starts [2]int
+	}{
+		{"pool-start-percent 0 and 50", [2]int{0, 50}},
+		{"pool-start-percent 0 and 0", [2]int{0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newHALoadNet(t, tc.starts)
+			capt := startCapture(t, n.link)
+			// Each simulated client makes one exchange: every DHCPACK is
+			// a new binding, which is where offers may collide.
+			b := n.startBench(t, "--clients", "20000", "--count", "20000", "--duration", "0", "--outstanding", "64")
+			res := benchDone(t, b, time.Minute)
+			wire := capt.stop(t, res.Acks)
+			sum, each := n.pair.outcomes(t)
+			if res.Acks == 0 || sum["ack"] == 0 {
+				t.Fatalf("no DHCPACK: bench %+v, servers %v", res, sum)
+			}
+			if res.Conflicts != 0 {
+				t.Errorf("leased bench saw %d addresses acknowledged to two clients at once", res.Conflicts)
+			}
+			wacks := acks(wire)
+			if uint64(len(wacks)) < res.Acks {
+				t.Errorf("%d DHCPACKs on the wire, fewer than the %d the bench received", len(wacks), res.Acks)
+			}
+			checkAcksUnique(t, wacks)
+			checkWireAgainstDB(t, n.pair.url, wacks)
+			rate := float64(sum["nak-conflict"]) / float64(sum["ack"])
+			rates[tc.name] = rate
+			t.Logf("bench: %d DHCPACKs, %d DHCPNAKs, %.0f exchanges/s, loss %.2f%%; %d DHCPACKs on the wire",
+				res.Acks, res.Naks, res.Rate, 100*res.Loss, len(wacks))
+			t.Logf("servers: ack %d+%d, nak-conflict %d+%d: collision rate %.2f%%",
+				each[0]["ack"], each[1]["ack"], each[0]["nak-conflict"], each[1]["nak-conflict"], 100*rate)
+		})
+	}
+	apart, same := rates["pool-start-percent 0 and 50"], rates["pool-start-percent 0 and 0"]
+	if len(rates) == 2 && same > 0 && apart >= same {
+		t.Errorf("collision rate %.2f%% with the servers starting apart, %.2f%% starting together: want fewer apart", 100*apart, 100*same)
+	}
+}
