@@ -190,3 +190,98 @@ func TestHATwoServersUnderLoad(t *testing.T) {
 		t.Errorf("collision rate %.2f%% with the servers starting apart, %.2f%% starting together: want fewer apart", 100*apart, 100*same)
 	}
 }
+
+// waitOutcomes waits until cond holds of the two servers' outcomes added
+// up, and returns them.
+func (p *haPair) waitOutcomes(t *testing.T, what string, cond func(map[string]uint64) bool) map[string]uint64 {
+	t.Helper()
+	var sum map[string]uint64
+	err := waitFor(leaseWait, what, func() (bool, error) {
+		sum, _ = p.outcomes(t)
+		return cond(sum), nil
+	})
+	if err != nil {
+		t.Fatalf("%v; outcomes %v", err, sum)
+	}
+	return sum
+}
+
+// waitHealthy waits until both servers' status says the store is
+// healthy, or both say it is not.
+func (p *haPair) waitHealthy(t *testing.T, healthy bool) {
+	t.Helper()
+	err := waitFor(startWait, fmt.Sprintf("both servers to show the store healthy=%v", healthy), func() (bool, error) {
+		for _, sock := range p.sock {
+			if storeStatus(t, sock).Store.Healthy != healthy {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHADatabaseDownUnderLoad: PostgreSQL is stopped while two servers
+// sharing it are under load from new clients, and started again. While
+// it is down, no DHCPACK is sent (checked on the wire against the times
+// of the stop and of the start again) and the servers show the store
+// unhealthy; once it is back they serve again by themselves; every lease
+// acknowledged, before the stop or after, is in the database, bound to
+// its client, and no address was acknowledged to two clients.
+func TestHADatabaseDownUnderLoad(t *testing.T) {
+	requireCommands(t, "tcpdump")
+	n := newHALoadNet(t, [2]int{0, 50})
+	capt := startCapture(t, n.link)
+	// Open loop, every exchange a new client: each DHCPACK needs a new
+	// commitment.
+	b := n.startBench(t, "--clients", "60000", "--rate", "1000", "--duration", "15s")
+	n.pair.waitOutcomes(t, "2000 DHCPACKs before the stop", func(o map[string]uint64) bool { return o["ack"] >= 2000 })
+
+	if err := n.pair.pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	n.pair.waitHealthy(t, false)
+	down := n.pair.waitOutcomes(t, "3000 requests refused for the store", func(o map[string]uint64) bool {
+		return o["store-not-writable"] >= 3000
+	})
+	restarting := time.Now()
+	if err := n.pair.pg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	n.pair.waitHealthy(t, true)
+	back := time.Since(restarting)
+	n.pair.waitOutcomes(t, "1000 DHCPACKs after the start again", func(o map[string]uint64) bool {
+		return o["ack"] >= down["ack"]+1000
+	})
+	res := benchDone(t, b, time.Minute)
+	wire := acks(capt.stop(t, res.Acks))
+
+	var before, during, after int
+	for _, a := range wire {
+		switch {
+		case a.at.Before(stopped):
+			before++
+		case a.at.Before(restarting):
+			during++
+			if during <= 10 {
+				t.Errorf("DHCPACK of %v to %s from %v at %s, while the database was down (%s to %s)", a.yiaddr, a.client, a.from,
+					a.at.Format("15:04:05.000000"), stopped.Format("15:04:05.000000"), restarting.Format("15:04:05.000000"))
+			}
+		default:
+			after++
+		}
+	}
+	if after == 0 {
+		t.Error("no DHCPACK on the wire after the database was started again")
+	}
+	checkAcksUnique(t, wire)
+	checkWireAgainstDB(t, n.pair.url, wire)
+	sum, _ := n.pair.outcomes(t)
+	t.Logf("DHCPACKs on the wire: %d before the stop, %d while down (%v), %d after; the store writable again %v after the start",
+		before, during, restarting.Sub(stopped).Round(time.Millisecond), after, back.Round(time.Millisecond))
+	t.Logf("bench: %d DHCPACKs, loss %.1f%%; servers: ack %d, store-not-writable %d, ack-kept %d",
+		res.Acks, 100*res.Loss, sum["ack"], sum["store-not-writable"], sum["ack-kept"])
+}
