@@ -128,18 +128,44 @@ func TestHAServerDies(t *testing.T) {
 		clients[i] = newClient(t, clientKinds[i%len(clientKinds)], l.addHost(fmt.Sprintf("client%d", i+1)))
 	}
 	p := startHAPair(t, a, b, haSubnet, haLease, [2]int{0, 50}, haTimes)
-	haServeClients(t, p, clients, func() {
-		if err := p.srv[0].stop(syscall.SIGKILL); err == nil || p.srv[0].exitCode() != -1 {
-			t.Fatalf("server A: want killed by SIGKILL, got %v", err)
-		}
-	}, haAddrA, haAddrB)
+	haServeClients(t, p, clients, haPool, nil, p.killA, haAddrA, haAddrB)
+}
+
+// killA kills the first server with SIGKILL.
+func (p *haPair) killA(t *testing.T) {
+	t.Helper()
+	if err := p.srv[0].stop(syscall.SIGKILL); err == nil || p.srv[0].exitCode() != -1 {
+		t.Fatalf("server A: want killed by SIGKILL, got %v", err)
+	}
+}
+
+// TestHAServerDiesBehindRelay is TestHAServerDies with the clients on a
+// network of their own behind a leased relay that forwards every request
+// to both servers: renewals go to the dead server through the relay's
+// routing, rebinding broadcasts through the relay to both.
+func TestHAServerDiesBehindRelay(t *testing.T) {
+	requireClientCommands(t, dhclient, udhcpc)
+	const n = 20
+	rn := newRelayedNet(t, 1)
+	a := rn.server
+	b := rn.serverLink.addHost("serverB", haAddrB+"/24")
+	rn.serverLink.ip("-n", b.ns, "route", "add", clientNet(1), "via", rn.relays[0].up)
+	clients := make([]*dhcpClient, n)
+	for i := range clients {
+		clients[i] = newClient(t, clientKinds[i%len(clientKinds)], rn.addClient(1, fmt.Sprintf("client%d", i+1)))
+	}
+	subnet := fmt.Sprintf("  - prefix: %s\n    pools: [%s]\n    options:\n      routers: [%s]\n", clientNet(1), relayPool(1), rn.relays[0].down)
+	p := startHAPair(t, a, b, subnet, haLease, [2]int{0, 50}, haTimes)
+	startRelay(t, rn.relays[0], "--server", haAddrB)
+	haServeClients(t, p, clients, relayPool(1), func(c *dhcpClient) { rn.routeToServer(c.host, 1) }, p.killA, haAddrA, haAddrB)
 }
 
 // haServeClients starts clients, checks that they get distinct addresses
-// recorded in the database, calls kill, and checks that every client
+// of pool recorded in the database, calls bound (if not nil) for each
+// client once it has its lease, calls kill, and checks that every client
 // whose lease came from dead (a server identifier) then holds the same
 // address from alive, and that the others keep theirs.
-func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, kill func(), dead, alive string) {
+func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, pool addrRange, bound func(*dhcpClient), kill func(*testing.T), dead, alive string) {
 	t.Helper()
 	for _, c := range clients {
 		c.start()
@@ -150,8 +176,8 @@ func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, kill func(),
 	for i, c := range clients {
 		leases[i] = c.waitLease(0)
 		a := leases[i].addr.Addr()
-		if !haPool.contains(a) {
-			t.Errorf("%s (%s) got %v, outside the pool %v", c.host.name, c.kind, a, haPool)
+		if !pool.contains(a) {
+			t.Errorf("%s (%s) got %v, outside the pool %v", c.host.name, c.kind, a, pool)
 		}
 		if prev, dup := owner[a]; dup {
 			t.Errorf("%v given to both %s and %s", a, prev, c.host.mac)
@@ -159,6 +185,9 @@ func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, kill func(),
 		owner[a] = c.host.mac
 		servedBy[leases[i].serverID.String()]++
 		checkOnInterface(t, c, leases[i])
+		if bound != nil {
+			bound(c)
+		}
 	}
 	t.Logf("leases by server: %v", servedBy)
 	haCheckDB(t, p.url, owner)
@@ -171,7 +200,7 @@ func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, kill func(),
 		afters[i] = len(c.eventsSoFar())
 	}
 	killed := time.Now()
-	kill()
+	kill(t)
 	// Every client must go through at least one full renewal after the
 	// kill: the clients of the dead server rebind (their T2 comes within
 	// a lease time), the others renew with the living one.

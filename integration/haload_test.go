@@ -224,64 +224,116 @@ func (p *haPair) waitHealthy(t *testing.T, healthy bool) {
 }
 
 // TestHADatabaseDownUnderLoad: PostgreSQL is stopped while two servers
-// sharing it are under load from new clients, and started again. While
-// it is down, no DHCPACK is sent (checked on the wire against the times
-// of the stop and of the start again) and the servers show the store
-// unhealthy; once it is back they serve again by themselves; every lease
+// sharing it are under load, and started again. While it is down, no
+// DHCPACK promises anything not committed before the stop (checked on
+// the wire against the times of the stop and of the start again): with
+// new clients only, no DHCPACK at all; with clients that come back for
+// their lease, only DHCPACKs of the lease each already has, for no longer
+// than it had left (ack-kept). The servers show the store unhealthy, and
+// once it is back they serve again by themselves. Every lease
 // acknowledged, before the stop or after, is in the database, bound to
 // its client, and no address was acknowledged to two clients.
 func TestHADatabaseDownUnderLoad(t *testing.T) {
 	requireCommands(t, "tcpdump")
-	n := newHALoadNet(t, [2]int{0, 50})
-	capt := startCapture(t, n.link)
-	// Open loop, every exchange a new client: each DHCPACK needs a new
-	// commitment.
-	b := n.startBench(t, "--clients", "60000", "--rate", "1000", "--duration", "15s")
-	n.pair.waitOutcomes(t, "2000 DHCPACKs before the stop", func(o map[string]uint64) bool { return o["ack"] >= 2000 })
+	for _, tc := range []struct {
+		name    string
+		clients string // of the bench, at 1000 exchanges a second
+		renew   bool   // clients come back for their leases during the outage
+		down    string // the outcome that counts requests during the outage
+	}{
+		// Every exchange a new client: each DHCPACK needs a new commitment.
+		{"new clients get no DHCPACK", "60000", false, "store-not-writable"},
+		// Each client comes back every 1.5 s for the lease it has.
+		{"returning clients keep their leases for the time left", "1500", true, "ack-kept"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newHALoadNet(t, [2]int{0, 50})
+			capt := startCapture(t, n.link)
+			b := n.startBench(t, "--clients", tc.clients, "--rate", "1000", "--duration", "15s")
+			n.pair.waitOutcomes(t, "2000 DHCPACKs before the stop", func(o map[string]uint64) bool { return o["ack"] >= 2000 })
+			stopped, restarting, back := n.pair.outage(t, tc.down)
+			res := benchDone(t, b, time.Minute)
+			wire := acks(capt.stop(t, res.Acks))
+			sum, _ := n.pair.outcomes(t)
+			before, during, after := checkOutage(t, wire, stopped, restarting, tc.renew)
+			if tc.renew && sum["ack-kept"] == 0 {
+				t.Error("no ack-kept: no returning client was served during the outage")
+			}
+			checkAcksUnique(t, wire)
+			checkWireAgainstDB(t, n.pair.url, wire)
+			t.Logf("DHCPACKs on the wire: %d before the stop, %d while down (%v), %d after; the store writable again %v after the start",
+				before, during, restarting.Sub(stopped).Round(time.Millisecond), after, back.Round(time.Millisecond))
+			t.Logf("bench: %d DHCPACKs, loss %.1f%%; servers: ack %d, store-not-writable %d, ack-kept %d",
+				res.Acks, 100*res.Loss, sum["ack"], sum["store-not-writable"], sum["ack-kept"])
+		})
+	}
+}
 
-	if err := n.pair.pg.Stop(); err != nil {
+// outage stops the database, waits until both servers see it and have
+// counted 3000 outcomes of kind down, starts it again, and waits until they have
+// acknowledged 1000 more. It returns the time the stop completed, the
+// time the start began, and how long after the start the servers were
+// writable again.
+func (p *haPair) outage(t *testing.T, down string) (stopped, restarting time.Time, back time.Duration) {
+	t.Helper()
+	if err := p.pg.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	stopped := time.Now()
-	n.pair.waitHealthy(t, false)
-	down := n.pair.waitOutcomes(t, "3000 requests refused for the store", func(o map[string]uint64) bool {
-		return o["store-not-writable"] >= 3000
+	stopped = time.Now()
+	p.waitHealthy(t, false)
+	during := p.waitOutcomes(t, "3000 "+down+" while the database is down", func(o map[string]uint64) bool {
+		return o[down] >= 3000
 	})
-	restarting := time.Now()
-	if err := n.pair.pg.Restart(); err != nil {
+	restarting = time.Now()
+	if err := p.pg.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	n.pair.waitHealthy(t, true)
-	back := time.Since(restarting)
-	n.pair.waitOutcomes(t, "1000 DHCPACKs after the start again", func(o map[string]uint64) bool {
-		return o["ack"] >= down["ack"]+1000
+	p.waitHealthy(t, true)
+	back = time.Since(restarting)
+	p.waitOutcomes(t, "1000 DHCPACKs after the start again", func(o map[string]uint64) bool {
+		return o["ack"] >= during["ack"]+1000
 	})
-	res := benchDone(t, b, time.Minute)
-	wire := acks(capt.stop(t, res.Acks))
+	return stopped, restarting, back
+}
 
-	var before, during, after int
+// checkOutage fails t for a DHCPACK of wire (in wire order) sent while
+// the database was down, between stopped and restarting, unless kept
+// allows DHCPACKs of a lease already acknowledged to the same client,
+// ending no later than it did (a second of slack for the whole seconds
+// of the lease time). It fails t too if no DHCPACK came after the
+// outage. It returns the DHCPACKs before, during and after.
+func checkOutage(t *testing.T, wire []wireReply, stopped, restarting time.Time, kept bool) (before, during, after int) {
+	t.Helper()
+	type lease struct {
+		client string
+		end    time.Time
+	}
+	committed := map[string]lease{}
+	bad := 0
 	for _, a := range wire {
 		switch {
 		case a.at.Before(stopped):
 			before++
-		case a.at.Before(restarting):
-			during++
-			if during <= 10 {
-				t.Errorf("DHCPACK of %v to %s from %v at %s, while the database was down (%s to %s)", a.yiaddr, a.client, a.from,
-					a.at.Format("15:04:05.000000"), stopped.Format("15:04:05.000000"), restarting.Format("15:04:05.000000"))
-			}
-		default:
+			committed[a.yiaddr.String()] = lease{a.client, a.at.Add(a.leaseTime)}
+			continue
+		case !a.at.Before(restarting):
 			after++
+			continue
+		}
+		during++
+		l, ok := committed[a.yiaddr.String()]
+		end := a.at.Add(a.leaseTime)
+		if kept && ok && l.client == a.client && !end.After(l.end.Add(time.Second)) {
+			continue
+		}
+		if bad++; bad <= 10 {
+			t.Errorf("DHCPACK of %v to %s for %v from %v at %s, while the database was down (%s to %s); committed before: %+v",
+				a.yiaddr, a.client, a.leaseTime, a.from, a.at.Format("15:04:05.000000"),
+				stopped.Format("15:04:05.000000"), restarting.Format("15:04:05.000000"), l)
 		}
 	}
 	if after == 0 {
 		t.Error("no DHCPACK on the wire after the database was started again")
 	}
-	checkAcksUnique(t, wire)
-	checkWireAgainstDB(t, n.pair.url, wire)
-	sum, _ := n.pair.outcomes(t)
-	t.Logf("DHCPACKs on the wire: %d before the stop, %d while down (%v), %d after; the store writable again %v after the start",
-		before, during, restarting.Sub(stopped).Round(time.Millisecond), after, back.Round(time.Millisecond))
-	t.Logf("bench: %d DHCPACKs, loss %.1f%%; servers: ack %d, store-not-writable %d, ack-kept %d",
-		res.Acks, 100*res.Loss, sum["ack"], sum["store-not-writable"], sum["ack-kept"])
+	return before, during, after
 }
