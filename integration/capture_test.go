@@ -53,7 +53,7 @@ func startCapture(t *testing.T, l *link) *capture {
 var dropped = regexp.MustCompile(`(\d+) packets dropped by (kernel|interface)`)
 
 // stop waits until the capture holds at least minAcks DHCPACKs (the
-// number a peer received: tcpdump may still be writing the last ones),
+// number the servers sent: tcpdump may still be writing the last ones),
 // ends it, and returns the DHCP replies recorded, in the order they
 // passed. It fails t if tcpdump lost packets: the checks on the capture
 // would then be incomplete.

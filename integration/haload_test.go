@@ -5,6 +5,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,24 +116,30 @@ func (p *haPair) outcomes(t *testing.T) (map[string]uint64, [2]map[string]uint64
 
 // checkWireAgainstDB fails t unless the database binds the address of
 // every DHCPACK in acks (in wire order) to the client of the last of
-// them, and holds no bound lease that no DHCPACK gave.
-func checkWireAgainstDB(t *testing.T, url string, acks []wireReply) {
+// them. The database may hold more: a commit that timed out in the server
+// (commit-failed, no DHCPACK sent) may still have reached it, and binds
+// its address to a client that was not told; there can be no more of
+// those than failed commits.
+func checkWireAgainstDB(t *testing.T, url string, acks []wireReply, failed uint64) {
 	t.Helper()
-	last := map[string]string{}
+	last := map[netip.Addr]string{}
 	for _, a := range acks {
-		last[a.yiaddr.String()] = a.client
+		last[a.yiaddr] = a.client
 	}
 	db := dbOwners(t, url)
 	bad := 0
-	for a, mac := range db {
-		if want, ok := last[a.String()]; !ok || want != mac {
+	for a, want := range last {
+		if got := db[a]; got != want {
 			if bad++; bad <= 10 {
-				t.Errorf("the database binds %v to %s; its last DHCPACK on the wire went to %q", a, mac, want)
+				t.Errorf("%v: its last DHCPACK on the wire went to %s; the database binds it to %q", a, want, got)
 			}
 		}
 	}
-	if len(db) != len(last) {
-		t.Errorf("the database has %d bound leases, the wire shows DHCPACKs of %d addresses", len(db), len(last))
+	extra := len(db) - (len(last) - bad)
+	if uint64(extra) > failed {
+		t.Errorf("the database has %d bound leases that no DHCPACK gave, more than the %d failed commits", extra, failed)
+	} else if extra > 0 {
+		t.Logf("the database has %d bound leases that no DHCPACK gave, of %d commits that failed in the servers (timed out, yet reached the database)", extra, failed)
 	}
 }
 
@@ -163,8 +170,8 @@ func TestHATwoServersUnderLoad(t *testing.T) {
 			// a new binding, which is where offers may collide.
 			b := n.startBench(t, "--clients", "20000", "--count", "20000", "--duration", "0", "--outstanding", "64")
 			res := benchDone(t, b, time.Minute)
-			wire := capt.stop(t, res.Acks)
 			sum, each := n.pair.outcomes(t)
+			wire := capt.stop(t, sum["ack"])
 			if res.Acks == 0 || sum["ack"] == 0 {
 				t.Fatalf("no DHCPACK: bench %+v, servers %v", res, sum)
 			}
@@ -176,7 +183,7 @@ func TestHATwoServersUnderLoad(t *testing.T) {
 				t.Errorf("%d DHCPACKs on the wire, fewer than the %d the bench received", len(wacks), res.Acks)
 			}
 			checkAcksUnique(t, wacks)
-			checkWireAgainstDB(t, n.pair.url, wacks)
+			checkWireAgainstDB(t, n.pair.url, wacks, sum["commit-failed"])
 			rate := float64(sum["nak-conflict"]) / float64(sum["ack"])
 			rates[tc.name] = rate
 			t.Logf("bench: %d DHCPACKs, %d DHCPNAKs, %.0f exchanges/s, loss %.2f%%; %d DHCPACKs on the wire",
@@ -253,14 +260,14 @@ func TestHADatabaseDownUnderLoad(t *testing.T) {
 			n.pair.waitOutcomes(t, "2000 DHCPACKs before the stop", func(o map[string]uint64) bool { return o["ack"] >= 2000 })
 			stopped, restarting, back := n.pair.outage(t, tc.down)
 			res := benchDone(t, b, time.Minute)
-			wire := acks(capt.stop(t, res.Acks))
 			sum, _ := n.pair.outcomes(t)
+			wire := acks(capt.stop(t, sum["ack"]+sum["ack-kept"]))
 			before, during, after := checkOutage(t, wire, stopped, restarting, tc.renew)
 			if tc.renew && sum["ack-kept"] == 0 {
 				t.Error("no ack-kept: no returning client was served during the outage")
 			}
 			checkAcksUnique(t, wire)
-			checkWireAgainstDB(t, n.pair.url, wire)
+			checkWireAgainstDB(t, n.pair.url, wire, sum["commit-failed"])
 			t.Logf("DHCPACKs on the wire: %d before the stop, %d while down (%v), %d after; the store writable again %v after the start",
 				before, during, restarting.Sub(stopped).Round(time.Millisecond), after, back.Round(time.Millisecond))
 			t.Logf("bench: %d DHCPACKs, loss %.1f%%; servers: ack %d, store-not-writable %d, ack-kept %d",
@@ -296,12 +303,18 @@ func (p *haPair) outage(t *testing.T, down string) (stopped, restarting time.Tim
 	return stopped, restarting, back
 }
 
+// keptSlack is how much later than the lease it keeps an ack-kept
+// DHCPACK may seem to end, seen on the wire: the server counts the time
+// left from its clock when it decides, the wire sees the DHCPACK later
+// (by more than a second on a busy machine). A lease extended by a
+// commitment would end a lease time (an hour) later.
+const keptSlack = 5 * time.Second
+
 // checkOutage fails t for a DHCPACK of wire (in wire order) sent while
 // the database was down, between stopped and restarting, unless kept
 // allows DHCPACKs of a lease already acknowledged to the same client,
-// ending no later than it did (a second of slack for the whole seconds
-// of the lease time). It fails t too if no DHCPACK came after the
-// outage. It returns the DHCPACKs before, during and after.
+// ending no later than it did, give or take keptSlack. It fails t too if
+// no DHCPACK came after the outage. It returns the DHCPACKs before, during and after.
 func checkOutage(t *testing.T, wire []wireReply, stopped, restarting time.Time, kept bool) (before, during, after int) {
 	t.Helper()
 	type lease struct {
@@ -323,7 +336,7 @@ func checkOutage(t *testing.T, wire []wireReply, stopped, restarting time.Time, 
 		during++
 		l, ok := committed[a.yiaddr.String()]
 		end := a.at.Add(a.leaseTime)
-		if kept && ok && l.client == a.client && !end.After(l.end.Add(time.Second)) {
+		if kept && ok && l.client == a.client && !end.After(l.end.Add(keptSlack)) {
 			continue
 		}
 		if bad++; bad <= 10 {
