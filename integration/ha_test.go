@@ -37,6 +37,7 @@ type haPair struct {
 	pg    *pgtest.Server
 	url   string
 	srv   [2]*leasedServer
+	cfg   [2]string
 	sock  [2]string
 	hosts [2]*host
 }
@@ -79,9 +80,9 @@ func startHAPair(t *testing.T, a, b *host, subnets string, leaseTime time.Durati
 	p := &haPair{hosts: [2]*host{a, b}}
 	p.pg, p.url = newPGDatabase(t)
 	for i, h := range p.hosts {
-		cfg := haConfig(t, p.url, subnets, leaseTime, starts[i], extra)
+		p.cfg[i] = haConfig(t, p.url, subnets, leaseTime, starts[i], extra)
 		p.sock[i] = ctlSocketPath(t)
-		p.srv[i] = startServer(t, h, newStore(t), append([]string{"--config", cfg, "--control", p.sock[i]}, args...)...)
+		p.srv[i] = startServer(t, h, newStore(t), append([]string{"--config", p.cfg[i], "--control", p.sock[i]}, args...)...)
 	}
 	return p
 }
@@ -116,7 +117,7 @@ func dbOwners(t *testing.T, url string) map[netip.Addr]string {
 // rebinds by broadcast at T2 and the surviving server acknowledges the
 // same address from the shared records; no client loses or changes its
 // address, and the database still binds every address to the same
-// client.
+// client. Started again, the killed server has every lease.
 func TestHAServerDies(t *testing.T) {
 	requireClientCommands(t, dhclient, udhcpc)
 	const n = 20
@@ -164,7 +165,9 @@ func TestHAServerDiesBehindRelay(t *testing.T) {
 // of pool recorded in the database, calls bound (if not nil) for each
 // client once it has its lease, calls kill, and checks that every client
 // whose lease came from dead (a server identifier) then holds the same
-// address from alive, and that the others keep theirs.
+// address from alive, and that the others keep theirs. Last, it starts
+// the first server, the one kill killed, again, and checks that it has
+// every lease from the database.
 func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, pool addrRange, bound func(*dhcpClient), kill func(*testing.T), dead, alive string) {
 	t.Helper()
 	for _, c := range clients {
@@ -235,6 +238,13 @@ func haServeClients(t *testing.T, p *haPair, clients []*dhcpClient, pool addrRan
 	}
 	t.Logf("every client holds its address from %s %v after the kill", alive, time.Since(killed).Round(time.Second))
 	haCheckDB(t, p.url, owner)
+
+	// The killed server, started again, has every lease from the
+	// database.
+	p.srv[0] = startServer(t, p.hosts[0], newStore(t), "--config", p.cfg[0], "--control", p.sock[0])
+	if got := storeStatus(t, p.sock[0]).Leases["bound"]; got != len(clients) {
+		t.Errorf("server started again after the kill: %d bound leases, want %d", got, len(clients))
+	}
 }
 
 // haCheckDB fails t unless the database binds each address of owner to
