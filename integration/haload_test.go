@@ -350,3 +350,62 @@ func checkOutage(t *testing.T, wire []wireReply, stopped, restarting time.Time, 
 	}
 	return before, during, after
 }
+
+// TestHAServerKilledUnderLoad: one of two servers sharing a database is
+// killed (SIGKILL) while "leased bench" clients, each coming back every
+// few seconds for its lease, keep both busy. The survivor carries on
+// alone: it serves every client, those of the dead server too, with the
+// address that client had (no client's address changes across the run,
+// on the wire); every DHCPACK on the wire is in the database; no address
+// is acknowledged to two clients.
+func TestHAServerKilledUnderLoad(t *testing.T) {
+	requireCommands(t, "tcpdump")
+	n := newHALoadNet(t, [2]int{0, 50})
+	capt := startCapture(t, n.link)
+	b := n.startBench(t, "--clients", "3000", "--rate", "1000", "--duration", "12s")
+	n.pair.waitOutcomes(t, "4000 DHCPACKs before the kill", func(o map[string]uint64) bool { return o["ack"] >= 4000 })
+	_, before := n.pair.outcomes(t)
+	n.pair.killA(t)
+	killed := time.Now()
+	err := waitFor(leaseWait, "the survivor to acknowledge 4000 more", func() (bool, error) {
+		var st control.Status
+		ctlGet(t, n.pair.sock[1], "GET", "/v1/status", "", 200, &st)
+		return st.Outcomes["ack"] >= before[1]["ack"]+4000, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := benchDone(t, b, time.Minute)
+	var st control.Status
+	ctlGet(t, n.pair.sock[1], "GET", "/v1/status", "", 200, &st)
+	sent := st.Outcomes
+	// Server A sent at least what it had counted before the kill.
+	wire := acks(capt.stop(t, before[0]["ack"]+sent["ack"]))
+
+	addrOf := map[string]netip.Addr{}
+	moved, afterKill := 0, 0
+	for _, a := range wire {
+		if a.at.After(killed) {
+			afterKill++
+			if a.from.String() != haAddrB {
+				t.Errorf("DHCPACK from %v after it was killed", a.from)
+			}
+		}
+		if prev, ok := addrOf[a.client]; ok && prev != a.yiaddr {
+			if moved++; moved <= 10 {
+				t.Errorf("%s got %v at %s, after %v", a.client, a.yiaddr, a.at.Format("15:04:05.000000"), prev)
+			}
+		}
+		addrOf[a.client] = a.yiaddr
+	}
+	checkAcksUnique(t, wire)
+	// The killed server's commits in flight may have reached the
+	// database without their DHCPACKs: up to a batch of them.
+	checkWireAgainstDB(t, n.pair.url, wire, sent["commit-failed"]+haMaxInFlight)
+	t.Logf("bench: %d DHCPACKs, loss %.1f%%; DHCPACKs on the wire: %d, %d of them after the kill; %d clients",
+		res.Acks, 100*res.Loss, len(wire), afterKill, len(addrOf))
+}
+
+// haMaxInFlight bounds the commits a killed server may have had in
+// flight: the requests that may wait for the database at once.
+const haMaxInFlight = 4096
