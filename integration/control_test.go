@@ -47,13 +47,15 @@ func ctlSocketPath(t *testing.T) string {
 }
 
 // ctlCall makes one request of the API on the socket and returns the
-// status and the body.
+// status and the body. The connection is closed after it: tests that poll
+// the status must not pile up idle connections against the server's cap.
 func ctlCall(t *testing.T, sock, method, path, body string) (int, []byte) {
 	t.Helper()
 	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		},
+		DisableKeepAlives: true,
 	}}
 	var rd io.Reader
 	if body != "" {

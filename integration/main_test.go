@@ -100,6 +100,7 @@ var commandPackages = map[string]string{
 	"dhclient": "isc-dhcp-client",
 	"udhcpc":   "udhcpc",
 	"dnsmasq":  "dnsmasq-base",
+	"tcpdump":  "tcpdump",
 }
 
 // requireRoot skips t unless the test runs as root, or fails it when the
