@@ -299,7 +299,6 @@ func (s *Store) logPath() string { return filepath.Join(s.dir, logName(s.w.logGe
 // first repairs the store (see repair). Only the first error of a burst
 // is logged.
 func (s *Store) breakLog(err error) {
-	s.writeErrors.Add(1)
 	if s.w.log != nil {
 		s.w.log.Close()
 		s.w.log = nil
@@ -312,6 +311,7 @@ func (s *Store) breakLog(err error) {
 	}
 	s.w.broken = notWritable(err)
 	s.w.retryAt = s.now().Add(s.w.backoff)
+	s.writeErrors.Add(1) // after retryAt: see repairFailed
 	s.broken.Store(true)
 }
 
@@ -322,11 +322,14 @@ func notWritable(err error) error {
 }
 
 // repairFailed notes a failed attempt to repair and doubles the pause.
+//
+// The count goes up after the next attempt's time is set, so that whoever
+// sees the count has the pause measured from a clock read before.
 func (s *Store) repairFailed(err error) {
-	s.writeErrors.Add(1)
 	s.w.broken = notWritable(err)
 	s.w.backoff = min(2*s.w.backoff, maxRetryInterval)
 	s.w.retryAt = s.now().Add(s.w.backoff)
+	s.writeErrors.Add(1)
 	s.logger.Debug("lease journal: store still not writable", "dir", s.dir, "err", err)
 }
 
