@@ -299,14 +299,14 @@ psql_pg() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -U postgres -d postg
 # postmaster, its children now, and the children it reaped (backends of
 # connections closed meanwhile), in clock ticks.
 pg_ticks() {
-	awk -v pm="$pg_pid" '
-		FNR == 1 {
-			line = $0; sub(/.*\) /, "", line); split(line, f, " ")
-			pid = FILENAME; sub("/proc/", "", pid); sub("/stat", "", pid)
+	# cat goes on past the processes that end meanwhile.
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$pg_pid" '
+		{
+			pid = $1; line = $0; sub(/.*\) /, "", line); split(line, f, " ")
 			if (pid == pm) t += f[12] + f[13] + f[14] + f[15]
 			else if (f[2] == pm) t += f[12] + f[13]
 		}
-		END { print t + 0 }' /proc/[0-9]*/stat 2>/dev/null
+		END { print t + 0 }'
 }
 
 # --- servers -----------------------------------------------------------
@@ -758,6 +758,13 @@ report() {
 		return n ? median(a, n) : "-"
 	}
 	function f(v, fmt) { return v == "-" ? "-" : sprintf(fmt, v) }
+	function ratio(a, b) {
+		if (!(a in best) || !(b in best)) return
+		if (best[a] != "" && best[b] != "")
+			printf "- %s/%s: %.2f (%s/s vs %s/s)\n", a, b, best[a] / best[b], commas(best[a]), commas(best[b])
+		else
+			printf "- %s/%s: %s vs %s\n", a, b, best[a] == "" ? "none" : commas(best[a]) "/s", best[b] == "" ? "none" : commas(best[b]) "/s"
+	}
 	function commas(v,   s, out) {
 		if (v == "-" || v == "") return "-"
 		s = sprintf("%.0f", v); out = ""
@@ -773,7 +780,7 @@ report() {
 		key = $1 SUBSEP $2 SUBSEP $3
 		if (!(key in runs)) { runs[key] = 0; if ($2 == "ladder" && !seen[$3]++) rl[++nr] = $3 + 0 }
 		k = ++runs[key]
-		for (c = 5; c <= 14; c++) val[key, k, c] = $c
+		for (c = 5; c <= 16; c++) val[key, k, c] = $c
 		# Derived: loss %, CPU ms per 1,000 leases, CPU % of a core,
 		# exchanges started and completed per second, and the datagrams
 		# dropped at the sockets of the generator and of the server, in %
@@ -785,6 +792,12 @@ report() {
 		val[key, k, 25] = $6 / period
 		val[key, k, 26] = $5 > 0 ? 100 * $14 / $5 : 0
 		val[key, k, 27] = $5 > 0 ? 100 * $13 / $5 : 0
+		# The CPU of the database and of the load generator, in % of a
+		# core, and that of the server(s) and the database together per
+		# 1,000 leases.
+		val[key, k, 28] = $15 == "-" || $15 == "" ? "-" : 100 * $15 / 1000 / period
+		val[key, k, 29] = $16 == "-" || $16 == "" ? "-" : 100 * $16 / 1000 / period
+		val[key, k, 30] = $6 > 0 ? ($12 + ($15 == "-" || $15 == "" ? 0 : $15)) * 1000 / $6 : "-"
 	}
 	END {
 		# Sort the rates of the ladder.
@@ -832,6 +845,25 @@ report() {
 				f(med(key, 8), "%.2f"), f(med(key, 9), "%.2f"), f(med(key, 10), "%.1f"), f(med(key, 11), "%.1f"),
 				f(med(key, 22), "%.1f"), f(med(key, 23), "%.0f"), commas(peak[s]), f(peakloss[s], "%.1f")
 		}
+		# Where the CPU goes, at the highest rate of each server with < 1% loss
+		# (or its peak): two cores are shared by the server(s), the
+		# database and the load generator.
+		printf "\nWhere the CPU goes (%% of one core, medians; at the highest rate with < 1%% loss, else at the peak)\n\n"
+		printf "| server | DORA/s | server(s) | PostgreSQL | load generator | server(s) + PostgreSQL per 1,000 leases (ms) |\n"
+		printf "|---|---:|---:|---:|---:|---:|\n"
+		for (i = 1; i <= ns; i++) {
+			s = srv[i]; r = best[s]
+			if (r == "") for (j = 1; j <= nr; j++) { key = s SUBSEP "ladder" SUBSEP rl[j]; if ((key in runs) && med(key, 25) == peak[s]) r = rl[j] }
+			if (r == "") continue
+			key = s SUBSEP "ladder" SUBSEP r
+			printf "| %s | %s | %s | %s | %s | %s |\n", s, commas(med(key, 25)), f(med(key, 23), "%.0f"),
+				f(med(key, 28), "%.0f"), f(med(key, 29), "%.0f"), f(med(key, 30), "%.1f")
+		}
+		# The PostgreSQL comparison: the ratios the targets are set in.
+		if (("leased-pg" in best) || ("leased-pg2" in best) || ("kea-pg" in best)) {
+			printf "\nOn PostgreSQL (highest rates with < 1%% loss, this run)\n\n"
+			ratio("leased-pg", "kea-pg"); ratio("leased-pg2", "leased-pg"); ratio("leased-pg", "leased")
+		}
 		# Ratios of leased to each peer.
 		if (!("leased" in best) || ns < 2) exit
 		printf "\nleased compared with each peer\n\n"
@@ -866,22 +898,25 @@ report() {
 
 	# Closed loop: the most each server completes.
 	if ((ceiling)); then
-		awk -F'\t' -v order="${active[*]}" -v outs="$outstanding" '
+		awk -F'\t' -v order="${active[*]}" -v outs="$outstanding" -v period="$period" '
 		function median(a, n,   i, j, t) {
 			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 		}
 		$2 == "ceiling" { k = $1 SUBSEP $3; n = ++cnt[k]
 			v[k, n, 1] = $7; v[k, n, 2] = $5 > 0 ? 100 * ($5 - $6) / $5 : 100
-			v[k, n, 3] = $8; v[k, n, 4] = $9; v[k, n, 5] = $6 > 0 ? $12 * 1000 / $6 : 0 }
+			v[k, n, 3] = $8; v[k, n, 4] = $9; v[k, n, 5] = $6 > 0 ? $12 * 1000 / $6 : 0
+			v[k, n, 6] = $15 == "-" || $15 == "" ? 0 : 100 * $15 / 1000 / period
+			v[k, n, 7] = $16 == "-" || $16 == "" ? 0 : 100 * $16 / 1000 / period
+			v[k, n, 8] = 100 * $12 / 1000 / period }
 		END {
 			printf "\nCeiling (leased bench, closed loop, medians)\n\n"
-			printf "| server | in flight | DORA/s | loss %% | mean latency DO / RA (ms) | server CPU per 1,000 leases (ms) |\n|---|---:|---:|---:|---:|---:|\n"
+			printf "| server | in flight | DORA/s | loss %% | mean latency DO / RA (ms) | server CPU per 1,000 leases (ms) | CPU %% of a core: server(s) / PostgreSQL / generator |\n|---|---:|---:|---:|---:|---:|---:|\n"
 			ns = split(order, srv, " "); no = split(outs, out, " ")
 			for (i = 1; i <= ns; i++) for (o = 1; o <= no; o++) {
 				k = srv[i] SUBSEP out[o]; n = cnt[k]; if (!n) continue
-				for (c = 1; c <= 5; c++) { for (r = 1; r <= n; r++) a[r] = v[k, r, c]; m[c] = median(a, n) }
-				printf "| %s | %d | %.0f | %.2f | %.2f / %.2f | %.1f |\n", srv[i], out[o], m[1], m[2], m[3], m[4], m[5]
+				for (c = 1; c <= 8; c++) { for (r = 1; r <= n; r++) a[r] = v[k, r, c]; m[c] = median(a, n) }
+				printf "| %s | %d | %.0f | %.2f | %.2f / %.2f | %.1f | %.0f / %.0f / %.0f |\n", srv[i], out[o], m[1], m[2], m[3], m[4], m[5], m[8], m[6], m[7]
 			}
 		}' "$results"
 	fi
