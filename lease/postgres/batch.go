@@ -180,8 +180,7 @@ func (s *Store) commitBatch(b *batch) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CommitTimeout)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, commitSQL, s.opts.ServerID, channel, b.calls, b.addrs, b.clients,
-		b.hwTypes, b.hwAddrs, b.hosts, b.states, b.starts, b.expiries, b.notes)
+	rows, err := s.pool.Query(ctx, commitSQL, b.args(s.opts.ServerID)...)
 	var refused map[int32]*lease.ConflictError
 	if err == nil {
 		refused, err = readConflicts(rows)
@@ -204,6 +203,14 @@ func (s *Store) commitBatch(b *batch) {
 	}
 	s.lastGood.Store(time.Now().UnixNano())
 	s.finish(b, refused, nil)
+}
+
+// args returns the arguments of commitSQL for b, the arrays in the
+// forms that pgx encodes without an allocation per element (arrays.go).
+func (b *batch) args(server string) []any {
+	return []any{server, channel, int32Array(b.calls), addrArray(b.addrs), byteaArray(b.clients),
+		b.hwTypes, byteaArray(b.hwAddrs), byteaArray(b.hosts), b.states, timeArray(b.starts),
+		timeArray(b.expiries), textArray(b.notes)}
 }
 
 // readConflicts reads the refused calls of a batch.

@@ -106,8 +106,7 @@ func runCommitFunction(t *testing.T, url string, prior []lease.Lease, batch [][]
 		for _, ls := range calls {
 			b.add(nil, "srv", ls)
 		}
-		rows, err := c.Query(ctx, commitSQL, "srv", channel, b.calls, b.addrs, b.clients, b.hwTypes, b.hwAddrs,
-			b.hosts, b.states, b.starts, b.expiries, b.notes)
+		rows, err := c.Query(ctx, commitSQL, b.args("srv")...)
 		if err != nil {
 			t.Fatal(err)
 		}
