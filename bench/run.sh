@@ -72,6 +72,8 @@ usage: sudo bench/run.sh [flags]
   --max-time S       stop starting runs after this many seconds (default 2400)
   --cpus S,C         CPU of the server and of the load generator (default 0,1)
   --db-cpus LIST     CPUs of PostgreSQL, a taskset list (default: the server's)
+  --kea-threads N    threads of Kea on PostgreSQL (kea-pg; default 4, 0: Kea's
+                     single-threaded mode)
   --quick            smoke run: rates 1000 5000 10000, 1 run of 2 s each
   -h, --help         this text
 EOF
@@ -104,6 +106,7 @@ max_time=2400
 cpu_server=0
 cpu_client=1
 cpu_db=
+kea_threads=4
 
 die() {
 	echo "run.sh: $*" >&2
@@ -131,6 +134,7 @@ while (($#)); do
 	--max-time) max_time=$2; shift ;;
 	--cpus) cpu_server=${2%,*}; cpu_client=${2#*,}; shift ;;
 	--db-cpus) cpu_db=$2; shift ;;
+	--kea-threads) kea_threads=$2; shift ;;
 	--pg) pg_mode=1 ;;
 	--quick) rates="1000 5000 10000"; runs=1; period=2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -144,7 +148,7 @@ if [[ -z $servers ]]; then
 fi
 : "${cpu_db:=$cpu_server}"
 [[ $cpu_db =~ ^[0-9,-]+$ ]] || die "--db-cpus: $cpu_db is not a CPU list"
-for v in runs period clients exit_wait stop_loss max_time cpu_server cpu_client; do
+for v in kea_threads runs period clients exit_wait stop_loss max_time cpu_server cpu_client; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "--${v//_/-}: ${!v} is not a whole number"
 done
 ((runs >= 1 && period >= 1 && clients >= 1)) || die "--runs, --period and --clients must be at least 1"
@@ -316,7 +320,7 @@ storage_of() {
 	leased) echo "journal, fdatasync before each ACK (group commit)" ;;
 	leased-pg) echo "PostgreSQL, one transaction for many ACKs (group commit)" ;;
 	leased-pg2) echo "two servers, one PostgreSQL, each its own group commit" ;;
-	kea-pg) echo "PostgreSQL, one transaction per lease, 4 threads" ;;
+	kea-pg) if ((kea_threads)); then echo "PostgreSQL, a commit per lease (autocommit), $kea_threads threads"; else echo "PostgreSQL, a commit per lease (autocommit), one thread"; fi ;;
 	kea) echo "memfile CSV, one write per lease, no fsync" ;;
 	dhcpd) echo "lease file, fsync per ACK" ;;
 	dnsmasq) echo "lease file rewritten per ACK" ;;
@@ -377,7 +381,8 @@ EOF
 			# once (ISC's figures for Kea 2.0: 2,396 leases/s on one
 			# thread, 7,441 on several).
 			db='{"type": "postgresql", "name": "'"$pg_db"'", "host": "'"$pgdir"'", "user": "postgres"}'
-			mt='"multi-threading": {"enable-multi-threading": true, "thread-pool-size": 4, "packet-queue-size": 64},'
+			((kea_threads == 0)) ||
+				mt='"multi-threading": {"enable-multi-threading": true, "thread-pool-size": '$kea_threads', "packet-queue-size": 64},'
 		fi
 		cat >"$d/kea.conf" <<EOF
 {"Dhcp4": {
