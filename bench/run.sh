@@ -72,6 +72,8 @@ usage: sudo bench/run.sh [flags]
   --max-time S       stop starting runs after this many seconds (default 2400)
   --cpus S,C         CPU of the server and of the load generator (default 0,1)
   --db-cpus LIST     CPUs of PostgreSQL, a taskset list (default: the server's)
+  --leased-flags "F" more flags for every leased server, e.g. "--cpuprofile FILE"
+                     (with one run: each run starts the server afresh)
   --kea-threads N    threads of Kea on PostgreSQL (kea-pg; default 4, 0: Kea's
                      single-threaded mode)
   --quick            smoke run: rates 1000 5000 10000, 1 run of 2 s each
@@ -107,6 +109,7 @@ cpu_server=0
 cpu_client=1
 cpu_db=
 kea_threads=4
+leased_flags=
 
 die() {
 	echo "run.sh: $*" >&2
@@ -135,6 +138,7 @@ while (($#)); do
 	--cpus) cpu_server=${2%,*}; cpu_client=${2#*,}; shift ;;
 	--db-cpus) cpu_db=$2; shift ;;
 	--kea-threads) kea_threads=$2; shift ;;
+	--leased-flags) leased_flags=$2; shift ;;
 	--pg) pg_mode=1 ;;
 	--quick) rates="1000 5000 10000"; runs=1; period=2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -450,6 +454,8 @@ start_server() {
 		case $s in
 		leased | leased-pg | leased-pg2)
 			cmd=("$leased_bin" server --config "$d/leased$n.yaml" --store "$d/store$n" --log-level warn --control "")
+			# shellcheck disable=SC2206 # split on purpose
+			[[ -z $leased_flags ]] || cmd+=($leased_flags)
 			# The two servers of leased-pg2 share port 67 on purpose.
 			[[ $s == leased-pg2 ]] && cmd+=(--share-port) ;;
 		kea | kea-pg)
