@@ -617,11 +617,14 @@ one_run() {
 	s0=$(rcvbuf_errors "$sns") g0=$(rcvbuf_errors "$cns")
 	((db)) && p0=$(pg_ticks)
 	t0=$(cpu_ticks "${server_pids[@]}")
+	local w0 w1
+	w0=$(date +%s%N)
 	if [[ $mode == ceiling || $tool == loadgen ]]; then
 		run_loadgen "$mode" "$rate" "$d/load.out"
 	else
 		run_perfdhcp "$rate" "$d/load.out"
 	fi
+	w1=$(date +%s%N)
 	t1=$(cpu_ticks "${server_pids[@]}")
 	((db)) && p1=$(pg_ticks)
 	s1=$(rcvbuf_errors "$sns") g1=$(rcvbuf_errors "$cns")
@@ -630,9 +633,11 @@ one_run() {
 	((db)) && dbms=$(awk -v hz="$hz" "$ms" <<<$((p1 - p0)))
 	# server mode rate run started completed achieved avgDO avgRA maxDO maxRA
 	# cpu-ms server-socket-drops generator-socket-drops db-cpu-ms generator-cpu-ms
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$mode" "$rate" "$n" "${load_line// /$'\t'}" \
+	# wall-ms (the time over which the CPU was measured: the period, and
+	# the wait for the last replies)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$mode" "$rate" "$n" "${load_line// /$'\t'}" \
 		"$(awk -v hz="$hz" "$ms" <<<$((t1 - t0)))" $((s1 - s0)) $((g1 - g0)) "$dbms" \
-		"$(awk -v hz="$hz" "$ms" <<<"$gen_ticks")" >>"$results"
+		"$(awk -v hz="$hz" "$ms" <<<"$gen_ticks")" $(((w1 - w0) / 1000000)) >>"$results"
 	load_line+=" cpu=$(((t1 - t0) * 1000 / hz))ms db=${dbms}ms generator=$((gen_ticks * 1000 / hz))ms drops: server $((s1 - s0)) generator $((g1 - g0))"
 }
 
@@ -791,14 +796,17 @@ report() {
 		key = $1 SUBSEP $2 SUBSEP $3
 		if (!(key in runs)) { runs[key] = 0; if ($2 == "ladder" && !seen[$3]++) rl[++nr] = $3 + 0 }
 		k = ++runs[key]
-		for (c = 5; c <= 16; c++) val[key, k, c] = $c
+		for (c = 5; c <= 17; c++) val[key, k, c] = $c
+		# CPU shares are over the time the CPU was measured (older
+		# results: the period).
+		wall = $17 > 0 ? $17 / 1000 : period
 		# Derived: loss %, CPU ms per 1,000 leases, CPU % of a core,
 		# exchanges started and completed per second, and the datagrams
 		# dropped at the sockets of the generator and of the server, in %
 		# of the exchanges started.
 		val[key, k, 21] = $5 > 0 ? 100 * ($5 - $6) / $5 : 100
 		val[key, k, 22] = $6 > 0 ? $12 * 1000 / $6 : "-"
-		val[key, k, 23] = 100 * $12 / 1000 / period
+		val[key, k, 23] = 100 * $12 / 1000 / wall
 		val[key, k, 24] = $5 / period
 		val[key, k, 25] = $6 / period
 		val[key, k, 26] = $5 > 0 ? 100 * $14 / $5 : 0
@@ -806,8 +814,8 @@ report() {
 		# The CPU of the database and of the load generator, in % of a
 		# core, and that of the server(s) and the database together per
 		# 1,000 leases.
-		val[key, k, 28] = $15 == "-" || $15 == "" ? "-" : 100 * $15 / 1000 / period
-		val[key, k, 29] = $16 == "-" || $16 == "" ? "-" : 100 * $16 / 1000 / period
+		val[key, k, 28] = $15 == "-" || $15 == "" ? "-" : 100 * $15 / 1000 / wall
+		val[key, k, 29] = $16 == "-" || $16 == "" ? "-" : 100 * $16 / 1000 / wall
 		val[key, k, 30] = $6 > 0 ? ($12 + ($15 == "-" || $15 == "" ? 0 : $15)) * 1000 / $6 : "-"
 	}
 	END {
@@ -917,9 +925,10 @@ report() {
 		$2 == "ceiling" { k = $1 SUBSEP $3; n = ++cnt[k]
 			v[k, n, 1] = $7; v[k, n, 2] = $5 > 0 ? 100 * ($5 - $6) / $5 : 100
 			v[k, n, 3] = $8; v[k, n, 4] = $9; v[k, n, 5] = $6 > 0 ? $12 * 1000 / $6 : 0
-			v[k, n, 6] = $15 == "-" || $15 == "" ? 0 : 100 * $15 / 1000 / period
-			v[k, n, 7] = $16 == "-" || $16 == "" ? 0 : 100 * $16 / 1000 / period
-			v[k, n, 8] = 100 * $12 / 1000 / period }
+			wall = $17 > 0 ? $17 / 1000 : period
+			v[k, n, 6] = $15 == "-" || $15 == "" ? 0 : 100 * $15 / 1000 / wall
+			v[k, n, 7] = $16 == "-" || $16 == "" ? 0 : 100 * $16 / 1000 / wall
+			v[k, n, 8] = 100 * $12 / 1000 / wall }
 		END {
 			printf "\nCeiling (leased bench, closed loop, medians)\n\n"
 			printf "| server | in flight | DORA/s | loss %% | mean latency DO / RA (ms) | server CPU per 1,000 leases (ms) | CPU %% of a core: server(s) / PostgreSQL / generator |\n|---|---:|---:|---:|---:|---:|---:|\n"
