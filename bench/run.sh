@@ -40,8 +40,14 @@ usage() {
 	cat <<'EOF'
 usage: sudo bench/run.sh [flags]
 
-  --servers "LIST"   servers to measure, among leased kea dhcpd dnsmasq
-                     (default: all four, leased first)
+  --servers "LIST"   servers to measure, among leased kea dhcpd dnsmasq and
+                     the PostgreSQL runs: leased-pg (one leased on PostgreSQL),
+                     leased-pg2 (two leased on one PostgreSQL, both answering),
+                     kea-pg (Kea with its PostgreSQL lease backend)
+                     (default: leased kea dhcpd dnsmasq; --pg: leased leased-pg
+                     leased-pg2 kea-pg)
+  --pg               the PostgreSQL comparison: --servers "leased leased-pg
+                     leased-pg2 kea-pg" unless --servers says otherwise
   --rates "LIST"     the ladder, exchanges per second
                      (default: 1000 2000 5000 10000 15000 20000 25000 30000 40000 50000 60000)
   --runs N           runs per step; medians are reported (default 3)
@@ -65,6 +71,11 @@ usage: sudo bench/run.sh [flags]
   --out FILE         also write the report to FILE and the raw results to FILE.tsv
   --max-time S       stop starting runs after this many seconds (default 2400)
   --cpus S,C         CPU of the server and of the load generator (default 0,1)
+  --db-cpus LIST     CPUs of PostgreSQL, a taskset list (default: the server's)
+  --leased-flags "F" more flags for every leased server, e.g. "--cpuprofile FILE"
+                     (with one run: each run starts the server afresh)
+  --kea-threads N    threads of Kea on PostgreSQL (kea-pg; default 4, 0: Kea's
+                     single-threaded mode)
   --quick            smoke run: rates 1000 5000 10000, 1 run of 2 s each
   -h, --help         this text
 EOF
@@ -73,8 +84,12 @@ EOF
 # The network and the pool, the same for every server.
 readonly srv_addr=198.18.0.1 cli_addr=198.18.0.2 plen=20 netmask=255.255.240.0
 readonly subnet=198.18.0.0 pool_first=198.18.1.0 pool_last=198.18.15.254 lease_time=300
+# The second server of leased-pg2, on the same link (an address of the
+# same interface; both servers get every broadcast request).
+readonly srv2_addr=198.18.0.3
 
-servers="leased kea dhcpd dnsmasq"
+servers=
+pg_mode=0
 rates="1000 2000 5000 10000 15000 20000 25000 30000 40000 50000 60000"
 runs=3
 period=5
@@ -92,6 +107,9 @@ out_file=
 max_time=2400
 cpu_server=0
 cpu_client=1
+cpu_db=
+kea_threads=4
+leased_flags=
 
 die() {
 	echo "run.sh: $*" >&2
@@ -118,6 +136,10 @@ while (($#)); do
 	--out) out_file=$2; shift ;;
 	--max-time) max_time=$2; shift ;;
 	--cpus) cpu_server=${2%,*}; cpu_client=${2#*,}; shift ;;
+	--db-cpus) cpu_db=$2; shift ;;
+	--kea-threads) kea_threads=$2; shift ;;
+	--leased-flags) leased_flags=$2; shift ;;
+	--pg) pg_mode=1 ;;
 	--quick) rates="1000 5000 10000"; runs=1; period=2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown flag $1" ;;
@@ -125,14 +147,19 @@ while (($#)); do
 	shift
 done
 
-for v in runs period clients exit_wait stop_loss max_time cpu_server cpu_client; do
+if [[ -z $servers ]]; then
+	if ((pg_mode)); then servers="leased leased-pg leased-pg2 kea-pg"; else servers="leased kea dhcpd dnsmasq"; fi
+fi
+: "${cpu_db:=$cpu_server}"
+[[ $cpu_db =~ ^[0-9,-]+$ ]] || die "--db-cpus: $cpu_db is not a CPU list"
+for v in kea_threads runs period clients exit_wait stop_loss max_time cpu_server cpu_client; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "--${v//_/-}: ${!v} is not a whole number"
 done
 ((runs >= 1 && period >= 1 && clients >= 1)) || die "--runs, --period and --clients must be at least 1"
 for r in $rates; do [[ $r =~ ^[0-9]+$ && $r -gt 0 ]] || die "--rates: $r is not a positive whole number"; done
 for r in $outstanding; do [[ $r =~ ^[0-9]+$ && $r -gt 0 ]] || die "--outstanding: $r is not a positive whole number"; done
 for s in $servers; do
-	case $s in leased | kea | dhcpd | dnsmasq) ;; *) die "--servers: unknown server $s" ;; esac
+	case $s in leased | kea | dhcpd | dnsmasq | leased-pg | leased-pg2 | kea-pg) ;; *) die "--servers: unknown server $s" ;; esac
 done
 case $tool in perfdhcp | loadgen) ;; *) die "--tool: $tool is neither perfdhcp nor loadgen" ;; esac
 [[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces, port 67): sudo $0"
@@ -149,8 +176,9 @@ chmod 755 "$work"
 tag=lb$$
 sns=$tag-srv cns=$tag-cli sif=${tag}s cif=${tag}c
 made_ns=()
-server_pid=
+server_pids=()
 gen_pid=
+pg_started=0
 policy_made=0
 
 cleanup() {
@@ -158,7 +186,8 @@ cleanup() {
 	set +e
 	# Only what this script started, by process ID.
 	[[ -n $gen_pid ]] && kill "$gen_pid" 2>/dev/null
-	[[ -n $server_pid ]] && stop_server
+	((${#server_pids[@]})) && stop_server
+	((pg_started)) && stop_pg
 	for ns in "${made_ns[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	((policy_made)) && rm -f /usr/sbin/policy-rc.d
 	if ((keep)) || ((rc != 0)); then
@@ -179,6 +208,10 @@ missing_pkg() {
 	case $1 in
 	perfdhcp) command -v perfdhcp >/dev/null || echo kea-admin ;;
 	kea) command -v kea-dhcp4 >/dev/null || echo kea-dhcp4-server ;;
+	kea-pg) command -v kea-dhcp4 >/dev/null || echo kea-dhcp4-server
+		command -v kea-admin >/dev/null || echo kea-admin
+		[[ -n $(pg_bin) ]] || echo postgresql ;;
+	leased-pg | leased-pg2) [[ -n $(pg_bin) ]] || echo postgresql ;;
 	dhcpd) command -v dhcpd >/dev/null || echo isc-dhcp-server ;;
 	dnsmasq) command -v dnsmasq >/dev/null || echo dnsmasq-base ;;
 	esac
@@ -188,8 +221,9 @@ install_peers() {
 	local want=() s p
 	for s in $servers perfdhcp; do
 		[[ $s == perfdhcp && $tool == loadgen ]] && continue
-		p=$(missing_pkg "$s")
-		[[ -n $p ]] && want+=("$p")
+		for p in $(missing_pkg "$s"); do
+			[[ " ${want[*]} " == *" $p "* ]] || want+=("$p")
+		done
 	done
 	((${#want[@]})) || return 0
 	if ((!install)); then
@@ -220,6 +254,7 @@ setup_netns() {
 	ip netns add "$cns" && made_ns+=("$cns")
 	ip link add "$sif" netns "$sns" type veth peer name "$cif" netns "$cns"
 	ip -n "$sns" addr add "$srv_addr/$plen" dev "$sif"
+	ip -n "$sns" addr add "$srv2_addr/$plen" dev "$sif"
 	ip -n "$cns" addr add "$cli_addr/$plen" dev "$cif"
 	for ns in "$sns" "$cns"; do
 		ip -n "$ns" link set lo up
@@ -228,11 +263,68 @@ setup_netns() {
 	ip -n "$cns" link set "$cif" up
 }
 
+# --- PostgreSQL --------------------------------------------------------
+
+# pg_bin prints the directory of the PostgreSQL server binaries (Debian's
+# postgresql package), the highest version; nothing if there are none.
+pg_bin() {
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n | tail -1)
+	[[ -n $d && -x $d/pg_ctl ]] && echo "$d"
+}
+
+# as_pg runs a command as the postgres user (PostgreSQL refuses to run as
+# root).
+as_pg() { runuser -u postgres -- "$@"; }
+
+# start_pg makes a PostgreSQL of the script's own in the work directory:
+# initdb, then pg_ctl start pinned to --db-cpus, its Unix socket in that
+# directory and no TCP listener, fsync and synchronous commit on (every
+# commit waits for its WAL flush, as every ACK waits for its commit).
+start_pg() {
+	pgbin=$(pg_bin)
+	pgdir=$work/pg
+	mkdir -p "$pgdir"
+	chown postgres: "$pgdir"
+	as_pg "$pgbin/initdb" -D "$pgdir/data" -A trust -U postgres -E UTF8 --no-locale --no-instructions >"$work/pg-initdb.log" 2>&1 ||
+		die "initdb failed; see $work/pg-initdb.log"
+	taskset -c "$cpu_db" runuser -u postgres -- "$pgbin/pg_ctl" start -w -t 60 -D "$pgdir/data" -l "$pgdir/log" \
+		-o "-k $pgdir -p 5432 -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c max_connections=100 -c shared_buffers=128MB" \
+		>"$work/pg-start.log" 2>&1 || die "pg_ctl start failed; see $pgdir/log"
+	pg_started=1
+	pg_pid=$(head -1 "$pgdir/data/postmaster.pid")
+}
+
+stop_pg() {
+	as_pg "$pgbin/pg_ctl" stop -w -m fast -D "$pgdir/data" >/dev/null 2>&1
+	pg_started=0
+}
+
+# psql_pg runs SQL as the database's superuser.
+psql_pg() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -U postgres -d postgres -c "$1" >/dev/null; }
+
+# pg_ticks prints the CPU time of PostgreSQL, every process of it: the
+# postmaster, its children now, and the children it reaped (backends of
+# connections closed meanwhile), in clock ticks.
+pg_ticks() {
+	# cat goes on past the processes that end meanwhile.
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$pg_pid" '
+		{
+			pid = $1; line = $0; sub(/.*\) /, "", line); split(line, f, " ")
+			if (pid == pm) t += f[12] + f[13] + f[14] + f[15]
+			else if (f[2] == pm) t += f[12] + f[13]
+		}
+		END { print t + 0 }'
+}
+
 # --- servers -----------------------------------------------------------
 
 storage_of() {
 	case $1 in
 	leased) echo "journal, fdatasync before each ACK (group commit)" ;;
+	leased-pg) echo "PostgreSQL, one transaction for many ACKs (group commit)" ;;
+	leased-pg2) echo "two servers, one PostgreSQL, each its own group commit" ;;
+	kea-pg) if ((kea_threads)); then echo "PostgreSQL, a commit per lease (autocommit), $kea_threads threads"; else echo "PostgreSQL, a commit per lease (autocommit), one thread"; fi ;;
 	kea) echo "memfile CSV, one write per lease, no fsync" ;;
 	dhcpd) echo "lease file, fsync per ACK" ;;
 	dnsmasq) echo "lease file rewritten per ACK" ;;
@@ -241,24 +333,25 @@ storage_of() {
 
 version_of() {
 	case $1 in
-	leased) "$leased_bin" version 2>/dev/null | head -1 ;;
-	kea) echo "Kea $(kea-dhcp4 -v 2>/dev/null | head -1)" ;;
+	leased | leased-pg | leased-pg2) "$leased_bin" version 2>/dev/null | head -1 ;;
+	kea | kea-pg) echo "Kea $(kea-dhcp4 -v 2>/dev/null | head -1)" ;;
 	dhcpd) dhcpd --version 2>&1 | head -1 ;;
 	dnsmasq) dnsmasq --version 2>/dev/null | head -1 | awk '{print $1, $2, $3}' ;;
 	esac
 }
 
-# write_config SERVER DIR writes the server's configuration into DIR.
+# write_config SERVER DIR [N] writes the configuration of the server's
+# Nth process (1 or 2) into DIR.
 write_config() {
-	local s=$1 d=$2
+	local s=$1 d=$2 n=${3:-1}
 	case $s in
-	leased)
+	leased | leased-pg | leased-pg2)
 		# What quick mode (-i, --range, --lease-time) gives, with the
 		# rate limits and the offer limit off: 3,000 clients behind one
 		# relay agent, each starting 20 exchanges a second at the top of
 		# the ladder, are a flood by the defaults' measure, and no peer
 		# limits anything (bench/flood.sh measures the limits).
-		cat >"$d/leased.yaml" <<EOF
+		cat >"$d/leased$n.yaml" <<EOF
 interfaces: [$sif]
 lease-time: ${lease_time}s
 rate-limit: off
@@ -267,12 +360,39 @@ subnets:
   - prefix: $subnet/$plen
     pools: [$pool_first-$pool_last]
 EOF
+		if [[ $s != leased ]]; then
+			# One database for every server of the run; the second
+			# server of leased-pg2 answers from its own address and
+			# starts its offers half way through the pool.
+			cat >>"$d/leased$n.yaml" <<EOF
+store:
+  type: postgres
+  url: host=$pgdir port=5432 user=postgres dbname=$pg_db sslmode=disable
+EOF
+			if ((n == 2)); then
+				printf 'server-id: %s\npool-start-percent: 50\n' "$srv2_addr" >>"$d/leased$n.yaml"
+			elif [[ $s == leased-pg2 ]]; then
+				printf 'server-id: %s\n' "$srv_addr" >>"$d/leased$n.yaml"
+			fi
+		fi
 		;;
-	kea)
+	kea | kea-pg)
+		local db='{"type": "memfile", "persist": true, "name": "'"$d"'/kea-leases4.csv", "lfc-interval": 0}'
+		local mt=
+		if [[ $s == kea-pg ]]; then
+			# Kea's PostgreSQL backend commits each lease in a transaction
+			# of its own; several threads keep several in the database at
+			# once (ISC's figures for Kea 2.0: 2,396 leases/s on one
+			# thread, 7,441 on several).
+			db='{"type": "postgresql", "name": "'"$pg_db"'", "host": "'"$pgdir"'", "user": "postgres"}'
+			((kea_threads == 0)) ||
+				mt='"multi-threading": {"enable-multi-threading": true, "thread-pool-size": '$kea_threads', "packet-queue-size": 64},'
+		fi
 		cat >"$d/kea.conf" <<EOF
 {"Dhcp4": {
   "interfaces-config": {"interfaces": ["$sif"], "dhcp-socket-type": "udp"},
-  "lease-database": {"type": "memfile", "persist": true, "name": "$d/kea-leases4.csv", "lfc-interval": 0},
+  "lease-database": $db,
+  $mt
   "valid-lifetime": $lease_time,
   "subnet4": [{"subnet": "$subnet/$plen", "pools": [{"pool": "$pool_first - $pool_last"}]}],
   "loggers": [{"name": "kea-dhcp4", "output_options": [{"output": "stderr"}], "severity": "WARN"}]
@@ -297,61 +417,114 @@ EOF
 	esac
 }
 
-# start_server SERVER DIR starts the server in the server namespace,
-# pinned, with a fresh store in DIR, and waits until it listens.
-start_server() {
+# fresh_db makes an empty database for a run on PostgreSQL, with the
+# schema of the server that will use it.
+fresh_db() {
 	local s=$1 d=$2
-	write_config "$s" "$d"
-	local cmd=()
+	pg_runs=$((pg_runs + 1))
+	pg_db=run$pg_runs
+	psql_pg "CREATE DATABASE $pg_db"
 	case $s in
-	leased)
-		cmd=("$leased_bin" server --config "$d/leased.yaml" --store "$d/store" --log-level warn --control "") ;;
-	kea)
-		cmd=(env "KEA_PIDFILE_DIR=$d" "KEA_LOCKFILE_DIR=$d" kea-dhcp4 -c "$d/kea.conf") ;;
-	dhcpd)
-		cmd=(dhcpd -4 -f -q -cf "$d/dhcpd.conf" -lf "$d/dhcpd.leases" -pf "$d/dhcpd.pid" "$sif") ;;
-	dnsmasq)
-		cmd=(dnsmasq -k --conf-file=/dev/null --port=0 --user=root --group=root --interface="$sif"
-			--dhcp-range="$pool_first,$pool_last,$netmask,${lease_time}s" --dhcp-lease-max=10000
-			--dhcp-leasefile="$d/dnsmasq.leases" --dhcp-authoritative --no-ping --quiet-dhcp
-			--log-facility="$d/dnsmasq.log" --pid-file="$d/dnsmasq.pid") ;;
+	leased-pg | leased-pg2)
+		"$leased_bin" db init --url "host=$pgdir port=5432 user=postgres dbname=$pg_db sslmode=disable" >"$d/db-init.log" 2>&1 ||
+			die "leased db init failed; see $d/db-init.log" ;;
+	kea-pg)
+		kea-admin db-init pgsql -h "$pgdir" -u postgres -n "$pg_db" >"$d/db-init.log" 2>&1 ||
+			die "kea-admin db-init pgsql failed; see $d/db-init.log" ;;
 	esac
-	# ip netns exec, taskset and env exec in turn: $! is the server.
-	ip netns exec "$sns" taskset -c "$cpu_server" "${cmd[@]}" >"$d/server.log" 2>&1 &
-	server_pid=$!
-	local i
-	for i in $(seq 100); do
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			server_pid=
-			die "$s did not start; its log, $d/server.log:
-$(tail -20 "$d/server.log")"
-		fi
-		if ip netns exec "$sns" ss -Hulnp 'sport = :67' 2>/dev/null | grep -q "pid=$server_pid,"; then
-			sleep 0.3
-			return 0
-		fi
-		sleep 0.1
+}
+
+# drop_db drops the database of the run that ended.
+drop_db() {
+	[[ -n $pg_db ]] || return 0
+	psql_pg "DROP DATABASE IF EXISTS $pg_db" || say "warning: could not drop database $pg_db"
+	pg_db=
+}
+
+# start_server SERVER DIR starts the server (both of leased-pg2) in the
+# server namespace, pinned, with a fresh store in DIR, and waits until it
+# listens.
+start_server() {
+	local s=$1 d=$2 n nproc=1
+	[[ $s == leased-pg2 ]] && nproc=2
+	[[ $s == leased-pg* || $s == kea-pg ]] && fresh_db "$s" "$d"
+	for n in $(seq "$nproc"); do
+		write_config "$s" "$d" "$n"
+		local cmd=()
+		case $s in
+		leased | leased-pg | leased-pg2)
+			cmd=("$leased_bin" server --config "$d/leased$n.yaml" --store "$d/store$n" --log-level warn --control "")
+			# shellcheck disable=SC2206 # split on purpose
+			[[ -z $leased_flags ]] || cmd+=($leased_flags)
+			# The two servers of leased-pg2 share port 67 on purpose.
+			[[ $s == leased-pg2 ]] && cmd+=(--share-port) ;;
+		kea | kea-pg)
+			cmd=(env "KEA_PIDFILE_DIR=$d" "KEA_LOCKFILE_DIR=$d" kea-dhcp4 -c "$d/kea.conf") ;;
+		dhcpd)
+			cmd=(dhcpd -4 -f -q -cf "$d/dhcpd.conf" -lf "$d/dhcpd.leases" -pf "$d/dhcpd.pid" "$sif") ;;
+		dnsmasq)
+			cmd=(dnsmasq -k --conf-file=/dev/null --port=0 --user=root --group=root --interface="$sif"
+				--dhcp-range="$pool_first,$pool_last,$netmask,${lease_time}s" --dhcp-lease-max=10000
+				--dhcp-leasefile="$d/dnsmasq.leases" --dhcp-authoritative --no-ping --quiet-dhcp
+				--log-facility="$d/dnsmasq.log" --pid-file="$d/dnsmasq.pid") ;;
+		esac
+		# ip netns exec, taskset and env exec in turn: $! is the server.
+		ip netns exec "$sns" taskset -c "$cpu_server" "${cmd[@]}" >"$d/server$n.log" 2>&1 &
+		local pid=$!
+		server_pids+=("$pid")
+		local i up=0
+		for i in $(seq 100); do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				die "$s did not start; its log, $d/server$n.log:
+$(tail -20 "$d/server$n.log")"
+			fi
+			if ip netns exec "$sns" ss -Hulnp 'sport = :67' 2>/dev/null | grep -q "pid=$pid,"; then
+				up=1
+				break
+			fi
+			sleep 0.1
+		done
+		((up)) || die "$s does not listen on port 67 after 10 s; see $d/server$n.log"
 	done
-	die "$s does not listen on port 67 after 10 s; see $d/server.log"
+	sleep 0.3
 }
 
 stop_server() {
-	local pid=$server_pid i
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	local pid i
+	for pid in "${server_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${server_pids[@]}"; do
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	server_pid=
+	server_pids=()
+	((pg_started)) && drop_db
+	return 0
 }
 
-# cpu_ticks PID prints the process's user+system time in clock ticks,
+# cpu_ticks PID... prints the processes' user+system time in clock ticks,
 # every thread included (/proc/PID/stat fields 14 and 15).
 cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+	local pid t=0 v
+	for pid in "$@"; do
+		v=$(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
+		t=$((t + v))
+	done
+	echo "$t"
+}
+
+# child_ticks prints the CPU time of this shell's reaped children (fields
+# 16 and 17 of its stat): read before and after waiting for the load
+# generator, it gives the generator's CPU time.
+child_ticks() {
+	local line
+	read -r line <"/proc/$$/stat"
+	line=${line##*) }
+	local f=($line)
+	echo $((f[13] + f[14]))
 }
 
 # rcvbuf_errors NS prints the UDP datagrams the kernel dropped for want of
@@ -366,10 +539,18 @@ rcvbuf_errors() {
 # completed achieved-rate avg-DO avg-RA max-DO max-RA (ms; "-" when none).
 run_perfdhcp() {
 	local rate=$1 out=$2
+	# Given an interface and no server, perfdhcp broadcasts its relayed
+	# requests (from the interface's address, giaddr set): to every
+	# server on the link.
+	local perfdhcp_to=(-l "$cli_addr" "$target")
+	[[ $target == 255.255.255.255 ]] && perfdhcp_to=(-l "$cif")
 	ip netns exec "$cns" taskset -c "$cpu_client" timeout -k 5 $((period + exit_wait / 1000 + 30)) \
-		perfdhcp -4 -g single -R "$clients" -r "$rate" -p "$period" "${wait_flag[@]}" -l "$cli_addr" "$srv_addr" >"$out" 2>&1 &
+		perfdhcp -4 -g single -R "$clients" -r "$rate" -p "$period" "${wait_flag[@]}" "${perfdhcp_to[@]}" >"$out" 2>&1 &
 	gen_pid=$!
+	local c0
+	c0=$(child_ticks)
 	wait "$gen_pid" || true # exit status 3: some exchanges were lost
+	gen_ticks=$(($(child_ticks) - c0))
 	gen_pid=
 	load_line=$(awk '
 		function num(v) { return (v ~ /^[0-9.]+$/) ? v : "-" }
@@ -399,10 +580,13 @@ run_loadgen() {
 	local mode=$1 n=$2 out=$3 load
 	if [[ $mode == ladder ]]; then load=(--rate "$n"); else load=(--outstanding "$n"); fi
 	ip netns exec "$cns" taskset -c "$cpu_client" timeout -k 5 $((period + 30)) \
-		"$leased_bin" bench --server "$srv_addr" --local "$cli_addr:67" --clients "$clients" "${load[@]}" \
+		"$leased_bin" bench --server "$target" --local "$cli_addr:67" --clients "$clients" "${load[@]}" \
 		--duration "${period}s" --timeout 1s --progress 0 --json >"$out" 2>"$out.err" &
 	gen_pid=$!
+	local c0
+	c0=$(child_ticks)
 	wait "$gen_pid" || true # exit status 1: nothing completed
+	gen_ticks=$(($(child_ticks) - c0))
 	gen_pid=
 	local j ms='{ printf "%.3f", $1 / 1000 }'
 	j=$(tail -1 "$out")
@@ -423,22 +607,38 @@ one_run() {
 	local d=$work/$s-$mode-$rate-$n t0 t1
 	mkdir -p "$d"
 	start_server "$s" "$d"
-	local s0 g0 s1 g1
+	# Both servers of leased-pg2 are on the link: the load generator, a
+	# relay agent, sends every request to the link's broadcast address,
+	# and each server gets them all.
+	target=$srv_addr
+	[[ $s == leased-pg2 ]] && target=255.255.255.255
+	local s0 g0 s1 g1 p0=0 p1=0 db=0
+	[[ $s == leased-pg* || $s == kea-pg ]] && db=1
 	s0=$(rcvbuf_errors "$sns") g0=$(rcvbuf_errors "$cns")
-	t0=$(cpu_ticks "$server_pid")
+	((db)) && p0=$(pg_ticks)
+	t0=$(cpu_ticks "${server_pids[@]}")
+	local w0 w1
+	w0=$(date +%s%N)
 	if [[ $mode == ceiling || $tool == loadgen ]]; then
 		run_loadgen "$mode" "$rate" "$d/load.out"
 	else
 		run_perfdhcp "$rate" "$d/load.out"
 	fi
-	t1=$(cpu_ticks "$server_pid")
+	w1=$(date +%s%N)
+	t1=$(cpu_ticks "${server_pids[@]}")
+	((db)) && p1=$(pg_ticks)
 	s1=$(rcvbuf_errors "$sns") g1=$(rcvbuf_errors "$cns")
 	stop_server
+	local ms='{ printf "%.0f", $1 * 1000 / hz }' dbms=-
+	((db)) && dbms=$(awk -v hz="$hz" "$ms" <<<$((p1 - p0)))
 	# server mode rate run started completed achieved avgDO avgRA maxDO maxRA
-	# cpu-ms server-socket-drops generator-socket-drops
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$mode" "$rate" "$n" "${load_line// /$'\t'}" \
-		"$(awk -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.0f", t * 1000 / hz }')" $((s1 - s0)) $((g1 - g0)) >>"$results"
-	load_line+=" cpu=$(((t1 - t0) * 1000 / hz))ms drops: server $((s1 - s0)) generator $((g1 - g0))"
+	# cpu-ms server-socket-drops generator-socket-drops db-cpu-ms generator-cpu-ms
+	# wall-ms (the time over which the CPU was measured: the period, and
+	# the wait for the last replies)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$mode" "$rate" "$n" "${load_line// /$'\t'}" \
+		"$(awk -v hz="$hz" "$ms" <<<$((t1 - t0)))" $((s1 - s0)) $((g1 - g0)) "$dbms" \
+		"$(awk -v hz="$hz" "$ms" <<<"$gen_ticks")" $(((w1 - w0) / 1000000)) >>"$results"
+	load_line+=" cpu=$(((t1 - t0) * 1000 / hz))ms db=${dbms}ms generator=$((gen_ticks * 1000 / hz))ms drops: server $((s1 - s0)) generator $((g1 - g0))"
 }
 
 # step_median SERVER MODE RATE prints the median loss (%) and the median
@@ -462,6 +662,10 @@ results=$work/results.tsv
 : >"$results"
 hz=$(getconf CLK_TCK)
 load_line=
+gen_ticks=0
+target=$srv_addr
+pg_db=
+pg_runs=0
 
 export PATH=$PATH:/usr/local/go/bin:/usr/sbin:/sbin
 if [[ -z $leased_bin ]]; then
@@ -488,12 +692,21 @@ fstype=$(findmnt -n -o FSTYPE --target "$work" 2>/dev/null || stat -f -c %T "$wo
 	say "warning: $work is on $fstype, where fsync costs nothing; use --workdir on a disk"
 
 setup_netns
+for s in "${active[@]}"; do
+	if [[ $s == leased-pg* || $s == kea-pg ]]; then
+		start_pg
+		break
+	fi
+done
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 	echo "machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $ncpu CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r)"
 	echo "store directory: $fstype; server on CPU $cpu_server, load generator on CPU $cpu_client"
 	echo "load average at start: $load_start"
 	for s in "${active[@]}"; do echo "$s: $(version_of "$s")"; done
+	if ((pg_started)); then
+		echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), its own in the work directory (Unix socket, fsync on, synchronous_commit on), on CPUs $cpu_db"
+	fi
 	if [[ $tool == perfdhcp ]]; then echo "perfdhcp $(perfdhcp -v 2>&1 | head -1)"; fi
 } | tee "$work/machine.txt" >&2
 
@@ -561,6 +774,13 @@ report() {
 		return n ? median(a, n) : "-"
 	}
 	function f(v, fmt) { return v == "-" ? "-" : sprintf(fmt, v) }
+	function ratio(a, b) {
+		if (!(a in best) || !(b in best)) return
+		if (best[a] != "" && best[b] != "")
+			printf "- %s/%s: %.2f (%s/s vs %s/s)\n", a, b, best[a] / best[b], commas(best[a]), commas(best[b])
+		else
+			printf "- %s/%s: %s vs %s\n", a, b, best[a] == "" ? "none" : commas(best[a]) "/s", best[b] == "" ? "none" : commas(best[b]) "/s"
+	}
 	function commas(v,   s, out) {
 		if (v == "-" || v == "") return "-"
 		s = sprintf("%.0f", v); out = ""
@@ -576,18 +796,27 @@ report() {
 		key = $1 SUBSEP $2 SUBSEP $3
 		if (!(key in runs)) { runs[key] = 0; if ($2 == "ladder" && !seen[$3]++) rl[++nr] = $3 + 0 }
 		k = ++runs[key]
-		for (c = 5; c <= 14; c++) val[key, k, c] = $c
+		for (c = 5; c <= 17; c++) val[key, k, c] = $c
+		# CPU shares are over the time the CPU was measured (older
+		# results: the period).
+		wall = $17 > 0 ? $17 / 1000 : period
 		# Derived: loss %, CPU ms per 1,000 leases, CPU % of a core,
 		# exchanges started and completed per second, and the datagrams
 		# dropped at the sockets of the generator and of the server, in %
 		# of the exchanges started.
 		val[key, k, 21] = $5 > 0 ? 100 * ($5 - $6) / $5 : 100
 		val[key, k, 22] = $6 > 0 ? $12 * 1000 / $6 : "-"
-		val[key, k, 23] = 100 * $12 / 1000 / period
+		val[key, k, 23] = 100 * $12 / 1000 / wall
 		val[key, k, 24] = $5 / period
 		val[key, k, 25] = $6 / period
 		val[key, k, 26] = $5 > 0 ? 100 * $14 / $5 : 0
 		val[key, k, 27] = $5 > 0 ? 100 * $13 / $5 : 0
+		# The CPU of the database and of the load generator, in % of a
+		# core, and that of the server(s) and the database together per
+		# 1,000 leases.
+		val[key, k, 28] = $15 == "-" || $15 == "" ? "-" : 100 * $15 / 1000 / wall
+		val[key, k, 29] = $16 == "-" || $16 == "" ? "-" : 100 * $16 / 1000 / wall
+		val[key, k, 30] = $6 > 0 ? ($12 + ($15 == "-" || $15 == "" ? 0 : $15)) * 1000 / $6 : "-"
 	}
 	END {
 		# Sort the rates of the ladder.
@@ -635,6 +864,25 @@ report() {
 				f(med(key, 8), "%.2f"), f(med(key, 9), "%.2f"), f(med(key, 10), "%.1f"), f(med(key, 11), "%.1f"),
 				f(med(key, 22), "%.1f"), f(med(key, 23), "%.0f"), commas(peak[s]), f(peakloss[s], "%.1f")
 		}
+		# Where the CPU goes, at the highest rate of each server with < 1% loss
+		# (or its peak): two cores are shared by the server(s), the
+		# database and the load generator.
+		printf "\nWhere the CPU goes (%% of one core, medians; at the highest rate with < 1%% loss, else at the peak)\n\n"
+		printf "| server | DORA/s | server(s) | PostgreSQL | load generator | server(s) + PostgreSQL per 1,000 leases (ms) |\n"
+		printf "|---|---:|---:|---:|---:|---:|\n"
+		for (i = 1; i <= ns; i++) {
+			s = srv[i]; r = best[s]
+			if (r == "") for (j = 1; j <= nr; j++) { key = s SUBSEP "ladder" SUBSEP rl[j]; if ((key in runs) && med(key, 25) == peak[s]) r = rl[j] }
+			if (r == "") continue
+			key = s SUBSEP "ladder" SUBSEP r
+			printf "| %s | %s | %s | %s | %s | %s |\n", s, commas(med(key, 25)), f(med(key, 23), "%.0f"),
+				f(med(key, 28), "%.0f"), f(med(key, 29), "%.0f"), f(med(key, 30), "%.1f")
+		}
+		# The PostgreSQL comparison: the ratios the targets are set in.
+		if (("leased-pg" in best) || ("leased-pg2" in best) || ("kea-pg" in best)) {
+			printf "\nOn PostgreSQL (highest rates with < 1%% loss, this run)\n\n"
+			ratio("leased-pg", "kea-pg"); ratio("leased-pg2", "leased-pg"); ratio("leased-pg", "leased")
+		}
 		# Ratios of leased to each peer.
 		if (!("leased" in best) || ns < 2) exit
 		printf "\nleased compared with each peer\n\n"
@@ -669,22 +917,26 @@ report() {
 
 	# Closed loop: the most each server completes.
 	if ((ceiling)); then
-		awk -F'\t' -v order="${active[*]}" -v outs="$outstanding" '
+		awk -F'\t' -v order="${active[*]}" -v outs="$outstanding" -v period="$period" '
 		function median(a, n,   i, j, t) {
 			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 		}
 		$2 == "ceiling" { k = $1 SUBSEP $3; n = ++cnt[k]
 			v[k, n, 1] = $7; v[k, n, 2] = $5 > 0 ? 100 * ($5 - $6) / $5 : 100
-			v[k, n, 3] = $8; v[k, n, 4] = $9; v[k, n, 5] = $6 > 0 ? $12 * 1000 / $6 : 0 }
+			v[k, n, 3] = $8; v[k, n, 4] = $9; v[k, n, 5] = $6 > 0 ? $12 * 1000 / $6 : 0
+			wall = $17 > 0 ? $17 / 1000 : period
+			v[k, n, 6] = $15 == "-" || $15 == "" ? 0 : 100 * $15 / 1000 / wall
+			v[k, n, 7] = $16 == "-" || $16 == "" ? 0 : 100 * $16 / 1000 / wall
+			v[k, n, 8] = 100 * $12 / 1000 / wall }
 		END {
 			printf "\nCeiling (leased bench, closed loop, medians)\n\n"
-			printf "| server | in flight | DORA/s | loss %% | mean latency DO / RA (ms) | server CPU per 1,000 leases (ms) |\n|---|---:|---:|---:|---:|---:|\n"
+			printf "| server | in flight | DORA/s | loss %% | mean latency DO / RA (ms) | server CPU per 1,000 leases (ms) | CPU %% of a core: server(s) / PostgreSQL / generator |\n|---|---:|---:|---:|---:|---:|---:|\n"
 			ns = split(order, srv, " "); no = split(outs, out, " ")
 			for (i = 1; i <= ns; i++) for (o = 1; o <= no; o++) {
 				k = srv[i] SUBSEP out[o]; n = cnt[k]; if (!n) continue
-				for (c = 1; c <= 5; c++) { for (r = 1; r <= n; r++) a[r] = v[k, r, c]; m[c] = median(a, n) }
-				printf "| %s | %d | %.0f | %.2f | %.2f / %.2f | %.1f |\n", srv[i], out[o], m[1], m[2], m[3], m[4], m[5]
+				for (c = 1; c <= 8; c++) { for (r = 1; r <= n; r++) a[r] = v[k, r, c]; m[c] = median(a, n) }
+				printf "| %s | %d | %.0f | %.2f | %.2f / %.2f | %.1f | %.0f / %.0f / %.0f |\n", srv[i], out[o], m[1], m[2], m[3], m[4], m[5], m[8], m[6], m[7]
 			}
 		}' "$results"
 	fi

@@ -461,6 +461,14 @@ type StoreStatus struct {
 	FreeBytes     int64 `json:"free_bytes"`
 	SnapshotBytes int64 `json:"snapshot_bytes"`
 	LowSpace      bool  `json:"low_space"`
+	// Conflicts, Refused, TimedOut and Reconnects are a shared store's
+	// (lease.StoreStats): commits refused because another server bound
+	// the address first, refused because too many waited, that outlasted
+	// the commit timeout, and returns to service after an outage.
+	Conflicts  uint64 `json:"conflicts,omitempty"`
+	Refused    uint64 `json:"refused,omitempty"`
+	TimedOut   uint64 `json:"timed_out,omitempty"`
+	Reconnects uint64 `json:"reconnects,omitempty"`
 }
 
 // Status is the answer of GET /v1/status.

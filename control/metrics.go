@@ -100,6 +100,8 @@ type liveCollector struct {
 	storeLogBytes, storeLive, storeCommits, storeFailed    *prometheus.Desc
 	storeRecords, storeBatches, storeFsyncs, storeWriteErr *prometheus.Desc
 	storeDelayed                                           *prometheus.Desc
+	storeConflicts, storeRefused, storeTimedOut            *prometheus.Desc
+	storeReconnects                                        *prometheus.Desc
 	storeCompactions, storeCompactionErrs, storeWritable   *prometheus.Desc
 	storeFree, storeSnapshot, storeLowSpace                *prometheus.Desc
 	buildInfo, startTime                                   *prometheus.Desc
@@ -132,6 +134,10 @@ func newLiveCollector(src MetricsSources) *liveCollector {
 		storeFsyncs:         d("leased_store_fsyncs_total", "fdatasync and fsync calls of the lease store.", nil, nil),
 		storeDelayed:        d("leased_store_delayed_batches_total", "Log writes held back for commit-delay to gather more leases.", nil, nil),
 		storeWriteErr:       d("leased_store_write_errors_total", "Failed writes and syncs of the lease store, and failed attempts to repair it.", nil, nil),
+		storeConflicts:      d("leased_store_conflicts_total", "Commits a shared store refused because another server had bound the address first.", nil, nil),
+		storeRefused:        d("leased_store_refused_total", "Commits a shared store refused at once because too many were waiting for the database.", nil, nil),
+		storeTimedOut:       d("leased_store_timeouts_total", "Commits of a shared store that took longer than its commit-timeout.", nil, nil),
+		storeReconnects:     d("leased_store_reconnects_total", "Returns of a shared store to service after its database became unreachable.", nil, nil),
 		storeCompactions:    d("leased_store_compactions_total", "Snapshots installed by compaction or repair.", nil, nil),
 		storeCompactionErrs: d("leased_store_compaction_errors_total", "Compactions that failed.", nil, nil),
 		storeWritable:       d("leased_store_writable", "1 while the lease store takes writes, 0 while writes fail (no lease is acknowledged then).", nil, nil),
@@ -150,7 +156,8 @@ func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.received, c.sent, c.datagrams, c.sendErrors, c.drops, c.outcomes, c.pauses,
 		c.leases, c.poolSize, c.poolUsed, c.poolFree, c.reservations,
 		c.storeLogBytes, c.storeLive, c.storeCommits, c.storeFailed, c.storeRecords, c.storeBatches,
-		c.storeFsyncs, c.storeDelayed, c.storeWriteErr, c.storeCompactions, c.storeCompactionErrs, c.storeWritable,
+		c.storeFsyncs, c.storeDelayed, c.storeWriteErr, c.storeCompactions,
+		c.storeConflicts, c.storeRefused, c.storeTimedOut, c.storeReconnects, c.storeCompactionErrs, c.storeWritable,
 		c.storeFree, c.storeSnapshot, c.storeLowSpace,
 		c.buildInfo, c.startTime,
 	} {
@@ -216,6 +223,10 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.storeFsyncs, st.Fsyncs)
 		counter(c.storeDelayed, st.Delayed)
 		counter(c.storeWriteErr, st.WriteErrors)
+		counter(c.storeConflicts, st.Conflicts)
+		counter(c.storeRefused, st.Refused)
+		counter(c.storeTimedOut, st.TimedOut)
+		counter(c.storeReconnects, st.Reconnects)
 		counter(c.storeCompactions, st.Compactions)
 		counter(c.storeCompactionErrs, st.CompactionErrors)
 		writable := 0.0

@@ -63,6 +63,7 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 	packets.Outcomes = map[string]uint64{"offer": 3, "ack": 1, "malformed": 1, "pool-exhausted": 2, "not-for-us": 1, "released": 1,
 		"store-not-writable": 5, "ack-kept": 2, "rate-limited": 6, "offer-unheld": 4, "bad-giaddr": 4, "wrong-source": 1}
 	store := lease.StoreStats{Commits: 5, FailedCommits: 1, Records: 6, Batches: 4, Fsyncs: 9, Delayed: 3, WriteErrors: 1,
+		Conflicts: 7, Refused: 8, TimedOut: 10, Reconnects: 11,
 		Compactions: 2, CompactionErrors: 0, LogBytes: 1234, LiveRecords: 4, Writable: true,
 		FreeBytes: 3 << 20, SnapshotBytes: 2 << 20}
 	started := time.Unix(1700000000, 500_000_000)
@@ -126,6 +127,10 @@ func TestMetricsReadLiveCounters(t *testing.T) {
 		`leased_store_fsyncs_total`:            9,
 		`leased_store_delayed_batches_total`:   3,
 		`leased_store_write_errors_total`:      1,
+		`leased_store_conflicts_total`:         7,
+		`leased_store_refused_total`:           8,
+		`leased_store_timeouts_total`:          10,
+		`leased_store_reconnects_total`:        11,
 		`leased_store_compactions_total`:       2,
 		`leased_store_compaction_errors_total`: 0,
 		`leased_store_writable`:                1,

@@ -220,6 +220,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			Commits: js.Commits, FailedCommits: js.FailedCommits, WriteErrors: js.WriteErrors,
 			Compactions: js.Compactions, CompactionErrors: js.CompactionErrors,
 			FreeBytes: js.FreeBytes, SnapshotBytes: js.SnapshotBytes, LowSpace: js.LowOnSpace(),
+			Conflicts: js.Conflicts, Refused: js.Refused, TimedOut: js.TimedOut, Reconnects: js.Reconnects,
 		}
 	}
 	if s.opts.Outcomes != nil {

@@ -108,7 +108,8 @@ func TestStatusStoreHealth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			api, err := NewServer(Options{Engine: e, Store: fakeStore{lease.StoreStats{Writable: writable, LogBytes: 4096, LiveRecords: 7, Compactions: 2, WriteErrors: 1}}})
+			api, err := NewServer(Options{Engine: e, Store: fakeStore{lease.StoreStats{Writable: writable, LogBytes: 4096, LiveRecords: 7, Compactions: 2, WriteErrors: 1,
+				Conflicts: 3, Refused: 4, TimedOut: 5, Reconnects: 6}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,8 @@ func TestStatusStoreHealth(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || rec.Code != 200 {
 				t.Fatalf("status %d %v: %s", rec.Code, err, rec.Body)
 			}
-			want := StoreStatus{Dir: "/var/lib/leased", Healthy: writable, LogBytes: 4096, LiveRecords: 7, Compactions: 2, WriteErrors: 1}
+			want := StoreStatus{Dir: "/var/lib/leased", Healthy: writable, LogBytes: 4096, LiveRecords: 7, Compactions: 2, WriteErrors: 1,
+				Conflicts: 3, Refused: 4, TimedOut: 5, Reconnects: 6}
 			if st.Store == nil || *st.Store != want {
 				t.Errorf("store %+v, want %+v", st.Store, want)
 			}

@@ -607,6 +607,10 @@ func printStoreStatus(w io.Writer, st control.Status) {
 		}
 		fmt.Fprintf(w, "store space:\t%s\n", space)
 	}
+	if s.Conflicts > 0 || s.Refused > 0 || s.TimedOut > 0 || s.Reconnects > 0 {
+		fmt.Fprintf(w, "store sharing:\t%d commits lost to another server (conflicts), %d refused as too many waited, %d timed out, %d reconnects\n",
+			s.Conflicts, s.Refused, s.TimedOut, s.Reconnects)
+	}
 	refused, kept := st.Outcomes["store-not-writable"], st.Outcomes["ack-kept"]
 	if refused > 0 || kept > 0 {
 		fmt.Fprintf(w, "store outages:\t%d requests refused (store-not-writable), %d leases acknowledged for their time left (ack-kept)\n",

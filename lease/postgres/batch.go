@@ -28,6 +28,12 @@ type batch struct {
 	starts   []time.Time
 	expiries []time.Time
 	notes    []string
+	// bytes holds the bytes of clients, hwAddrs and hosts, copied from
+	// the callers' leases, and note the note being made: both are reused
+	// from batch to batch, so that adding a lease costs one allocation
+	// (its note's string) once they have grown.
+	bytes []byte
+	note  []byte
 }
 
 func newBatch() *batch { return &batch{} }
@@ -41,15 +47,39 @@ func (b *batch) add(w *waiter, server string, leases []lease.Lease) {
 		l := &leases[i]
 		b.calls = append(b.calls, call)
 		b.addrs = append(b.addrs, l.Addr)
-		b.clients = append(b.clients, append([]byte{}, l.ClientID...))
+		b.clients = append(b.clients, b.copyString(l.ClientID))
 		b.hwTypes = append(b.hwTypes, int16(l.HW.Type))
-		b.hwAddrs = append(b.hwAddrs, append([]byte{}, l.HW.Bytes()...))
-		b.hosts = append(b.hosts, append([]byte{}, l.Hostname...))
+		b.hwAddrs = append(b.hwAddrs, b.copy(l.HW.Bytes()))
+		b.hosts = append(b.hosts, b.copyString(l.Hostname))
 		b.states = append(b.states, int16(l.State))
 		b.starts = append(b.starts, l.Start)
 		b.expiries = append(b.expiries, l.Expiry)
-		b.notes = append(b.notes, string(appendNote(nil, l)))
+		b.note = appendNote(b.note[:0], l)
+		b.notes = append(b.notes, string(b.note))
 	}
+}
+
+// copy returns a copy of p in b.bytes, never nil (an empty byte string
+// is sent as such, never as NULL). When b.bytes grows, the copies made
+// before keep the array they were made in; reset truncates it only once
+// the batch is done.
+func (b *batch) copy(p []byte) []byte {
+	if len(p) == 0 {
+		return []byte{}
+	}
+	start := len(b.bytes)
+	b.bytes = append(b.bytes, p...)
+	return b.bytes[start:len(b.bytes):len(b.bytes)]
+}
+
+// copyString is copy for a string.
+func (b *batch) copyString(p string) []byte {
+	if len(p) == 0 {
+		return []byte{}
+	}
+	start := len(b.bytes)
+	b.bytes = append(b.bytes, p...)
+	return b.bytes[start:len(b.bytes):len(b.bytes)]
 }
 
 // reset empties b, keeping its arrays.
@@ -62,6 +92,7 @@ func (b *batch) reset() {
 	b.waiters, b.calls, b.addrs, b.clients = b.waiters[:0], b.calls[:0], b.addrs[:0], b.clients[:0]
 	b.hwTypes, b.hwAddrs, b.hosts, b.states = b.hwTypes[:0], b.hwAddrs[:0], b.hosts[:0], b.states[:0]
 	b.starts, b.expiries, b.notes = b.starts[:0], b.expiries[:0], b.notes[:0]
+	b.bytes = b.bytes[:0]
 }
 
 // take returns the pending calls, up to Options.MaxBatch of them, or nil
@@ -149,8 +180,7 @@ func (s *Store) commitBatch(b *batch) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CommitTimeout)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, commitSQL, s.opts.ServerID, channel, b.calls, b.addrs, b.clients,
-		b.hwTypes, b.hwAddrs, b.hosts, b.states, b.starts, b.expiries, b.notes)
+	rows, err := s.pool.Query(ctx, commitSQL, b.args(s.opts.ServerID)...)
 	var refused map[int32]*lease.ConflictError
 	if err == nil {
 		refused, err = readConflicts(rows)
@@ -173,6 +203,14 @@ func (s *Store) commitBatch(b *batch) {
 	}
 	s.lastGood.Store(time.Now().UnixNano())
 	s.finish(b, refused, nil)
+}
+
+// args returns the arguments of commitSQL for b, the arrays in the
+// forms that pgx encodes without an allocation per element (arrays.go).
+func (b *batch) args(server string) []any {
+	return []any{server, channel, int32Array(b.calls), addrArray(b.addrs), byteaArray(b.clients),
+		b.hwTypes, byteaArray(b.hwAddrs), byteaArray(b.hosts), b.states, timeArray(b.starts),
+		timeArray(b.expiries), textArray(b.notes)}
 }
 
 // readConflicts reads the refused calls of a batch.

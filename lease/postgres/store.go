@@ -176,6 +176,7 @@ type Store struct {
 type waiter struct {
 	done  chan error
 	state atomic.Int32
+	timer *time.Timer // the commit timeout, stopped while w is idle
 }
 
 // The states of a waiter.
@@ -219,7 +220,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 	}
-	s.waiters.New = func() any { return &waiter{done: make(chan error, 1)} }
+	s.waiters.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return &waiter{done: make(chan error, 1), timer: t}
+	}
 	s.lastGood.Store(time.Now().UnixNano())
 	s.done.Add(2)
 	go s.write()
@@ -293,14 +298,16 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	case s.kick <- struct{}{}:
 	default:
 	}
-	t := time.NewTimer(s.opts.CommitTimeout)
-	defer t.Stop()
+	// The waiter's own timer: a timer made per call would cost two
+	// allocations. A stopped timer sends nothing afterwards.
+	w.timer.Reset(s.opts.CommitTimeout)
+	defer w.timer.Stop()
 	var err error
 	gaveUp := true
 	select {
 	case err = <-w.done:
 		gaveUp = false
-	case <-t.C:
+	case <-w.timer.C:
 		err = ErrTimeout
 	case <-ctx.Done():
 		err = ctx.Err()
