@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"leased/config"
 	"leased/dhcpv4"
 	"leased/udp4"
 )
@@ -112,7 +113,7 @@ func serverControlled(c dhcpv4.OptionCode) bool {
 		dhcpv4.OptLeaseTime, dhcpv4.OptRenewalTime, dhcpv4.OptRebindingTime,
 		dhcpv4.OptRequestedIP, dhcpv4.OptParameterRequestList, dhcpv4.OptOverload,
 		dhcpv4.OptClientID, dhcpv4.OptRelayAgentInfo, dhcpv4.OptMaxMessageSize,
-		dhcpv4.OptMessage:
+		dhcpv4.OptMessage, config.OptSubnetSelection:
 		return true
 	}
 	return false
@@ -154,11 +155,16 @@ func startReply(reply, req *dhcpv4.Packet) {
 	reply.SIAddr = netip.IPv4Unspecified()
 }
 
-// echoOptions copies the client identifier (RFC 6842 §3) and, last, the
-// relay agent information (RFC 3046 §2.2) from req to reply.
+// echoOptions copies the client identifier (RFC 6842 §3), the subnet
+// selection option (RFC 3011 §3: a client discards a reply without it)
+// and, last, the relay agent information (RFC 3046 §2.2) from req to
+// reply.
 func echoOptions(reply, req *dhcpv4.Packet) {
 	if v, ok := req.Options.Get(dhcpv4.OptClientID); ok {
 		reply.Options.Set(dhcpv4.OptClientID, v)
+	}
+	if v, ok := req.Options.Get(config.OptSubnetSelection); ok {
+		reply.Options.Set(config.OptSubnetSelection, v)
 	}
 	if v, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo); ok {
 		reply.Options.Set(dhcpv4.OptRelayAgentInfo, v)
