@@ -70,6 +70,8 @@ type class struct {
 	lease    time.Duration
 	t1, t2   time.Duration
 	boot     config.Boot
+	v6Only   time.Duration // IPv6-only preferred wait; 0 with v6Off
+	v6Off    bool
 }
 
 // classTable is the engine's client classes, immutable once built.
@@ -79,6 +81,7 @@ type classTable struct {
 	ignore classSet // the classes whose clients get no answer
 	timed  classSet // the classes that set a lease, renewal or rebinding time
 	booted classSet // the classes that set a boot field
+	v6     classSet // the classes that set ipv6-only-preferred (a wait or off)
 }
 
 func newClassTable(cfg []config.ClientClass) *classTable {
@@ -88,7 +91,8 @@ func newClassTable(cfg []config.ClientClass) *classTable {
 		if i >= config.MaxClientClasses {
 			break // Validate refuses it
 		}
-		cl := class{name: c.Name, opts: c.Options, lease: c.LeaseTime, t1: c.T1, t2: c.T2, boot: c.Boot}
+		cl := class{name: c.Name, opts: c.Options, lease: c.LeaseTime, t1: c.T1, t2: c.T2, boot: c.Boot,
+			v6Only: c.IPv6OnlyWait, v6Off: c.IPv6OnlyOff}
 		cl.match = t.compile(&c.Match, i)
 		for j, o := range c.Options {
 			if j < 255 {
@@ -103,6 +107,9 @@ func newClassTable(cfg []config.ClientClass) *classTable {
 		}
 		if !c.Boot.IsZero() {
 			t.booted.add(i)
+		}
+		if c.IPv6OnlyWait > 0 || c.IPv6OnlyOff {
+			t.v6.add(i)
 		}
 		t.list = append(t.list, cl)
 		if _, dup := t.byName[c.Name]; !dup {

@@ -311,7 +311,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 	if ignored {
 		return
 	}
-	if w := s.v6OnlyWait(req); w > 0 {
+	if w := s.v6OnlyWait(req, key, cls); w > 0 {
 		e.replyV6Only(reply, req, key, s, cls, in, dhcpv4.Offer, w, out)
 		return
 	}
@@ -415,7 +415,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Reason = ReasonMalformed
 		return
 	}
-	if w := s.v6OnlyWait(req); w > 0 {
+	if w := s.v6OnlyWait(req, key, cls); w > 0 {
 		e.replyV6Only(reply, req, key, s, cls, in, dhcpv4.Ack, w, out)
 		return
 	}
