@@ -64,6 +64,7 @@ func (v *validator) clientClasses(c *Config) {
 			pp := sp + ".pools[" + strconv.Itoa(j) + "]"
 			v.classNames(pp+".classes", r.Classes, c.ClientClasses, index, false)
 			v.classNames(pp+".deny-classes", r.DenyClasses, c.ClientClasses, index, false)
+			v.options(pp+".options", r.Options, nil)
 		}
 		for j := range s.Reservations {
 			r := &s.Reservations[j]

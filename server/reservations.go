@@ -124,7 +124,7 @@ func (e *Engine) AddReservation(r config.Reservation) error {
 		return fmt.Errorf("server: reserve %v: %w", a, ErrNoSubnet)
 	}
 	var routers []netip.Addr
-	if o, ok := s.option(nil, classSet{}, dhcpv4.OptRouter); ok {
+	if o, ok := s.option(nil, classSet{}, nil, dhcpv4.OptRouter); ok {
 		for i := 0; i+4 <= len(o); i += 4 {
 			routers = append(routers, netip.AddrFrom4([4]byte(o[i:i+4])))
 		}
