@@ -52,7 +52,7 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Fatalf("a missing file: %v %v, want no reservation and no error", rs, err)
 	}
 	want := []config.Reservation{
-		{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Hostname: "scanner"},
+		{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Hostname: "scanner", Classes: []string{"vip", "lab"}},
 		{ClientID: []byte("\x00scan"), Addr: mustAddr("198.19.0.7")},
 	}
 	for _, rs := range [][]config.Reservation{want, nil} {
@@ -77,6 +77,21 @@ func TestFileRoundTrip(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("directory holds %d files, want only the reservations file (no temporary left)", len(ents))
+	}
+}
+
+// TestFileWithoutClassesLoads checks that a file written before
+// reservations had classes is read as ever.
+func TestFileWithoutClassesLoads(t *testing.T) {
+	f := FileIn(t.TempDir())
+	old := `{"version": 1, "reservations": [{"address": "198.18.0.60", "hw_addr": "02:00:00:00:00:60", "hostname": "scanner"}]}`
+	if err := os.WriteFile(f.Path, []byte(old), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.Load()
+	want := []config.Reservation{{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Hostname: "scanner"}}
+	if err != nil || !reflect.DeepEqual(rs, want) {
+		t.Fatalf("Load: %+v %v, want %+v", rs, err, want)
 	}
 }
 

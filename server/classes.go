@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"net/netip"
 	"time"
@@ -129,6 +130,28 @@ func (t *classTable) set(names []string) classSet {
 		}
 	}
 	return s
+}
+
+// reservable returns the set of the named classes for a reservation
+// added at run time; the error names a class that is not configured, or
+// one that ignores its clients, as the configuration file's rule for its
+// reservations.
+func (t *classTable) reservable(names []string) (classSet, error) {
+	var s classSet
+	for _, n := range names {
+		i, ok := -1, false
+		if t != nil {
+			i, ok = t.byName[n]
+		}
+		switch {
+		case !ok:
+			return classSet{}, fmt.Errorf("unknown class %q", n)
+		case t.ignore.has(i):
+			return classSet{}, fmt.Errorf("class %s ignores its clients: a reservation cannot be in it", n)
+		}
+		s.add(i)
+	}
+	return s, nil
 }
 
 // names returns the names of the classes in s, in file order; nil when
