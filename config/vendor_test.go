@@ -176,6 +176,8 @@ func TestVendorAndPolicyErrors(t *testing.T) {
 			[]string{"t.yaml:3: option-definitions[0].code: code 6 is the built-in option dns-servers"}},
 		{"definition of a code the server sets itself", head + "option-definitions: [{code: 108, name: v6, type: uint32}]\n" + subnetWith(),
 			[]string{"t.yaml:3: option-definitions[0].code: code 108 cannot be defined: use the ipv6-only-preferred key of a subnet (RFC 8925)"}},
+		{"RFC3011 definition of the subnet selection option refused", head + "option-definitions: [{code: 118, name: subsel, type: ip}]\n" + subnetWith(),
+			[]string{"t.yaml:3: option-definitions[0].code: code 118 cannot be defined: clients and relays send it and the server echoes it (RFC 3011)"}},
 		{"definition clashes with a built-in name", head + "option-definitions: [{code: 224, name: routers, type: ips}]\n" + subnetWith(),
 			[]string{"t.yaml:3: option-definitions[0].name: routers is the name of a built-in option"}},
 		{"definition code defined twice", head + "option-definitions: [{code: 224, name: a, type: ip}, {code: 224, name: b, type: ip}]\n" + subnetWith(),
