@@ -39,6 +39,14 @@ type ClientClass struct {
 
 	// Ignore makes the server stay silent to the class's clients.
 	Ignore bool
+
+	// IPv6OnlyWait, when positive, offers the class's clients that ask
+	// for it IPv6-only preferred service (RFC 8925) with this wait, over
+	// the subnet's; at least MinIPv6OnlyWait. IPv6OnlyOff turns the
+	// subnet's off for them instead. Of two classes that set either, the
+	// later in the file wins.
+	IPv6OnlyWait time.Duration
+	IPv6OnlyOff  bool
 }
 
 // Boot is what a network-booting client is told: the server to load its

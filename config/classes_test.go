@@ -157,3 +157,28 @@ func TestParseClassNamesOfPoolsAndReservations(t *testing.T) {
 		"t.yaml:10: subnets[0].reservations[0].classes[0]: class guests ignores its clients: a reservation cannot be in it (match the client in the class instead)",
 	)
 }
+
+func TestParsePoolOptions(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(lines(
+		"interfaces: [eth0]",
+		"subnets:",
+		"  - prefix: 198.18.5.0/24",
+		"    pools:",
+		"      - {range: 198.18.5.100-198.18.5.149, options: {domain-name: pool.example, ntp-servers: [198.18.5.123]}}",
+		"      - 198.18.5.150-198.18.5.199",
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Subnets[0].Pools
+	if len(p[0].Options) != 2 || p[0].Options[0].Code != dhcpv4.OptDomainName || string(p[0].Options[0].Value) != "pool.example" || len(p[1].Options) != 0 {
+		t.Errorf("pools: %+v", p)
+	}
+	checkErrors(t, "t.yaml", lines(
+		"interfaces: [eth0]",
+		"subnets:",
+		"  - prefix: 198.18.5.0/24",
+		"    pools:",
+		"      - {range: 198.18.5.100-198.18.5.149, options: {lease-time: 60}}",
+	), "t.yaml:5: subnets[0].pools[0].options.lease-time: lease-time cannot be configured as an option: use the lease-time key")
+}

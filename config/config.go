@@ -296,6 +296,10 @@ type Range struct {
 	// one of these client classes; DenyClasses keeps it from clients in
 	// any of those. Both combine with Match.
 	Classes, DenyClasses []string
+	// Options are the pool's options, in increasing code order: sent in
+	// replies that give an address of the pool, over the subnet's and
+	// under a client class's and a reservation's.
+	Options []Option
 }
 
 // RelayMatch selects relayed clients by the sub-options their relay agent

@@ -28,7 +28,7 @@ var (
 		"authoritative", "reservations-in-pool", "options", "vendor-options", "ipv6-only-preferred", "ping-check", "reservations", "boot",
 	}
 	reservationKeys = []string{"hw-address", "client-id", "relay-match", "address", "hostname", "options", "classes", "boot"}
-	poolKeys        = []string{"range", "relay-match", "classes", "deny-classes"}
+	poolKeys        = []string{"range", "relay-match", "classes", "deny-classes", "options"}
 	relayMatchKeys  = []string{"circuit-id", "remote-id"}
 	routeKeys       = []string{"destination", "router"}
 )

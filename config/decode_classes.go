@@ -9,7 +9,7 @@ import (
 // The keys of the client-class mappings, in the order of the
 // documentation.
 var (
-	classKeys = []string{"name", "match", "options", "lease-time", "renewal-time", "rebinding-time", "boot", "ignore"}
+	classKeys = []string{"name", "match", "options", "lease-time", "renewal-time", "rebinding-time", "boot", "ignore", "ipv6-only-preferred"}
 	bootKeys  = []string{"next-server", "server-name", "file"}
 	matchKeys = []string{
 		"vendor-class", "vendor-class-prefix", "user-class", "arch", "circuit-id", "remote-id", "subscriber-id",
@@ -48,6 +48,12 @@ func (d *decoder) clientClass(n *yaml.Node, path string) ClientClass {
 			c.Boot = d.boot(v, p)
 		case "ignore":
 			c.Ignore, _ = d.boolean(v, p)
+		case "ipv6-only-preferred":
+			if r := resolve(v); r.Kind == yaml.ScalarNode && r.Value == "off" {
+				c.IPv6OnlyOff = true
+			} else {
+				c.IPv6OnlyWait, _ = d.duration(v, p, false)
+			}
 		}
 	})
 	return c

@@ -181,7 +181,7 @@ func (d *decoder) pool(item *yaml.Node, path string) (Range, bool) {
 	if item.Kind == yaml.MappingNode {
 		var r Range
 		var rangeSet bool
-		d.mapping(item, path, "a pool (a mapping with range, relay-match, classes, deny-classes)", poolKeys, func(key string, _, v *yaml.Node, p string) {
+		d.mapping(item, path, "a pool (a mapping with range, relay-match, classes, deny-classes, options)", poolKeys, func(key string, _, v *yaml.Node, p string) {
 			switch key {
 			case "range":
 				r2, ok := d.poolRange(v, p)
@@ -194,6 +194,8 @@ func (d *decoder) pool(item *yaml.Node, path string) (Range, bool) {
 				r.Classes = d.classNames(v, p)
 			case "deny-classes":
 				r.DenyClasses = d.classNames(v, p)
+			case "options":
+				r.Options = d.options(v, p)
 			}
 		})
 		if !rangeSet {

@@ -96,6 +96,7 @@ var namedOptions = map[dhcpv4.OptionCode]optionSpec{
 	dhcpv4.OptDomainSearch:         {kind: kindDomainList},
 	dhcpv4.OptClasslessRoutes:      {kind: kindClasslessRoutes},
 	OptIPv6OnlyPreferred:           {refused: "use the ipv6-only-preferred key of a subnet (RFC 8925)"},
+	OptSubnetSelection:             {refused: "clients and relays send it and the server echoes it (RFC 3011)"},
 }
 
 // typedKinds are the value types of an "option-N" entry, by their key.

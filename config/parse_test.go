@@ -236,6 +236,11 @@ func TestParseDecodeErrors(t *testing.T) {
 			"options:",
 			"  parameter-request-list: {hex: 0103}",
 		), []string{"t.yaml:3: options.parameter-request-list: parameter-request-list cannot be configured as an option: clients send it (RFC 2132 §9.8)"}},
+		{"RFC3011 subnet selection option refused", lines(
+			"interfaces: [eth0]",
+			"options:",
+			"  option-118: 198.18.0.0",
+		), []string{"t.yaml:3: options.option-118: option-118 cannot be configured as an option: clients and relays send it and the server echoes it (RFC 3011)"}},
 		{"option by code of a refused option refused", lines(
 			"interfaces: [eth0]",
 			"options:",

@@ -36,6 +36,11 @@ type SharedNetwork struct {
 // OptIPv6OnlyPreferred is option 108, IPv6-only preferred (RFC 8925 §3.1).
 const OptIPv6OnlyPreferred dhcpv4.OptionCode = 108
 
+// OptSubnetSelection is option 118, subnet selection (RFC 3011 §3): a
+// client or relay names the subnet to be served from; the server echoes
+// it.
+const OptSubnetSelection dhcpv4.OptionCode = 118
+
 // MinIPv6OnlyWait is MIN_V6ONLY_WAIT (RFC 8925 §3.4): a client waits at
 // least this long whatever the server says, so a shorter configured wait
 // would mislead the operator.

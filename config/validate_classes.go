@@ -51,6 +51,10 @@ func (v *validator) clientClasses(c *Config) {
 			}
 		}
 		v.boot(p+".boot", cl.Boot)
+		v.ipv6OnlyWait(p+".ipv6-only-preferred", cl.IPv6OnlyWait)
+		if cl.IPv6OnlyOff && cl.IPv6OnlyWait != 0 {
+			v.add(p+".ipv6-only-preferred", "is both off and %s", formatDuration(cl.IPv6OnlyWait))
+		}
 	}
 	for i := range c.Subnets {
 		s := &c.Subnets[i]
@@ -60,6 +64,7 @@ func (v *validator) clientClasses(c *Config) {
 			pp := sp + ".pools[" + strconv.Itoa(j) + "]"
 			v.classNames(pp+".classes", r.Classes, c.ClientClasses, index, false)
 			v.classNames(pp+".deny-classes", r.DenyClasses, c.ClientClasses, index, false)
+			v.options(pp+".options", r.Options, nil)
 		}
 		for j := range s.Reservations {
 			r := &s.Reservations[j]

@@ -156,6 +156,16 @@ func TestIPv6OnlyPreferredParses(t *testing.T) {
 	}
 }
 
+func TestClassIPv6OnlyPreferredParses(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(head+"client-classes: [{name: a, ipv6-only-preferred: 1h}, {name: b, ipv6-only-preferred: off}]\n"+subnetWith()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := c.ClientClasses[0], c.ClientClasses[1]; a.IPv6OnlyWait != time.Hour || a.IPv6OnlyOff || b.IPv6OnlyWait != 0 || !b.IPv6OnlyOff {
+		t.Fatalf("classes %+v %+v", a, b)
+	}
+}
+
 func TestVendorAndPolicyErrors(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -166,6 +176,8 @@ func TestVendorAndPolicyErrors(t *testing.T) {
 			[]string{"t.yaml:3: option-definitions[0].code: code 6 is the built-in option dns-servers"}},
 		{"definition of a code the server sets itself", head + "option-definitions: [{code: 108, name: v6, type: uint32}]\n" + subnetWith(),
 			[]string{"t.yaml:3: option-definitions[0].code: code 108 cannot be defined: use the ipv6-only-preferred key of a subnet (RFC 8925)"}},
+		{"RFC3011 definition of the subnet selection option refused", head + "option-definitions: [{code: 118, name: subsel, type: ip}]\n" + subnetWith(),
+			[]string{"t.yaml:3: option-definitions[0].code: code 118 cannot be defined: clients and relays send it and the server echoes it (RFC 3011)"}},
 		{"definition clashes with a built-in name", head + "option-definitions: [{code: 224, name: routers, type: ips}]\n" + subnetWith(),
 			[]string{"t.yaml:3: option-definitions[0].name: routers is the name of a built-in option"}},
 		{"definition code defined twice", head + "option-definitions: [{code: 224, name: a, type: ip}, {code: 224, name: b, type: ip}]\n" + subnetWith(),
@@ -186,6 +198,10 @@ func TestVendorAndPolicyErrors(t *testing.T) {
 			[]string{"t.yaml:6: subnets[0].options.option-108: option-108 cannot be configured as an option: use the ipv6-only-preferred key of a subnet (RFC 8925)"}},
 		{"RFC8925 3.4 wait below MIN_V6ONLY_WAIT", head + subnetWith("ipv6-only-preferred: 60s"),
 			[]string{"t.yaml:6: subnets[0].ipv6-only-preferred: must be at least 5m (MIN_V6ONLY_WAIT, RFC 8925 §3.4), got 1m"}},
+		{"RFC8925 3.4 class wait below MIN_V6ONLY_WAIT", head + "client-classes: [{name: v6, ipv6-only-preferred: 60s}]\n" + subnetWith(),
+			[]string{"t.yaml:3: client-classes[0].ipv6-only-preferred: must be at least 5m (MIN_V6ONLY_WAIT, RFC 8925 §3.4), got 1m"}},
+		{"class ipv6-only-preferred neither a duration nor off", head + "client-classes: [{name: v6, ipv6-only-preferred: never}]\n" + subnetWith(),
+			[]string{`t.yaml:3: client-classes[0].ipv6-only-preferred: want a duration such as 90s, 1h or 3600 (seconds), got "never"`}},
 		{"shared network names an unknown subnet", head + "shared-networks: [{name: v, subnets: [198.18.9.0/24]}]\n" + subnetWith(),
 			[]string{"t.yaml:3: shared-networks[0].subnets[0]: 198.18.9.0/24 is not the prefix of a subnet under subnets"}},
 		{"subnet in two shared networks", head + "shared-networks: [{name: a, subnets: [198.18.0.0/24]}, {name: b, subnets: [198.18.0.0/24]}]\n" + subnetWith(),

@@ -308,6 +308,8 @@ type Reservation struct {
 	RelayCircuitID string `json:"relay_circuit_id,omitempty"`
 	RelayRemoteID  string `json:"relay_remote_id,omitempty"`
 	Hostname       string `json:"hostname,omitempty"`
+	// Classes are the client classes the reservation puts its client in.
+	Classes []string `json:"classes,omitempty"`
 	// Source is "config" for a reservation of the configuration file and
 	// "runtime" for one added through the API.
 	Source string `json:"source"`
@@ -321,7 +323,7 @@ const (
 
 func reservationOf(v server.ReservationView) Reservation {
 	r := Reservation{
-		Address: v.Addr, Subnet: v.Subnet, Hostname: v.Hostname, Source: SourceConfig,
+		Address: v.Addr, Subnet: v.Subnet, Hostname: v.Hostname, Classes: v.Classes, Source: SourceConfig,
 		HWAddr: dhcpv4.FormatHex(v.HWAddr), ClientID: hex.EncodeToString(v.ClientID),
 		RelayCircuitID: hex.EncodeToString([]byte(v.Relay.CircuitID)),
 		RelayRemoteID:  hex.EncodeToString([]byte(v.Relay.RemoteID)),
@@ -334,7 +336,8 @@ func reservationOf(v server.ReservationView) Reservation {
 
 // NewReservation is the body of POST /v1/reservations, and an entry of
 // the reservations file: an address for a client named by exactly one of
-// HWAddr and ClientID (hex bytes), with an optional host name. Its
+// HWAddr and ClientID (hex bytes), with an optional host name and client
+// classes. Its
 // Reservation method checks the syntax of its fields.
 type NewReservation = reservations.Entry
 

@@ -48,6 +48,7 @@ func testConfig() *config.Config {
 		OfferHold:        30 * time.Second,
 		DeclineProbation: 10 * time.Minute,
 		Defaults:         config.SubnetDefaults{LeaseTime: time.Hour},
+		ClientClasses:    []config.ClientClass{{Name: "vip"}, {Name: "blocked", Ignore: true}},
 		Subnets: []config.Subnet{
 			{
 				Prefix:       netip.MustParsePrefix("198.18.0.0/24"),

@@ -384,7 +384,7 @@ func (s *Server) addReservation(w http.ResponseWriter, r *http.Request) {
 			added = reservationOf(v)
 		}
 	}
-	s.log.Info("control: reservation added", "addr", res.Addr, "hw", added.HWAddr, "client_id", added.ClientID)
+	s.log.Info("control: reservation added", "addr", res.Addr, "hw", added.HWAddr, "client_id", added.ClientID, "classes", added.Classes)
 	writeJSON(w, http.StatusCreated, added)
 }
 

@@ -389,12 +389,12 @@ func TestReservationsEndpoints(t *testing.T) {
 		t.Fatalf("reservations %+v %v, want the file's one", rs, err)
 	}
 
-	added, err := f.client.AddReservation(ctx, NewReservation{Address: mustAddr("198.18.0.60"), HWAddr: "02:00:00:00:00:60", Hostname: "scanner"})
+	added, err := f.client.AddReservation(ctx, NewReservation{Address: mustAddr("198.18.0.60"), HWAddr: "02:00:00:00:00:60", Hostname: "scanner", Classes: []string{"vip"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Reservation{Address: mustAddr("198.18.0.60"), Subnet: netip.MustParsePrefix("198.18.0.0/24"), HWAddr: "02:00:00:00:00:60", Hostname: "scanner", Source: SourceRuntime}
-	if added != want {
+	want := Reservation{Address: mustAddr("198.18.0.60"), Subnet: netip.MustParsePrefix("198.18.0.0/24"), HWAddr: "02:00:00:00:00:60", Hostname: "scanner", Classes: []string{"vip"}, Source: SourceRuntime}
+	if !reflect.DeepEqual(added, want) {
 		t.Errorf("added %+v, want %+v", added, want)
 	}
 	// Honoured on the next DISCOVER.
@@ -403,7 +403,8 @@ func TestReservationsEndpoints(t *testing.T) {
 	}
 	// Persisted.
 	saved, err := reservations.File{Path: f.resFile}.Load()
-	if err != nil || len(saved) != 1 || saved[0].Addr != mustAddr("198.18.0.60") || saved[0].HWAddr.String() != "02:00:00:00:00:60" || saved[0].Hostname != "scanner" {
+	if err != nil || len(saved) != 1 || saved[0].Addr != mustAddr("198.18.0.60") || saved[0].HWAddr.String() != "02:00:00:00:00:60" || saved[0].Hostname != "scanner" ||
+		!slices.Equal(saved[0].Classes, []string{"vip"}) {
 		t.Errorf("reservations file holds %+v %v", saved, err)
 	}
 	// Listed separately.
@@ -436,6 +437,8 @@ func TestReservationsEndpoints(t *testing.T) {
 		{"bad hardware address", `{"address":"198.18.0.61","hw_addr":"02:00:zz"}`, 400, "hw_addr"},
 		{"bad client identifier", `{"address":"198.18.0.61","client_id":"0x01"}`, 400, "client_id"},
 		{"bad host name", `{"address":"198.18.0.61","hw_addr":"02:00:00:00:00:61","hostname":"a b"}`, 400, "host name"},
+		{"unknown class", `{"address":"198.18.0.61","hw_addr":"02:00:00:00:00:61","classes":["vpi"]}`, 400, `unknown class "vpi"`},
+		{"class that ignores its clients", `{"address":"198.18.0.61","hw_addr":"02:00:00:00:00:61","classes":["blocked"]}`, 400, "ignores its clients"},
 		{"unknown field", `{"address":"198.18.0.61","hw_addr":"02:00:00:00:00:61","options":{}}`, 400, "unknown field"},
 		{"not JSON", `address=198.18.0.61`, 400, "bad reservation"},
 		{"two JSON values", `{"address":"198.18.0.61","hw_addr":"02:00:00:00:00:61"}{}`, 400, "more than one"},

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"leased/atomicfile"
 	"leased/config"
@@ -42,12 +43,15 @@ func FileIn(storeDir string) File {
 
 // Entry is one reservation in the file, and the body of the control API's
 // POST /v1/reservations: an address for a client named by exactly one of
-// HWAddr and ClientID (hex bytes), with an optional host name.
+// HWAddr and ClientID (hex bytes), with an optional host name and
+// client classes (names of classes of the configuration). Files written
+// before classes existed read as entries without them.
 type Entry struct {
 	Address  netip.Addr `json:"address"`
 	HWAddr   string     `json:"hw_addr,omitempty"`
 	ClientID string     `json:"client_id,omitempty"`
 	Hostname string     `json:"hostname,omitempty"`
+	Classes  []string   `json:"classes,omitempty"`
 }
 
 // document is the file's content.
@@ -149,7 +153,7 @@ func (f File) Restore(eng Engine) (int, error) {
 // Reservation returns e as a configuration reservation, checking the
 // syntax of its fields; the engine checks the rest when it applies it.
 func (e *Entry) Reservation() (config.Reservation, error) {
-	c := config.Reservation{Addr: e.Address, Hostname: e.Hostname}
+	c := config.Reservation{Addr: e.Address, Hostname: e.Hostname, Classes: slices.Clone(e.Classes)}
 	if !e.Address.Is4() {
 		return c, errors.New("address: an IPv4 address is required")
 	}
@@ -173,7 +177,7 @@ func (e *Entry) Reservation() (config.Reservation, error) {
 // EntryOf is the inverse of Entry.Reservation for the reservations the
 // engine accepts at run time.
 func EntryOf(r config.Reservation) Entry {
-	e := Entry{Address: r.Addr, Hostname: r.Hostname, ClientID: hex.EncodeToString(r.ClientID)}
+	e := Entry{Address: r.Addr, Hostname: r.Hostname, ClientID: hex.EncodeToString(r.ClientID), Classes: slices.Clone(r.Classes)}
 	if len(r.HWAddr) > 0 {
 		e.HWAddr = r.HWAddr.String()
 	}

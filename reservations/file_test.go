@@ -52,7 +52,7 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Fatalf("a missing file: %v %v, want no reservation and no error", rs, err)
 	}
 	want := []config.Reservation{
-		{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Hostname: "scanner"},
+		{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Hostname: "scanner", Classes: []string{"vip", "lab"}},
 		{ClientID: []byte("\x00scan"), Addr: mustAddr("198.19.0.7")},
 	}
 	for _, rs := range [][]config.Reservation{want, nil} {
@@ -77,6 +77,21 @@ func TestFileRoundTrip(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("directory holds %d files, want only the reservations file (no temporary left)", len(ents))
+	}
+}
+
+// TestFileWithoutClassesLoads checks that a file written before
+// reservations had classes is read as ever.
+func TestFileWithoutClassesLoads(t *testing.T) {
+	f := FileIn(t.TempDir())
+	old := `{"version": 1, "reservations": [{"address": "198.18.0.60", "hw_addr": "02:00:00:00:00:60", "hostname": "scanner"}]}`
+	if err := os.WriteFile(f.Path, []byte(old), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.Load()
+	want := []config.Reservation{{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Hostname: "scanner"}}
+	if err != nil || !reflect.DeepEqual(rs, want) {
+		t.Fatalf("Load: %+v %v, want %+v", rs, err, want)
 	}
 }
 
@@ -157,7 +172,9 @@ func TestSaveFailureLeavesNoTemporary(t *testing.T) {
 func TestRestore(t *testing.T) {
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	newEngine := func() *server.Engine {
-		e, err := server.New(testConfig(), &lease.Memory{}, func() time.Time { return t0 })
+		cfg := testConfig()
+		cfg.ClientClasses = []config.ClientClass{{Name: "vip"}}
+		e, err := server.New(cfg, &lease.Memory{}, func() time.Time { return t0 })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +182,7 @@ func TestRestore(t *testing.T) {
 	}
 	f := FileIn(t.TempDir())
 	rs := []config.Reservation{
-		{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60")},
+		{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x60}, Addr: mustAddr("198.18.0.60"), Classes: []string{"vip"}},
 		{ClientID: []byte{0, 1, 2}, Addr: mustAddr("198.19.0.7")},
 	}
 	if err := f.Save(rs); err != nil {
@@ -188,6 +205,16 @@ func TestRestore(t *testing.T) {
 		_, err := f.Restore(newEngine())
 		if !errors.Is(err, server.ErrAlreadyReserved) || !strings.Contains(err.Error(), "reservations[1] (198.18.0.50)") {
 			t.Errorf("Restore: %v, want reservations[1] already reserved", err)
+		}
+	})
+	t.Run("an entry naming a class no longer configured is named", func(t *testing.T) {
+		bad := []config.Reservation{{HWAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x61}, Addr: mustAddr("198.18.0.61"), Classes: []string{"gone"}}}
+		if err := f.Save(bad); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.Restore(newEngine())
+		if !errors.Is(err, server.ErrInvalidReservation) || !strings.Contains(err.Error(), `reservations[0] (198.18.0.61): server: reserve 198.18.0.61: invalid reservation: unknown class "gone"`) {
+			t.Errorf("Restore: %v, want reservations[0] with an unknown class", err)
 		}
 	})
 	t.Run("missing file restores nothing", func(t *testing.T) {

@@ -18,6 +18,24 @@ import (
 func BenchmarkDORA(b *testing.B) {
 	cfg := testConfig()
 	cfg.Subnets[0].Pools[0] = config.Range{First: mustAddr("198.18.0.10"), Last: mustAddr("198.18.0.249")}
+	benchDORA(b, cfg)
+}
+
+// BenchmarkDORAPoolOptions is BenchmarkDORA with the addresses in a pool
+// that has options of its own, one of them overriding the subnet's.
+func BenchmarkDORAPoolOptions(b *testing.B) {
+	cfg := testConfig()
+	cfg.Subnets[0].Pools = []config.Range{
+		{First: mustAddr("198.18.0.2"), Last: mustAddr("198.18.0.9"), Options: []config.Option{{Code: dhcpv4.OptDomainName, Value: []byte("other.example")}}},
+		{First: mustAddr("198.18.0.10"), Last: mustAddr("198.18.0.249"), Options: []config.Option{
+			{Code: dhcpv4.OptDNSServers, Value: addrs("198.18.0.9")},
+			{Code: dhcpv4.OptDomainName, Value: []byte("pool.example")},
+		}},
+	}
+	benchDORA(b, cfg)
+}
+
+func benchDORA(b *testing.B, cfg *config.Config) {
 	now := t0
 	eng, err := New(cfg, &lease.Memory{}, func() time.Time { return now })
 	if err != nil {

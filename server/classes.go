@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"net/netip"
 	"time"
@@ -70,6 +71,8 @@ type class struct {
 	lease    time.Duration
 	t1, t2   time.Duration
 	boot     config.Boot
+	v6Only   time.Duration // IPv6-only preferred wait; 0 with v6Off
+	v6Off    bool
 }
 
 // classTable is the engine's client classes, immutable once built.
@@ -79,6 +82,7 @@ type classTable struct {
 	ignore classSet // the classes whose clients get no answer
 	timed  classSet // the classes that set a lease, renewal or rebinding time
 	booted classSet // the classes that set a boot field
+	v6     classSet // the classes that set ipv6-only-preferred (a wait or off)
 }
 
 func newClassTable(cfg []config.ClientClass) *classTable {
@@ -88,7 +92,8 @@ func newClassTable(cfg []config.ClientClass) *classTable {
 		if i >= config.MaxClientClasses {
 			break // Validate refuses it
 		}
-		cl := class{name: c.Name, opts: c.Options, lease: c.LeaseTime, t1: c.T1, t2: c.T2, boot: c.Boot}
+		cl := class{name: c.Name, opts: c.Options, lease: c.LeaseTime, t1: c.T1, t2: c.T2, boot: c.Boot,
+			v6Only: c.IPv6OnlyWait, v6Off: c.IPv6OnlyOff}
 		cl.match = t.compile(&c.Match, i)
 		for j, o := range c.Options {
 			if j < 255 {
@@ -103,6 +108,9 @@ func newClassTable(cfg []config.ClientClass) *classTable {
 		}
 		if !c.Boot.IsZero() {
 			t.booted.add(i)
+		}
+		if c.IPv6OnlyWait > 0 || c.IPv6OnlyOff {
+			t.v6.add(i)
 		}
 		t.list = append(t.list, cl)
 		if _, dup := t.byName[c.Name]; !dup {
@@ -122,6 +130,28 @@ func (t *classTable) set(names []string) classSet {
 		}
 	}
 	return s
+}
+
+// reservable returns the set of the named classes for a reservation
+// added at run time; the error names a class that is not configured, or
+// one that ignores its clients, as the configuration file's rule for its
+// reservations.
+func (t *classTable) reservable(names []string) (classSet, error) {
+	var s classSet
+	for _, n := range names {
+		i, ok := -1, false
+		if t != nil {
+			i, ok = t.byName[n]
+		}
+		switch {
+		case !ok:
+			return classSet{}, fmt.Errorf("unknown class %q", n)
+		case t.ignore.has(i):
+			return classSet{}, fmt.Errorf("class %s ignores its clients: a reservation cannot be in it", n)
+		}
+		s.add(i)
+	}
+	return s, nil
 }
 
 // names returns the names of the classes in s, in file order; nil when

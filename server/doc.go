@@ -33,9 +33,10 @@
 // request in a class with Ignore gets no answer (ReasonIgnoredClass). The
 // classes, with those of the client's reservation, decide the pools it
 // may draw from (config.Range.Classes, DenyClasses, beside the relay
-// match), its options (global < subnet < class, the later class winning
-// < reservation; package config merges the levels below the subnet into
-// the subnet's options), its lease times, and its boot fields (boot.go):
+// match), its options (global < subnet < pool of the reply's address <
+// class, the later class winning < reservation; package config merges the
+// levels below the subnet into the subnet's options), its lease times,
+// its IPv6-only preferred wait (v6only.go), and its boot fields (boot.go):
 // siaddr, sname and file in the header (RFC 2131 §2), options 66 and 67
 // when asked for or when the fields are needed for options (RFC 2132
 // §9.3-§9.5), and the PXE answers of RFC 4578 §2.1 and §2.3 (option 60

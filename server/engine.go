@@ -141,10 +141,14 @@ func (e *Engine) subnetContaining(a netip.Addr) *subnet {
 	return nil
 }
 
-// selectSubnet chooses the subnet a request is served from: the relay's
+// selectSubnet chooses the subnet a request is served from: the link
+// selection sub-option of a relayed request (RFC 3527 §3), which wins over
+// the subnet selection option; else the subnet selection option (RFC 3011
+// §3), which wins over giaddr and the arrival interface; else the relay's
 // (giaddr) when relayed; the client's own address (ciaddr) when it was
 // unicast to us, as in RENEWING or a DHCPINFORM from a routed network;
-// else the arrival interface's.
+// else the arrival interface's. Every message of a client goes through
+// here, so that its DISCOVER, REQUEST, renewal and any NAK agree.
 func (e *Engine) selectSubnet(req *dhcpv4.Packet, in *Arrival) *subnet {
 	if isSet(req.GIAddr) {
 		if info, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo); ok {
@@ -152,6 +156,11 @@ func (e *Engine) selectSubnet(req *dhcpv4.Packet, in *Arrival) *subnet {
 				return e.subnetContaining(a)
 			}
 		}
+	}
+	if a, ok := subnetSelection(req); ok {
+		return e.subnetContaining(a)
+	}
+	if isSet(req.GIAddr) {
 		return e.subnetContaining(req.GIAddr)
 	}
 	if isSet(req.CIAddr) && in.unicast() {
@@ -163,6 +172,17 @@ func (e *Engine) selectSubnet(req *dhcpv4.Packet, in *Arrival) *subnet {
 		}
 	}
 	return nil
+}
+
+// subnetSelection returns the address of the subnet selection option
+// (RFC 3011 §3): four bytes, an address in the subnet the client wants to
+// be served from.
+func subnetSelection(req *dhcpv4.Packet) (netip.Addr, bool) {
+	v, ok := req.Options.Get(config.OptSubnetSelection)
+	if !ok || len(v) != 4 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte(v)), true
 }
 
 // serverIDFor returns the server identifier to put in replies from s to
@@ -291,7 +311,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 	if ignored {
 		return
 	}
-	if w := s.v6OnlyWait(req); w > 0 {
+	if w := s.v6OnlyWait(req, key, cls); w > 0 {
 		e.replyV6Only(reply, req, key, s, cls, in, dhcpv4.Offer, w, out)
 		return
 	}
@@ -395,7 +415,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Reason = ReasonMalformed
 		return
 	}
-	if w := s.v6OnlyWait(req); w > 0 {
+	if w := s.v6OnlyWait(req, key, cls); w > 0 {
 		e.replyV6Only(reply, req, key, s, cls, in, dhcpv4.Ack, w, out)
 		return
 	}

@@ -123,6 +123,58 @@ func (ps *pools) Next(rel relayIDs) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// poolOptions are the options of one pool range (config.Range.Options),
+// sent in replies that give an address of the range.
+type poolOptions struct {
+	first, last netip.Addr
+	opts        []config.Option
+	index       [256]uint8 // index+1 into opts, 0 = absent
+}
+
+// newPoolOptions returns the options of the ranges that have any.
+func newPoolOptions(ranges []config.Range) []poolOptions {
+	var out []poolOptions
+	for _, r := range ranges {
+		if len(r.Options) == 0 {
+			continue
+		}
+		po := poolOptions{first: r.First, last: r.Last, opts: r.Options}
+		for j, o := range r.Options {
+			if j < 255 {
+				po.index[o.Code] = uint8(j + 1)
+			}
+		}
+		out = append(out, po)
+	}
+	return out
+}
+
+// poolOptionsFor returns the options of the pool range that holds a, or
+// nil when a is not valid or its range has none.
+func (s *subnet) poolOptionsFor(a netip.Addr) *poolOptions {
+	if !a.IsValid() {
+		return nil
+	}
+	for i := range s.poolOpts {
+		po := &s.poolOpts[i]
+		if po.first.Compare(a) <= 0 && a.Compare(po.last) <= 0 {
+			return po
+		}
+	}
+	return nil
+}
+
+// option returns the pool's value of c.
+func (po *poolOptions) option(c dhcpv4.OptionCode) ([]byte, bool) {
+	if po == nil {
+		return nil, false
+	}
+	if j := po.index[c]; j > 0 {
+		return po.opts[j-1].Value, true
+	}
+	return nil, false
+}
+
 // relayIDs are what decides which pools may serve a client: the
 // circuit-id and remote-id a relay added to its request (RFC 3046 §2.0),
 // empty for a direct request, and the client classes it is in.

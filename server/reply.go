@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"leased/config"
 	"leased/dhcpv4"
 	"leased/udp4"
 )
@@ -54,7 +55,8 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 		o.SetDuration(dhcpv4.OptRenewalTime, lt.t1)
 		o.SetDuration(dhcpv4.OptRebindingTime, lt.t2)
 	}
-	if v, ok := s.option(res, cls, dhcpv4.OptSubnetMask); ok {
+	po := s.poolOptionsFor(yiaddr)
+	if v, ok := s.option(res, cls, po, dhcpv4.OptSubnetMask); ok {
 		o.Set(dhcpv4.OptSubnetMask, v)
 	} else {
 		o.SetAddr(dhcpv4.OptSubnetMask, s.mask)
@@ -62,19 +64,24 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 	if prl, ok := req.Options.Get(dhcpv4.OptParameterRequestList); ok && len(prl) > 0 {
 		// The options the client asked for, in its order (RFC 2131 §4.3.1).
 		for _, c := range prl {
-			e.addOption(o, s, res, cls, dhcpv4.OptionCode(c))
+			e.addOption(o, s, res, cls, po, dhcpv4.OptionCode(c))
 		}
 	} else {
 		// No list: send everything configured.
 		for _, opt := range s.options {
-			e.addOption(o, s, res, cls, opt.Code)
+			e.addOption(o, s, res, cls, po, opt.Code)
 		}
-		s.classes.eachOption(cls, func(c dhcpv4.OptionCode) { e.addOption(o, s, res, cls, c) })
+		if po != nil {
+			for _, opt := range po.opts {
+				e.addOption(o, s, res, cls, po, opt.Code)
+			}
+		}
+		s.classes.eachOption(cls, func(c dhcpv4.OptionCode) { e.addOption(o, s, res, cls, po, c) })
 		if res != nil {
 			for _, opt := range res.opts {
-				e.addOption(o, s, res, cls, opt.Code)
+				e.addOption(o, s, res, cls, po, opt.Code)
 			}
-			e.addOption(o, s, res, cls, dhcpv4.OptHostName)
+			e.addOption(o, s, res, cls, po, dhcpv4.OptHostName)
 		}
 	}
 	s.setBoot(reply, req, res, cls)
@@ -84,11 +91,11 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 
 // addOption adds option c to o when it is configured (or derived) and not
 // already present, unless it is one the server controls.
-func (e *Engine) addOption(o *dhcpv4.Options, s *subnet, res *reservation, cls classSet, c dhcpv4.OptionCode) {
+func (e *Engine) addOption(o *dhcpv4.Options, s *subnet, res *reservation, cls classSet, po *poolOptions, c dhcpv4.OptionCode) {
 	if o.Has(c) || serverControlled(c) {
 		return
 	}
-	if v, ok := s.option(res, cls, c); ok {
+	if v, ok := s.option(res, cls, po, c); ok {
 		o.Set(c, v)
 		return
 	}
@@ -112,18 +119,20 @@ func serverControlled(c dhcpv4.OptionCode) bool {
 		dhcpv4.OptLeaseTime, dhcpv4.OptRenewalTime, dhcpv4.OptRebindingTime,
 		dhcpv4.OptRequestedIP, dhcpv4.OptParameterRequestList, dhcpv4.OptOverload,
 		dhcpv4.OptClientID, dhcpv4.OptRelayAgentInfo, dhcpv4.OptMaxMessageSize,
-		dhcpv4.OptMessage:
+		dhcpv4.OptMessage, config.OptSubnetSelection:
 		return true
 	}
 	return false
 }
 
 // option returns the configured value of c for a client in the classes
-// cls: its reservation's, else its last class's that sets it, else the
-// subnet's. The subnet's options already hold the global ones, under the
-// subnet's own (package config merges them; a level between, such as a
-// shared network's, is merged there too).
-func (s *subnet) option(res *reservation, cls classSet, c dhcpv4.OptionCode) ([]byte, bool) {
+// cls whose reply gives an address of the pool po (nil: none, or a pool
+// without options): its reservation's, else its last class's that sets
+// it, else the pool's, else the subnet's. The subnet's options already
+// hold the global ones, under the subnet's own (package config merges
+// them; a level between, such as a shared network's, is merged there
+// too).
+func (s *subnet) option(res *reservation, cls classSet, po *poolOptions, c dhcpv4.OptionCode) ([]byte, bool) {
 	if res != nil {
 		for _, o := range res.opts {
 			if o.Code == c {
@@ -132,6 +141,9 @@ func (s *subnet) option(res *reservation, cls classSet, c dhcpv4.OptionCode) ([]
 		}
 	}
 	if v, ok := s.classes.option(cls, c); ok {
+		return v, true
+	}
+	if v, ok := po.option(c); ok {
 		return v, true
 	}
 	if i := s.optIndex[c]; i > 0 {
@@ -154,11 +166,16 @@ func startReply(reply, req *dhcpv4.Packet) {
 	reply.SIAddr = netip.IPv4Unspecified()
 }
 
-// echoOptions copies the client identifier (RFC 6842 §3) and, last, the
-// relay agent information (RFC 3046 §2.2) from req to reply.
+// echoOptions copies the client identifier (RFC 6842 §3), the subnet
+// selection option (RFC 3011 §3: a client discards a reply without it)
+// and, last, the relay agent information (RFC 3046 §2.2) from req to
+// reply.
 func echoOptions(reply, req *dhcpv4.Packet) {
 	if v, ok := req.Options.Get(dhcpv4.OptClientID); ok {
 		reply.Options.Set(dhcpv4.OptClientID, v)
+	}
+	if v, ok := req.Options.Get(config.OptSubnetSelection); ok {
+		reply.Options.Set(config.OptSubnetSelection, v)
 	}
 	if v, ok := req.Options.Get(dhcpv4.OptRelayAgentInfo); ok {
 		reply.Options.Set(dhcpv4.OptRelayAgentInfo, v)

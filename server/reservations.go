@@ -30,6 +30,9 @@ type ReservationView struct {
 	ClientID []byte
 	Relay    config.RelayMatch
 	Hostname string
+	// Classes are the client classes the reservation puts its client
+	// in, in file order.
+	Classes []string
 	// Runtime is true for a reservation added at run time
 	// (AddReservation), false for one of the configuration file.
 	Runtime bool
@@ -39,7 +42,7 @@ type ReservationView struct {
 func (v *ReservationView) Config() config.Reservation {
 	return config.Reservation{
 		HWAddr: slices.Clone(v.HWAddr), ClientID: slices.Clone(v.ClientID), Relay: v.Relay,
-		Addr: v.Addr, Hostname: v.Hostname,
+		Addr: v.Addr, Hostname: v.Hostname, Classes: slices.Clone(v.Classes),
 	}
 }
 
@@ -58,7 +61,8 @@ func (s *subnet) identities() (hw, id map[*reservation]string) {
 }
 
 func (s *subnet) reservationView(r *reservation, hw, id string) ReservationView {
-	v := ReservationView{Addr: r.addr, Subnet: s.prefix, Relay: r.relay, Hostname: r.hostname, Runtime: r.runtime}
+	v := ReservationView{Addr: r.addr, Subnet: s.prefix, Relay: r.relay, Hostname: r.hostname, Runtime: r.runtime,
+		Classes: s.classes.names(r.classes)}
 	if hw != "" {
 		v.HWAddr = net.HardwareAddr(hw)
 	}
@@ -106,6 +110,9 @@ func (e *Engine) RuntimeReservations() []config.Reservation {
 // Ethernet clients) or ClientID (2 to 255 bytes), not both; reservations
 // by relay agent information, and reservations with options, belong in
 // the configuration file. Hostname, if set, must be a valid host name.
+// Classes, if set, name client classes of the configuration that the
+// client is put in, as a reservation of the file does; not one that
+// ignores its clients.
 //
 // Errors wrap ErrInvalidReservation (r is not usable, or names the
 // network, broadcast, router or server address), ErrNoSubnet,
@@ -118,13 +125,17 @@ func (e *Engine) AddReservation(r config.Reservation) error {
 	if err := config.CheckRuntimeReservation(&r); err != nil {
 		return fmt.Errorf("server: reserve %v: %w: %v", r.Addr, ErrInvalidReservation, err)
 	}
+	cls, err := e.classes.reservable(r.Classes)
+	if err != nil {
+		return fmt.Errorf("server: reserve %v: %w: %v", r.Addr, ErrInvalidReservation, err)
+	}
 	a := r.Addr
 	s := e.subnetContaining(a)
 	if s == nil {
 		return fmt.Errorf("server: reserve %v: %w", a, ErrNoSubnet)
 	}
 	var routers []netip.Addr
-	if o, ok := s.option(nil, classSet{}, dhcpv4.OptRouter); ok {
+	if o, ok := s.option(nil, classSet{}, nil, dhcpv4.OptRouter); ok {
 		for i := 0; i+4 <= len(o); i += 4 {
 			routers = append(routers, netip.AddrFrom4([4]byte(o[i:i+4])))
 		}
@@ -173,7 +184,7 @@ func (e *Engine) AddReservation(r config.Reservation) error {
 		}
 	}
 
-	res := &reservation{addr: a, hostname: r.Hostname, inPool: s.pool.Contains(a), runtime: true}
+	res := &reservation{addr: a, hostname: r.Hostname, inPool: s.pool.Contains(a), runtime: true, classes: cls}
 	if len(r.HWAddr) > 0 {
 		s.resByHW[string(r.HWAddr)] = res
 	} else {

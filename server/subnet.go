@@ -77,6 +77,7 @@ type subnet struct {
 	resByRelay    []*reservation // by relay match, in configuration order
 	boot          config.Boot
 	classes       *classTable
+	poolOpts      []poolOptions // the pools that have options (pools.go)
 
 	mu       sync.Mutex
 	pool     pools
@@ -114,6 +115,7 @@ func newSubnet(c *config.Subnet, ct *classTable) (*subnet, error) {
 		options:       c.Options,
 		boot:          c.Boot,
 		classes:       ct,
+		poolOpts:      newPoolOptions(c.Pools),
 		resByHW:       make(map[string]*reservation),
 		resByID:       make(map[string]*reservation),
 		resByAddr:     make(map[netip.Addr]*reservation),

@@ -15,13 +15,27 @@ import (
 // seconds) and no address: yiaddr 0.0.0.0, no lease time, nothing bound
 // or held (§3.3). The client then stops DHCPv4 for that long (§3.2).
 
-// v6OnlyWait returns the IPv6-only wait for a client of s that sent req:
-// zero when the client did not ask for option 108 or the subnet does not
-// enable it. Client classes may set their own wait: a class's wins over
-// the subnet's, and is to be applied here.
-func (s *subnet) v6OnlyWait(req *dhcpv4.Packet) time.Duration {
-	if s.v6Only <= 0 || !req.Options.ParameterRequested(config.OptIPv6OnlyPreferred) {
+// v6OnlyWait returns the IPv6-only wait for a client of s in the classes
+// cls (those its request matched) that sent req: zero when the client did
+// not ask for option 108, or neither the subnet nor its classes enable it.
+// A class's setting (a wait, or off) wins over the subnet's; of two
+// classes, the later in the file. The classes of the client's reservation
+// count too.
+func (s *subnet) v6OnlyWait(req *dhcpv4.Packet, key []byte, cls classSet) time.Duration {
+	t := s.classes
+	classed := t != nil && !t.v6.isEmpty()
+	if s.v6Only <= 0 && !classed || !req.Options.ParameterRequested(config.OptIPv6OnlyPreferred) {
 		return 0
+	}
+	if classed {
+		s.mu.Lock()
+		cls = cls.with(s.reservationFor(key, req))
+		s.mu.Unlock()
+		for i := len(t.list) - 1; i >= 0; i-- {
+			if cls.has(i) && t.v6.has(i) {
+				return t.list[i].v6Only // 0 when the class turns it off
+			}
+		}
 	}
 	return s.v6Only
 }

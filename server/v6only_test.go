@@ -83,3 +83,70 @@ func TestIPv6OnlyPreferred(t *testing.T) {
 		})
 	}
 }
+
+// TestIPv6OnlyPreferredByClass checks a class's ipv6-only-preferred: a
+// wait of its own over the subnet's (or where the subnet has none), off
+// for the class, the later class winning, and a reservation's class
+// counting (RFC 8925 §3.3, the wait per client class).
+func TestIPv6OnlyPreferredByClass(t *testing.T) {
+	e := yamlEnv(t,
+		"client-classes:",
+		"  - {name: nat64, match: {vendor-class: nat64}, ipv6-only-preferred: 1h}",
+		"  - {name: legacy, match: {vendor-class-prefix: legacy}, ipv6-only-preferred: off}",
+		"  - {name: short, match: {vendor-class: legacy-short}, ipv6-only-preferred: 10m}",
+		"  - {name: tagged, ipv6-only-preferred: off}",
+		"subnets:",
+		"  - prefix: 198.18.0.0/24",
+		"    pools: [198.18.0.10-198.18.0.19]",
+		"    ipv6-only-preferred: 30m",
+		"    reservations: [{hw-address: 02:00:00:00:00:09, address: 198.18.0.50, classes: [tagged]}]",
+		"  - {prefix: 198.19.0.0/24, pools: [198.19.0.10-198.19.0.19]}",
+	)
+	tests := []struct {
+		name   string
+		client byte
+		vendor string
+		sel    string // option 118, to be served from the subnet without a wait
+		want   time.Duration
+	}{
+		{"RFC8925 3.3 no class: the subnet's wait", 1, "", "", 30 * time.Minute},
+		{"RFC8925 3.3 a class's wait wins over the subnet's", 2, "nat64", "", time.Hour},
+		{"RFC8925 3.3 a class turns it off: an address", 3, "legacy", "", 0},
+		{"RFC8925 3.3 of two classes the later wins", 4, "legacy-short", "", 10 * time.Minute},
+		{"RFC8925 3.3 a reservation's class turns it off", 9, "", "", 0},
+		{"RFC8925 3.3 a class's wait where the subnet has none", 5, "nat64", "198.19.0.0", time.Hour},
+		{"RFC8925 3.3 no class and no subnet wait: an address", 6, "", "198.19.0.0", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(tc.client)
+			c.prl = []byte{1, 3, 108}
+			if tc.vendor != "" {
+				c.opts = append(c.opts, option{dhcpv4.OptVendorClass, []byte(tc.vendor)})
+			}
+			if tc.sel != "" {
+				c.opts = append(c.opts, subnetSel(tc.sel))
+			}
+			for _, typ := range []dhcpv4.MessageType{dhcpv4.Discover, dhcpv4.Request} {
+				var extra []option
+				if typ == dhcpv4.Request {
+					extra = []option{optAddr(dhcpv4.OptRequestedIP, "198.18.0.12")}
+				}
+				out, reply := e.handle(c.packet(typ, extra...), direct())
+				v, has := uint32(0), false
+				if reply != nil {
+					v, has = reply.Options.Uint32(config.OptIPv6OnlyPreferred)
+				}
+				if tc.want == 0 {
+					if out.Reason == ReasonIPv6Only || has {
+						t.Errorf("%v: got %v with option 108 %d, want an address", typ, out.Reason, v)
+					}
+					continue
+				}
+				if out.Reason != ReasonIPv6Only || v != uint32(tc.want/time.Second) {
+					t.Errorf("%v: got %v with option 108 %d (%v), want %v", typ, out.Reason, v, has, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -391,7 +391,7 @@ func firstOf(s ...string) string {
 }
 
 const reservationsUsage = `usage: leased reservations list [--source config|runtime] [--json]
-       leased reservations add ADDRESS (--mac HW | --client-id HEX) [--hostname NAME]
+       leased reservations add ADDRESS (--mac HW | --client-id HEX) [--hostname NAME] [--classes A,B]
        leased reservations remove ADDRESS
 
 Lists, adds and removes the reservations of the running server. Those
@@ -431,7 +431,7 @@ func reservationsList(ctx context.Context, args []string, stdout, stderr io.Writ
 		return printJSONLines(c, rs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tSUBNET\tHW-ADDR\tCLIENT-ID\tRELAY\tHOSTNAME\tSOURCE")
+	fmt.Fprintln(tw, "ADDRESS\tSUBNET\tHW-ADDR\tCLIENT-ID\tRELAY\tHOSTNAME\tCLASSES\tSOURCE")
 	for _, r := range rs {
 		relay := ""
 		if r.RelayCircuitID != "" {
@@ -440,8 +440,8 @@ func reservationsList(ctx context.Context, args []string, stdout, stderr io.Writ
 		if r.RelayRemoteID != "" {
 			relay = strings.TrimPrefix(relay+",remote-id="+r.RelayRemoteID, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Address, r.Subnet, orDash(r.HWAddr), orDash(r.ClientID),
-			orDash(relay), orDash(escape.Text(r.Hostname)), r.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Address, r.Subnet, orDash(r.HWAddr), orDash(r.ClientID),
+			orDash(relay), orDash(escape.Text(r.Hostname)), orDash(escape.Text(strings.Join(r.Classes, ","))), r.Source)
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
@@ -454,6 +454,7 @@ func reservationsAdd(ctx context.Context, args []string, stdout, stderr io.Write
 	mac := c.fs.String("mac", "", "the client's hardware `address`")
 	cid := c.fs.String("client-id", "", "the client's identifier, `hex` bytes")
 	hostname := c.fs.String("hostname", "", "host `name` to give the client")
+	classes := c.fs.String("classes", "", "client `classes` to put the client in, comma-separated")
 	pos, code, ok := c.parse(args, 1, 1)
 	if !ok {
 		return code
@@ -469,7 +470,11 @@ func reservationsAdd(ctx context.Context, args []string, stdout, stderr io.Write
 	if !ok {
 		return code
 	}
-	r, err := cl.AddReservation(ctx, control.NewReservation{Address: a, HWAddr: *mac, ClientID: *cid, Hostname: *hostname})
+	nr := control.NewReservation{Address: a, HWAddr: *mac, ClientID: *cid, Hostname: *hostname}
+	if *classes != "" {
+		nr.Classes = strings.Split(*classes, ",")
+	}
+	r, err := cl.AddReservation(ctx, nr)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -36,7 +36,8 @@ func newCtlEnv(t *testing.T) *ctlEnv {
 	t.Helper()
 	cfg := &config.Config{
 		Interfaces: []string{"eth0"}, OfferHold: 30 * time.Second, DeclineProbation: time.Minute,
-		Defaults: config.SubnetDefaults{LeaseTime: time.Hour},
+		Defaults:      config.SubnetDefaults{LeaseTime: time.Hour},
+		ClientClasses: []config.ClientClass{{Name: "vip"}, {Name: "lab"}, {Name: "blocked", Ignore: true}},
 		Subnets: []config.Subnet{{
 			Prefix:       netip.MustParsePrefix("198.18.0.0/24"),
 			Pools:        []config.Range{{First: netip.MustParseAddr("198.18.0.100"), Last: netip.MustParseAddr("198.18.0.109")}},
@@ -258,7 +259,7 @@ func TestCtlLeasesShowAndRelease(t *testing.T) {
 
 func TestCtlReservations(t *testing.T) {
 	env := newCtlEnv(t)
-	code, out, stderr := env.run("reservations", "add", "198.18.0.60", "--mac", "02:00:00:00:00:60", "--hostname", "scanner")
+	code, out, stderr := env.run("reservations", "add", "198.18.0.60", "--mac", "02:00:00:00:00:60", "--hostname", "scanner", "--classes", "vip,lab")
 	if code != 0 || out != "reserved 198.18.0.60 for 02:00:00:00:00:60\n" {
 		t.Fatalf("add: exit %d %q %s", code, out, stderr)
 	}
@@ -267,16 +268,17 @@ func TestCtlReservations(t *testing.T) {
 		t.Fatalf("list: exit %d %s", code, stderr)
 	}
 	want := [][]string{
-		{"ADDRESS", "SUBNET", "HW-ADDR", "CLIENT-ID", "RELAY", "HOSTNAME", "SOURCE"},
-		{"198.18.0.50", "198.18.0.0/24", "02:00:00:00:00:50", "-", "-", "printer", "config"},
-		{"198.18.0.60", "198.18.0.0/24", "02:00:00:00:00:60", "-", "-", "scanner", "runtime"},
+		{"ADDRESS", "SUBNET", "HW-ADDR", "CLIENT-ID", "RELAY", "HOSTNAME", "CLASSES", "SOURCE"},
+		{"198.18.0.50", "198.18.0.0/24", "02:00:00:00:00:50", "-", "-", "printer", "-", "config"},
+		{"198.18.0.60", "198.18.0.0/24", "02:00:00:00:00:60", "-", "-", "scanner", "vip,lab", "runtime"},
 	}
 	if rows := tableRows(t, out); !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Errorf("list:\n%s\nwant %q", out, want)
 	}
 	code, out, _ = env.run("reservations", "list", "--source", "runtime", "--json")
 	var r control.Reservation
-	if code != 0 || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &r) != nil || r.Address.String() != "198.18.0.60" {
+	if code != 0 || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &r) != nil || r.Address.String() != "198.18.0.60" ||
+		!slices.Equal(r.Classes, []string{"vip", "lab"}) {
 		t.Errorf("list --source runtime --json: exit %d %q", code, out)
 	}
 	for _, tc := range []struct {
@@ -287,6 +289,8 @@ func TestCtlReservations(t *testing.T) {
 	}{
 		{"address in use", []string{"reservations", "add", "198.18.0.100", "--mac", "02:00:00:00:00:61"}, 1, "in use"},
 		{"reserved already", []string{"reservations", "add", "198.18.0.50", "--client-id", "0102"}, 1, "already reserved"},
+		{"unknown class", []string{"reservations", "add", "198.18.0.61", "--mac", "02:00:00:00:00:61", "--classes", "vip,vpi"}, 1, `unknown class "vpi"`},
+		{"ignore class", []string{"reservations", "add", "198.18.0.61", "--mac", "02:00:00:00:00:61", "--classes", "blocked"}, 1, "class blocked ignores its clients"},
 		{"no client", []string{"reservations", "add", "198.18.0.61"}, 2, "one of --mac and --client-id"},
 		{"two clients", []string{"reservations", "add", "198.18.0.61", "--mac", "02:00:00:00:00:61", "--client-id", "0102"}, 2, "one of --mac and --client-id"},
 		{"not an address", []string{"reservations", "add", "host", "--mac", "02:00:00:00:00:61"}, 2, "not an address"},
