@@ -22,8 +22,8 @@ type QueueStats struct {
 // workers. Offer never blocks and never allocates: the ring is allocated
 // once. Events of one address go to the same worker, in order.
 type Queue struct {
-	shards                 []shard
-	handle                 Handler
+	shards                []shard
+	handle                Handler
 	queued, done, dropped atomic.Uint64
 }
 
