@@ -16,6 +16,7 @@ type Hooks struct {
 	scriptQ  *Queue
 	webhook  *Webhook
 	webhookQ *Queue
+	others   []*Queue // of Add
 }
 
 // New returns the hooks of script, run by up to concurrency processes at
@@ -35,6 +36,28 @@ func New(script *Script, concurrency int, webhook *Webhook, capacity int) *Hooks
 	return h
 }
 
+// Add adds a hook of its own, handled by fn on workers goroutines behind
+// a queue of capacity events, and returns h (a new Hooks when h is nil).
+// Call it before Run.
+func (h *Hooks) Add(fn Handler, workers, capacity int) *Hooks {
+	if h == nil {
+		h = &Hooks{}
+	}
+	h.others = append(h.others, NewQueue(capacity, workers, fn))
+	return h
+}
+
+// queues returns the hooks' queues.
+func (h *Hooks) queues() []*Queue {
+	var qs []*Queue
+	for _, q := range []*Queue{h.scriptQ, h.webhookQ} {
+		if q != nil {
+			qs = append(qs, q)
+		}
+	}
+	return append(qs, h.others...)
+}
+
 // Publish queues r for every hook. It never blocks and allocates nothing.
 func (h *Hooks) Publish(r *Record) {
 	if h == nil {
@@ -46,6 +69,9 @@ func (h *Hooks) Publish(r *Record) {
 	if h.webhookQ != nil {
 		h.webhookQ.Offer(r)
 	}
+	for _, q := range h.others {
+		q.Offer(r)
+	}
 }
 
 // Run runs the hooks until ctx ends.
@@ -54,10 +80,8 @@ func (h *Hooks) Run(ctx context.Context) {
 		return
 	}
 	var wg sync.WaitGroup
-	for _, q := range []*Queue{h.scriptQ, h.webhookQ} {
-		if q != nil {
-			wg.Go(func() { q.Run(ctx) })
-		}
+	for _, q := range h.queues() {
+		wg.Go(func() { q.Run(ctx) })
 	}
 	wg.Wait()
 }
