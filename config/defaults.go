@@ -58,9 +58,10 @@ const (
 	// at most, and clients retransmit after about 4 s.
 	MaxPingWait = 2 * time.Second
 	// DefaultHookQueue is hooks.queue: the events each hook may have
-	// waiting; MaxHookQueue bounds it.
+	// waiting, about 500 bytes each, allocated at start; MaxHookQueue
+	// bounds it.
 	DefaultHookQueue = 4096
-	MaxHookQueue     = 1 << 20
+	MaxHookQueue     = 65536
 	// DefaultHookTimeout bounds a hook script's run and a webhook's
 	// attempt; MaxHookTimeout bounds the setting.
 	DefaultHookTimeout = 10 * time.Second
