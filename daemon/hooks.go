@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strings"
+
+	"leased/config"
+	leaseevents "leased/events"
+	"leased/lease"
+	"leased/server"
+)
+
+// openHooks builds the lease event hooks that cfg configures, reading the
+// webhook's secret; nil when none is configured. Zero settings, as in a
+// Config built in Go, stand for their defaults.
+func openHooks(cfg config.Hooks, log *slog.Logger) (*leaseevents.Hooks, error) {
+	def := config.DefaultHooks()
+	orDefault := func(v, d int) int {
+		if v <= 0 {
+			return d
+		}
+		return v
+	}
+	var script *leaseevents.Script
+	if cfg.Script.Path != "" {
+		timeout := cfg.Script.Timeout
+		if timeout <= 0 {
+			timeout = def.Script.Timeout
+		}
+		script = &leaseevents.Script{Path: cfg.Script.Path, Timeout: timeout, Logger: log}
+	}
+	var webhook *leaseevents.Webhook
+	if cfg.Webhook.URL != "" {
+		timeout := cfg.Webhook.Timeout
+		if timeout <= 0 {
+			timeout = def.Webhook.Timeout
+		}
+		webhook = &leaseevents.Webhook{URL: cfg.Webhook.URL, Timeout: timeout, Retries: cfg.Webhook.Retries, Logger: log}
+		if f := cfg.Webhook.SecretFile; f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("hooks.webhook.secret-file: %w", err)
+			}
+			secret := strings.TrimSpace(string(b))
+			if secret == "" {
+				return nil, fmt.Errorf("hooks.webhook.secret-file: %s is empty", f)
+			}
+			webhook.Secret = []byte(secret)
+		}
+	}
+	h := leaseevents.New(script, orDefault(cfg.Script.Concurrency, def.Script.Concurrency), webhook, orDefault(cfg.Queue, def.Queue))
+	if h != nil {
+		log.Info("lease event hooks", "script", cfg.Script.Path, "webhook", cfg.Webhook.URL)
+	}
+	return h, nil
+}
+
+// expirySweeper sweeps the engine and publishes the expiries it finds to
+// the hooks.
+type expirySweeper struct {
+	live    *server.Reloadable
+	expired server.ExpiredFunc
+}
+
+func newExpirySweeper(live *server.Reloadable, h *leaseevents.Hooks) expirySweeper {
+	return expirySweeper{live: live, expired: func(subnet netip.Prefix, l *lease.Lease) {
+		var r leaseevents.Record
+		leaseevents.FromExpired(&r, subnet, l)
+		h.Publish(&r)
+	}}
+}
+
+func (s expirySweeper) Sweep() int { return s.live.SweepExpired(s.expired) }
