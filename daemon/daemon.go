@@ -206,8 +206,12 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	started := opts.Clock()
 	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live, hooks: hooks}
 	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp}, dhcp}.orEngine(), log, opts.Clock)
+	var apiEngine control.Engine = live
+	if hooks != nil {
+		apiEngine = releaseNotifier{live, hooks}
+	}
 	err = op.build(control.Options{
-		Engine:       live,
+		Engine:       apiEngine,
 		Version:      opts.Version,
 		Started:      started,
 		Clock:        opts.Clock,

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -68,9 +69,29 @@ type expirySweeper struct {
 func newExpirySweeper(live *server.Reloadable, h *leaseevents.Hooks) expirySweeper {
 	return expirySweeper{live: live, expired: func(subnet netip.Prefix, l *lease.Lease) {
 		var r leaseevents.Record
-		leaseevents.FromExpired(&r, subnet, l)
+		leaseevents.FromLease(&r, leaseevents.Expire, subnet, l)
 		h.Publish(&r)
 	}}
 }
 
 func (s expirySweeper) Sweep() int { return s.live.SweepExpired(s.expired) }
+
+// releaseNotifier is the engine of the control API, publishing the
+// releases an operator makes (leased leases release) to the hooks.
+type releaseNotifier struct {
+	*server.Reloadable
+	hooks *leaseevents.Hooks
+}
+
+// ForceRelease is server.Reloadable.ForceRelease, publishing a release
+// event when the address was released, in memory at least.
+func (n releaseNotifier) ForceRelease(ctx context.Context, a netip.Addr) (server.LeaseView, error) {
+	v, err := n.Reloadable.ForceRelease(ctx, a)
+	if v.Addr.IsValid() {
+		var r leaseevents.Record
+		l := lease.Lease{Addr: v.Addr, ClientID: v.ClientID, HW: v.HW, Hostname: v.Hostname, Start: v.Start, Expiry: v.Expiry}
+		leaseevents.FromLease(&r, leaseevents.Release, v.Subnet, &l)
+		n.hooks.Publish(&r)
+	}
+	return v, err
+}

@@ -51,10 +51,11 @@ func FromOutcome(r *Record, now time.Time, req, reply *dhcpv4.Packet, out *serve
 	return true
 }
 
-// FromExpired sets r to the Expire event of l, a lease of subnet that the
-// engine's sweep found expired (server.ExpiredFunc).
-func FromExpired(r *Record, subnet netip.Prefix, l *lease.Lease) {
-	*r = Record{Type: Expire, Addr: l.Addr, Subnet: subnet, Start: l.Start, Expiry: l.Expiry, HW: l.HW}
+// FromLease sets r to the event t of l, a lease of subnet: an expiry the
+// engine's sweep found (server.ExpiredFunc), or a release an operator
+// made.
+func FromLease(r *Record, t Type, subnet netip.Prefix, l *lease.Lease) {
+	*r = Record{Type: t, Addr: l.Addr, Subnet: subnet, Start: l.Start, Expiry: l.Expiry, HW: l.HW}
 	r.idLen = uint8(copy(r.id[:], l.ClientID))
 	r.hostLen = uint8(copy(r.host[:], l.Hostname))
 }
