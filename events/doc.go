@@ -13,4 +13,11 @@
 // What a hook receives is one JSON object (Record.AppendJSON) and, for
 // the script, the same fields in environment variables (Record.Env); both
 // sets are documented in docs/operations.md and kept stable.
+//
+// What it is not for: work that must not be lost. The queues live in
+// memory; the events waiting in them when the server stops or crashes
+// are gone, and an event that finds its queue full is dropped. Actions
+// that must be redone after a restart (dynamic DNS updates) need a queue
+// recorded with the lease in the same commit. It implements no RFC; the
+// webhook's signature is HMAC-SHA256 (RFC 2104) of the body.
 package events
