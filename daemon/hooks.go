@@ -31,6 +31,11 @@ func openHooks(cfg config.Hooks, log *slog.Logger) (*leaseevents.Hooks, error) {
 		if timeout <= 0 {
 			timeout = def.Script.Timeout
 		}
+		if fi, err := os.Stat(cfg.Script.Path); err != nil {
+			return nil, fmt.Errorf("hooks.script.path: %w", err)
+		} else if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+			return nil, fmt.Errorf("hooks.script.path: %s is not an executable file", cfg.Script.Path)
+		}
 		script = &leaseevents.Script{Path: cfg.Script.Path, Timeout: timeout, Logger: log}
 	}
 	var webhook *leaseevents.Webhook

@@ -38,6 +38,8 @@ func TestOpenHooks(t *testing.T) {
 		{"defaults only", config.DefaultHooks(), false, ""},
 		{"script", config.Hooks{Script: config.HookScript{Path: "/bin/true"}}, true, ""},
 		{"webhook with a secret", config.Hooks{Webhook: config.HookWebhook{URL: "http://198.18.0.1/", SecretFile: secret}}, true, ""},
+		{"script missing", config.Hooks{Script: config.HookScript{Path: filepath.Join(dir, "nope")}}, false, "hooks.script.path"},
+		{"script not executable", config.Hooks{Script: config.HookScript{Path: secret}}, false, "not an executable"},
 		{"secret missing", config.Hooks{Webhook: config.HookWebhook{URL: "http://198.18.0.1/", SecretFile: filepath.Join(dir, "nope")}}, false, "secret-file"},
 		{"secret empty", config.Hooks{Webhook: config.HookWebhook{URL: "http://198.18.0.1/", SecretFile: empty}}, false, "is empty"},
 	} {
