@@ -83,6 +83,9 @@ type Config struct {
 	// DefaultRateLimits by default.
 	RateLimits RateLimits
 
+	// Hooks are the lease event hooks; none by default (DefaultHooks).
+	Hooks Hooks
+
 	// OfferLimit caps the offers each subnet holds for clients without a
 	// reservation or binding of their own, in percent of its pool, so
 	// that a flood of DHCPDISCOVERs from random hardware addresses cannot

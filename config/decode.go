@@ -22,6 +22,7 @@ var (
 		"interfaces", "server-id", "lease-store", "store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "pool-start-percent", "authoritative",
 		"options", "option-definitions", "vendor-options", "shared-networks", "subnets", "rate-limit", "offer-limit", "client-classes",
+		"hooks",
 	}
 	subnetKeys = []string{
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",

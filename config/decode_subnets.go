@@ -31,6 +31,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			}
 		case "store":
 			d.store(v, p, &c.Store)
+		case "hooks":
+			d.hooks(v, p, &c.Hooks)
 		case "commit-delay":
 			if t, ok := d.duration(v, p, false); ok {
 				c.CommitDelay = t

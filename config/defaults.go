@@ -57,6 +57,23 @@ const (
 	// MaxPingWait bounds ping-check.wait: the DHCPOFFER waits this long
 	// at most, and clients retransmit after about 4 s.
 	MaxPingWait = 2 * time.Second
+	// DefaultHookQueue is hooks.queue: the events each hook may have
+	// waiting, about 500 bytes each, allocated at start; MaxHookQueue
+	// bounds it.
+	DefaultHookQueue = 4096
+	MaxHookQueue     = 65536
+	// DefaultHookTimeout bounds a hook script's run and a webhook's
+	// attempt; MaxHookTimeout bounds the setting.
+	DefaultHookTimeout = 10 * time.Second
+	MaxHookTimeout     = 10 * time.Minute
+	// DefaultHookConcurrency is hooks.script.concurrency, the scripts run
+	// at once; MaxHookConcurrency bounds it.
+	DefaultHookConcurrency = 4
+	MaxHookConcurrency     = 256
+	// DefaultHookRetries is hooks.webhook.retries; MaxHookRetries bounds
+	// it.
+	DefaultHookRetries = 3
+	MaxHookRetries     = 20
 )
 
 // DefaultRateLimits are the rate limits of a server that sets none. They
@@ -72,6 +89,16 @@ func DefaultRateLimits() RateLimits {
 		Circuit: Rate{PerSecond: 200, Burst: 1000},
 		Relay:   Rate{PerSecond: 20000, Burst: 100000},
 		Buckets: 65536,
+	}
+}
+
+// DefaultHooks are the settings of the hooks section that a file leaves
+// out; no hook is on until its path or URL is set.
+func DefaultHooks() Hooks {
+	return Hooks{
+		Queue:   DefaultHookQueue,
+		Script:  HookScript{Timeout: DefaultHookTimeout, Concurrency: DefaultHookConcurrency},
+		Webhook: HookWebhook{Timeout: DefaultHookTimeout, Retries: DefaultHookRetries},
 	}
 }
 
@@ -91,6 +118,7 @@ func newDefaults() *Config {
 		OfferLimit:         DefaultOfferLimit,
 		CheckReleaseSource: DefaultCheckReleaseSource,
 		Store:              Store{Type: DefaultStoreType, CommitTimeout: DefaultStoreCommitTimeout, PoolSize: DefaultStorePoolSize},
+		Hooks:              DefaultHooks(),
 	}
 }
 

@@ -490,6 +490,9 @@ type Status struct {
 	// "offer", "ack", "store-not-writable", ...) since the server
 	// started; absent when the server did not say.
 	Outcomes map[string]uint64 `json:"outcomes,omitempty"`
+	// Hooks counts the lease events of each configured hook ("script",
+	// "webhook"); absent when none is.
+	Hooks map[string]HookStatus `json:"hooks,omitempty"`
 }
 
 // ReloadResult is the answer of a successful POST /v1/reload.

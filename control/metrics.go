@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"leased/dhcpv4"
+	"leased/events"
 	"leased/lease"
 	"leased/netio"
 	"leased/server"
@@ -36,6 +37,9 @@ type MetricsSources struct {
 	// Connections returns the counters of the control plane's listeners
 	// by name ("unix", "tcp", "metrics"; see LimitedListener.Stats).
 	Connections func() map[string]ConnStats
+	// Hooks returns the counters of the lease event hooks
+	// (events.Hooks.Stats).
+	Hooks func() events.Stats
 }
 
 // NewRegistry returns a registry of its own holding the leased metrics
@@ -53,6 +57,9 @@ func NewRegistry(src MetricsSources) (*prometheus.Registry, error) {
 	}
 	if src.Connections != nil {
 		cs = append(cs, newConnCollector(src.Connections))
+	}
+	if src.Hooks != nil {
+		cs = append(cs, newHooksCollector(src.Hooks))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

@@ -16,6 +16,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/escape"
+	"leased/events"
 	"leased/history"
 	"leased/lease"
 	"leased/reservations"
@@ -78,6 +79,9 @@ type Options struct {
 	// Outcomes returns the engine's decisions counted by reason
 	// (netio.Stats.Outcomes), for status; nil leaves them out.
 	Outcomes func() map[string]uint64
+	// Hooks returns the counters of the lease event hooks, for status;
+	// nil leaves them out.
+	Hooks func() events.Stats
 	// Reservations keeps the run-time reservations across restarts; nil
 	// means they are not kept.
 	Reservations ReservationSaver
@@ -225,6 +229,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.Outcomes != nil {
 		st.Outcomes = s.opts.Outcomes()
+	}
+	if s.opts.Hooks != nil {
+		st.Hooks = hookStatus(s.opts.Hooks())
 	}
 	for _, ls := range lease.LiveStates() {
 		st.Leases[ls.String()] = 0

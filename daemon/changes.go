@@ -43,11 +43,13 @@ var settings = []setting{
 	// The ICMP socket of ping-check is opened at start when a subnet
 	// asks for ping checks (openPinger).
 	{key: "ping-check (ICMP socket)", restart: true, value: func(c *config.Config) any { return onOff(PingCheckWanted(c)) }},
+	// The hooks are started with the server (openHooks).
+	{key: "hooks", restart: true, value: func(c *config.Config) any { return c.Hooks }},
 }
 
 // settingFields are the fields of config.Config that settings read.
 var settingFields = []string{"Interfaces", "ServerID", "LeaseStore", "Store", "CommitDelay", "ReceiveDelay",
-	"OfferHold", "DeclineProbation", "RateLimits", "OfferLimit", "Defaults", "Subnets"}
+	"OfferHold", "DeclineProbation", "RateLimits", "OfferLimit", "Defaults", "Subnets", "Hooks"}
 
 // configChanges says what putting next in effect after cur changes, for a
 // server opened with running: the settings whose values differ between

@@ -13,6 +13,7 @@ import (
 
 	"leased/config"
 	"leased/control"
+	leaseevents "leased/events"
 	"leased/history"
 	"leased/lease"
 	"leased/netio"
@@ -96,6 +97,7 @@ type Server struct {
 	store    leaseStore
 	live     *server.Reloadable
 	reloader *Reloader
+	hooks    *leaseevents.Hooks // nil: none
 }
 
 // Open opens what a server needs, in this order: the operator listeners
@@ -190,15 +192,26 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	} else if n > 0 {
 		log.Info("run-time reservations restored", "file", resFile.Path, "count", n)
 	}
+	hooks, err := openHooks(cfg.Hooks, log)
+	if err != nil {
+		return nil, err
+	}
+	if h, ok := dhcp.(interface{ SetEvents(*leaseevents.Hooks) }); ok && hooks != nil {
+		h.SetEvents(hooks)
+	}
 	book := history.New(history.Options{})
 	if h, ok := dhcp.(interface{ SetHistory(*history.Book) }); ok {
 		h.SetHistory(book)
 	}
 	started := opts.Clock()
-	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live}
+	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live, hooks: hooks}
 	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp}, dhcp}.orEngine(), log, opts.Clock)
+	var apiEngine control.Engine = live
+	if hooks != nil {
+		apiEngine = releaseNotifier{live, hooks}
+	}
 	err = op.build(control.Options{
-		Engine:       live,
+		Engine:       apiEngine,
 		Version:      opts.Version,
 		Started:      started,
 		Clock:        opts.Clock,
@@ -209,6 +222,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		Reservations: resFile,
 		Logger:       log,
 		History:      book,
+		Hooks:        hooks.Stats,
 	}, control.MetricsSources{
 		Packets: dhcp.Stats,
 		Pools:   live.PoolStats,
@@ -216,6 +230,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		Commits: commitTimer,
 		Version: opts.Version,
 		Started: started,
+		Hooks:   hooks.Stats,
 	})
 	if err != nil {
 		return nil, err
@@ -260,7 +275,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	var loops sync.WaitGroup
 	ticker := time.NewTicker(s.opts.SweepInterval)
 	defer ticker.Stop()
-	loops.Go(func() { Sweep(loopCtx, ticker.C, s.live) })
+	var sweeper Sweeper = s.live
+	if s.hooks != nil {
+		sweeper = newExpirySweeper(s.live, s.hooks)
+		loops.Go(func() { s.hooks.Run(loopCtx) })
+	}
+	loops.Go(func() { Sweep(loopCtx, ticker.C, sweeper) })
 	spaceTicker := time.NewTicker(s.opts.SpaceCheckInterval)
 	defer spaceTicker.Stop()
 	warner := NewSpaceWarner(s.log, 0)

@@ -17,6 +17,7 @@ import (
 	"leased/config"
 	"leased/dhcpv4"
 	"leased/escape"
+	"leased/events"
 	"leased/server"
 	"leased/udp4"
 )
@@ -106,6 +107,7 @@ type Server struct {
 	commitFailures                                    logSummary // ERROR lines of failed commits
 	prober                                            *prober    // nil: no ping checks
 	history                                           notes      // SetHistory
+	events                                            atomic.Pointer[events.Hooks]
 }
 
 // Listen opens the server's sockets: UDP on opts.Addr with the arrival
@@ -445,6 +447,7 @@ func (s *Server) handle(ctx context.Context, h Handler, w *worker, in *server.Ar
 	}
 	s.logOutcome(ctx, &w.req, in, &out)
 	s.noteOutcome(&w.req, in, &out)
+	s.publishEvent(&w.req, &w.reply, &out)
 	if out.Action != server.Reply || out.Probe > 0 && s.probe(ctx, h, w, in, &out) {
 		return
 	}

@@ -494,6 +494,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	s.mu.Unlock()
 	e.fillReply(reply, req, s, d.res, cls, in, dhcpv4.Ack, reqAddr, lt)
 	out.Action, out.Reason = Reply, ReasonAck
+	out.Renewal = !token.isNew && token.prev.state == stBound
 }
 
 // ackKept answers a DHCPREQUEST whose lease cannot be committed: when
@@ -621,13 +622,23 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 // offers whose hold ended and declined addresses whose probation ended, as
 // of the clock's now. It returns how many it reclaimed. Call it
 // periodically; work is done in bounded steps so that requests interleave.
-func (e *Engine) Sweep() int {
+func (e *Engine) Sweep() int { return e.SweepExpired(nil) }
+
+// ExpiredFunc is told of a bound lease that expired, in subnet. It is
+// called with the subnet locked: it must not block nor call the engine,
+// and must not keep l, which is valid only during the call.
+type ExpiredFunc func(subnet netip.Prefix, l *lease.Lease)
+
+// SweepExpired is Sweep, telling expired of each bound lease it finds
+// expired (nil tells nothing). Leases that a request found expired before
+// the sweep came are not told.
+func (e *Engine) SweepExpired(expired ExpiredFunc) int {
 	now := e.clock()
 	total := 0
 	for _, s := range e.subnets {
 		for {
 			s.mu.Lock()
-			n, more := s.sweep(now, 4096)
+			n, more := s.sweep(now, 4096, expired)
 			s.mu.Unlock()
 			total += n
 			if !more {

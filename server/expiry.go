@@ -3,6 +3,8 @@ package server
 import (
 	"net/netip"
 	"time"
+
+	"leased/lease"
 )
 
 // arm makes sure a timer is queued no later than b's expiry. A binding has
@@ -20,7 +22,7 @@ func (s *subnet) arm(b *binding) {
 
 // sweep reclaims up to limit lapsed bindings; more reports whether some
 // due timers are left.
-func (s *subnet) sweep(now time.Time, limit int) (n int, more bool) {
+func (s *subnet) sweep(now time.Time, limit int, expired ExpiredFunc) (n int, more bool) {
 	ns := now.UnixNano()
 	for s.timers.len() > 0 && s.timers.top().at <= ns {
 		if n >= limit {
@@ -39,7 +41,12 @@ func (s *subnet) sweep(now time.Time, limit int) (n int, more bool) {
 			s.arm(b) // renewed since: wait for the new expiry
 			continue
 		}
+		wasBound := b.state == stBound
 		s.refresh(b, now)
+		if wasBound && expired != nil {
+			l := b.record(lease.Expired)
+			expired(s.prefix, &l)
+		}
 		n++
 	}
 	return n, false

@@ -121,6 +121,9 @@ type Outcome struct {
 	Addr netip.Addr
 	// Subnet is the subnet the request was served from; invalid when none.
 	Subnet netip.Prefix
+	// Renewal, with ReasonAck, says that the client already held a bound
+	// lease of Addr: the commit extended it rather than binding anew.
+	Renewal bool
 	// Err is the store's error for ReasonCommitFailed, and for
 	// ReasonAckKept when a commit was tried and failed.
 	Err error

@@ -39,6 +39,13 @@ func (r *Reloadable) Sweep() int {
 	return r.e.Sweep()
 }
 
+// SweepExpired is Engine.SweepExpired on the current engine.
+func (r *Reloadable) SweepExpired(expired ExpiredFunc) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.e.SweepExpired(expired)
+}
+
 // Reload switches to a new engine for cfg, or returns why it cannot. The
 // run-time reservations (AddReservation) carry over to the new engine; one
 // that the new configuration conflicts with refuses the reload.

@@ -276,7 +276,7 @@ func (s *subnet) choose(key []byte, req *dhcpv4.Packet, cls classSet, now time.T
 		return a, res, true
 	}
 	// Reclaim what has lapsed, then try once more.
-	if n, _ := s.sweep(now, 1<<30); n > 0 {
+	if n, _ := s.sweep(now, 1<<30, nil); n > 0 {
 		if a, ok := s.pool.Next(rel); ok {
 			return a, res, true
 		}

@@ -587,6 +587,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprintf(tw, "reservations:\t%d from the file, %d added at run time\n",
 		st.Reservations[control.SourceConfig], st.Reservations[control.SourceRuntime])
 	printFloodStatus(tw, st)
+	printHookStatus(tw, st)
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
 	}
