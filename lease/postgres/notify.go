@@ -12,10 +12,14 @@ import (
 // bytes or more); a note longer than that goes alone.
 const maxNotification = 7900
 
-// notifySQL sends the payloads of $2, in order, on channel $1. It writes
-// nothing, so its transaction commits without a WAL flush, and holds the
-// database's notification lock only briefly.
-const notifySQL = `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`
+// notifySQL sends the payloads of $2, in order, on channel $1, in a
+// transaction of its own. That transaction writes no table, but NOTIFY
+// gives it a transaction id, and so a commit record: synchronous_commit
+// off, for it alone, lets it commit without waiting for the WAL flush,
+// so that it holds the database's notification lock only briefly. (A
+// notification is not durable anyway: it is lost with the server.)
+const notifySQL = `SELECT pg_notify($1, p)
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s, unnest($2::text[]) AS p`
 
 // payloads appends to out the notifications of the records of b that
 // were written (those of the calls not refused): "<server> " followed by
