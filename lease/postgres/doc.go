@@ -134,9 +134,12 @@
 // durable), and then hands the notes of the records written to a
 // notifier goroutine, which sends them, in the order of the batches and
 // with whatever else queued meanwhile, as one statement, SELECT
-// pg_notify(...) FROM unnest(...), outside any explicit transaction. That
-// transaction writes no WAL, so it commits without a flush and holds the
-// lock briefly; it runs while the writer sends the next batch.
+// pg_notify(...) FROM unnest(...), outside any explicit transaction, on
+// another of the pool's connections while the writer sends the next
+// batch. NOTIFY gives that transaction an id and so a commit record, but
+// it runs with synchronous_commit off (for that transaction only: a
+// notification is not durable anyway), so it commits without waiting
+// for a WAL flush and holds the lock briefly.
 //
 // The price is a window: a server that dies between a COMMIT and its
 // notification, or whose notification fails (it logs it), leaves the
