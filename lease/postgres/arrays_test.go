@@ -19,7 +19,7 @@ func TestBatchCostsOneAllocationPerLease(t *testing.T) {
 	m := pgtype.NewMap()
 	oids := []uint32{pgtype.Int4ArrayOID, pgtype.InetArrayOID, pgtype.ByteaArrayOID, pgtype.Int2ArrayOID,
 		pgtype.ByteaArrayOID, pgtype.ByteaArrayOID, pgtype.Int2ArrayOID, pgtype.TimestamptzArrayOID,
-		pgtype.TimestamptzArrayOID, pgtype.TextArrayOID}
+		pgtype.TimestamptzArrayOID}
 	allocs := func(n int) float64 {
 		ls := make([]lease.Lease, n)
 		for i := range ls {
@@ -32,7 +32,7 @@ func TestBatchCostsOneAllocationPerLease(t *testing.T) {
 			for i := range ls {
 				b.add(nil, "srv", ls[i:i+1])
 			}
-			for i, a := range b.args("srv")[2:] {
+			for i, a := range b.args("srv")[1:] {
 				var err error
 				if buf, err = m.Encode(oids[i], pgtype.BinaryFormatCode, a, buf[:0]); err != nil {
 					t.Fatal(err)

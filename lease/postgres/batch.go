@@ -149,6 +149,7 @@ func move[T any](dst, src *[]T, n int) {
 // load, and an idle store sends nothing.
 func (s *Store) write() {
 	defer s.done.Done()
+	defer close(s.notes)
 	spare := newBatch()
 	for {
 		closing := false
@@ -169,10 +170,11 @@ func (s *Store) write() {
 }
 
 const commitSQL = `SELECT o_call, o_addr, o_client, o_hw_type, o_hw_addr, o_hostname, o_state, o_start, o_expiry
-FROM leased_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+FROM leased_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 // commitBatch sends b to the database in one statement, which is one
-// transaction, and wakes its callers with their outcome.
+// transaction, wakes its callers with their outcome, and then hands the
+// notifications of the records written to the notifier.
 func (s *Store) commitBatch(b *batch) {
 	if s.down.Load() {
 		s.finish(b, nil, s.unavailable())
@@ -203,14 +205,17 @@ func (s *Store) commitBatch(b *batch) {
 	}
 	s.lastGood.Store(time.Now().UnixNano())
 	s.finish(b, refused, nil)
+	if p := b.payloads(s.opts.ServerID, refused, nil); len(p) > 0 {
+		s.notes <- p
+	}
 }
 
 // args returns the arguments of commitSQL for b, the arrays in the
 // forms that pgx encodes without an allocation per element (arrays.go).
 func (b *batch) args(server string) []any {
-	return []any{server, channel, int32Array(b.calls), addrArray(b.addrs), byteaArray(b.clients),
+	return []any{server, int32Array(b.calls), addrArray(b.addrs), byteaArray(b.clients),
 		b.hwTypes, byteaArray(b.hwAddrs), byteaArray(b.hosts), b.states, timeArray(b.starts),
-		timeArray(b.expiries), textArray(b.notes)}
+		timeArray(b.expiries)}
 }
 
 // readConflicts reads the refused calls of a batch.

@@ -16,7 +16,8 @@ import (
 // TestCommitFunctionVersionsAgree checks that each version of
 // leased_commit decides as version 1 did: the same calls refused with
 // the same holders, the same records left in the table, and the same
-// notifications, split at the same places. Later versions only make it
+// notifications, split at the same places (from version 3 on, the store
+// sends them after the function returned). Later versions only make it
 // faster.
 func TestCommitFunctionVersionsAgree(t *testing.T) {
 	if shared == nil {
@@ -70,7 +71,7 @@ func TestCommitFunctionVersionsAgree(t *testing.T) {
 				if err := migrateTo(context.Background(), Options{URL: url}, ms[:v], true, func(int, int) {}); err != nil {
 					t.Fatal(err)
 				}
-				out := runCommitFunction(t, url, tc.prior, tc.batch)
+				out := runCommitFunction(t, url, v, tc.prior, tc.batch)
 				if v == 1 {
 					got = out
 					continue
@@ -89,11 +90,18 @@ func TestCommitFunctionVersionsAgree(t *testing.T) {
 	}
 }
 
-// runCommitFunction commits prior (a call each) and then batch through
-// leased_commit on url, and returns what the function returned for the
-// batch, the table's records, and the notifications of the batch, one
-// per line, leaving out the database's clock.
-func runCommitFunction(t *testing.T, url string, prior []lease.Lease, batch [][]lease.Lease) []string {
+// commitSQLv2 is the statement of schema versions 1 and 2, whose
+// leased_commit took the channel and the records' notes, and notified.
+const commitSQLv2 = `SELECT o_call, o_addr, o_client, o_hw_type, o_hw_addr, o_hostname, o_state, o_start, o_expiry
+FROM leased_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+// runCommitFunction commits prior (a call each) and then calls through
+// leased_commit of schema version v on url, and returns what the
+// function returned for the batch, the table's records, and the
+// notifications of the batch, one per line, leaving out the database's
+// clock. From version 3 on, it sends the notifications as the store
+// does, after the function returned.
+func runCommitFunction(t *testing.T, url string, v int, prior []lease.Lease, calls [][]lease.Lease) []string {
 	t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, url)
@@ -101,12 +109,18 @@ func runCommitFunction(t *testing.T, url string, prior []lease.Lease, batch [][]
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	call := func(calls [][]lease.Lease) pgx.Rows {
-		b := newBatch()
-		for _, ls := range calls {
+	var b *batch
+	call := func(cs [][]lease.Lease) pgx.Rows {
+		b = newBatch()
+		for _, ls := range cs {
 			b.add(nil, "srv", ls)
 		}
-		rows, err := c.Query(ctx, commitSQL, b.args("srv")...)
+		query, args := commitSQL, b.args("srv")
+		if v < 3 {
+			query = commitSQLv2
+			args = append([]any{args[0], channel}, append(args[1:], textArray(b.notes))...)
+		}
+		rows, err := c.Query(ctx, query, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,16 +136,23 @@ func runCommitFunction(t *testing.T, url string, prior []lease.Lease, batch [][]
 		t.Fatal(err)
 	}
 	var out []string
-	rows = call(batch)
+	rows = call(calls)
+	refused := make(map[int32]*lease.ConflictError)
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, fmt.Sprint("refused ", vals))
+		refused[vals[0].(int32)] = &lease.ConflictError{}
 	}
 	if rows.Close(); rows.Err() != nil {
 		t.Fatal(rows.Err())
+	}
+	if v >= 3 {
+		if _, err := c.Exec(ctx, notifySQL, channel, b.payloads("srv", refused, nil)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rows, err = c.Query(ctx, `SELECT addr, client_id, hw_type, hw_addr, hostname, state, start_time, expiry, server FROM leased_leases ORDER BY addr`)
 	if err != nil {

@@ -112,9 +112,8 @@
 //
 // # Changes from other servers
 //
-// leased_commit notifies the changes it applied on the channel
-// leased_leases (NOTIFY is delivered only on commit, and in commit
-// order): payloads of "<server-id> <record>;<record>..." below the
+// Each server tells the others what it wrote by NOTIFY on the channel
+// leased_leases: payloads of "<server-id> <record>;<record>..." below the
 // 8000-byte limit of a notification, each record its address, state,
 // start and expiry (microseconds), hardware type, and hardware address,
 // client identifier and host name in hex. Watch listens on a connection
@@ -124,6 +123,40 @@
 // it first delivers a resync: every row, between ResyncStart and
 // ResyncEnd. It listens before it reads, so a change committed during the
 // resync is delivered after it (perhaps again).
+//
+// The notifications are not sent by the commit transaction (schema
+// version 3; versions 1 and 2 notified from leased_commit). PostgreSQL
+// takes a lock of the whole database at a transaction's first NOTIFY and
+// holds it until the commit's WAL record is flushed, to queue the
+// notifications in commit order: commits that notify never share a
+// flush, so two servers' batches took turns. Instead the writer wakes a
+// batch's callers as soon as its COMMIT returned (their leases are
+// durable), and then hands the notes of the records written to a
+// notifier goroutine, which sends them, in the order of the batches and
+// with whatever else queued meanwhile, as one statement, SELECT
+// pg_notify(...) FROM unnest(...), outside any explicit transaction, on
+// another of the pool's connections while the writer sends the next
+// batch. NOTIFY gives that transaction an id and so a commit record, but
+// it runs with synchronous_commit off (for that transaction only: a
+// notification is not durable anyway), so it commits without waiting
+// for a WAL flush and holds the lock briefly.
+//
+// The price is a window: a server that dies between a COMMIT and its
+// notification, or whose notification fails (it logs it), leaves the
+// others unaware of those records. So Watch also resyncs every
+// Options.ResyncInterval (DefaultResyncInterval, a minute), on the same
+// connection: a lost change reaches the others within that period. A
+// full read was chosen over a "changed since" query on a per-row
+// sequence because it also brings back deletions, which leave no row,
+// and needs no schema change; it costs a read of every row per period
+// per server. Meanwhile the database still refuses a binding of an
+// address that another client holds, so a server that missed a change
+// gets at worst a ConflictError, never a double binding. For the same
+// reason the notifications of two servers are in commit order per
+// server, but not across servers: a change to an address by one server
+// may arrive after a later change to it by another (rare: both commits
+// and the first server's notification must fall within the second's
+// round trip); the next resync corrects the view.
 //
 // # Credentials and TLS
 //

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"leased/lease"
@@ -218,4 +221,64 @@ func TestUpgradeAppliesMissingMigrations(t *testing.T) {
 	if n := sqlInt(t, url, `SELECT count(*) FROM pg_tables WHERE tablename = 'leased_next_c'`); n != 0 {
 		t.Error("a failed upgrade left part of its work")
 	}
+}
+
+// TestUpgradeFromEachVersion: a database at any earlier schema version,
+// holding leases, upgrades to SchemaVersion ("leased db upgrade"), keeps
+// its leases, and then serves commits and their notifications.
+func TestUpgradeFromEachVersion(t *testing.T) {
+	if shared == nil {
+		t.Skip("no PostgreSQL")
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for from := 1; from < SchemaVersion; from++ {
+		t.Run(fmt.Sprint("from version ", from), func(t *testing.T) {
+			url := shared.NewDB(t)
+			opts := Options{URL: url}
+			if err := migrateTo(ctx, opts, ms[:from], true, func(int, int) {}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sqlExec(url, `INSERT INTO leased_leases VALUES ('198.18.1.1', 'old', 1, '\x020000000003', '', 1, now(), now() + interval '1 hour', 'old-server', now())`); err != nil {
+				t.Fatal(err)
+			}
+			var steps []string
+			if err := Upgrade(ctx, opts, func(a, b int) { steps = append(steps, fmt.Sprint(a, "->", b)) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(steps) != SchemaVersion-from {
+				t.Errorf("steps %v, want %d", steps, SchemaVersion-from)
+			}
+			a, b := open(t, url, Options{ServerID: "a"}), open(t, url, Options{ServerID: "b"})
+			if got := records(t, a); got[netip.MustParseAddr("198.18.1.1")].ClientID != "old" {
+				t.Errorf("the lease from before the upgrade: %+v", got)
+			}
+			wctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			var got changes
+			go b.Watch(wctx, got.add)
+			waitFor(t, 5*time.Second, "resynced", func() bool { return got.count(isKind(lease.ResyncEnd)) == 1 })
+			if err := a.Commit(ctx, bound("198.18.1.1", "new", time.Now().Add(time.Hour))); !errors.As(err, new(*lease.ConflictError)) {
+				t.Errorf("commit over a held lease: %v", err)
+			}
+			if err := a.Commit(ctx, bound("198.18.1.2", "new", time.Now().Add(time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "the commit notified", func() bool { return got.count(changedBy("new", lease.Bound)) == 1 })
+		})
+	}
+}
+
+// sqlExec runs one statement on url.
+func sqlExec(url, query string, args ...any) (pgconn.CommandTag, error) {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer c.Close(ctx)
+	return c.Exec(ctx, query, args...)
 }

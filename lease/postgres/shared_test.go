@@ -309,3 +309,60 @@ func TestWatchLargeBatches(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the large call delivered", func() bool { return got.count(changedBy("one-client", lease.Bound)) == 40 })
 }
+
+// TestWatchResyncsPeriodically: a change whose notification was lost
+// (its server died between COMMIT and the notification) reaches the
+// other store at its next periodic resync, within ResyncInterval; with
+// the notifications sent, it arrives at once, without waiting for one.
+func TestWatchResyncsPeriodically(t *testing.T) {
+	url := newDB(t)
+	for _, tc := range []struct {
+		name   string
+		lose   bool
+		period time.Duration // the watcher's ResyncInterval
+		within time.Duration
+	}{
+		{"notification lost: the resync delivers it", true, 500 * time.Millisecond, 2 * time.Second},
+		{"notification sent: delivered before any resync", false, time.Hour, 5 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := open(t, url, Options{ServerID: "a"}), open(t, url, Options{ServerID: "b", ResyncInterval: tc.period})
+			a.loseNotifications.Store(tc.lose)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var got changes
+			go b.Watch(ctx, got.add)
+			waitFor(t, 5*time.Second, "resynced", func() bool { return got.count(isKind(lease.ResyncEnd)) == 1 })
+			client := fmt.Sprint("lost-", tc.lose)
+			if err := a.Commit(ctx, bound(fmt.Sprint("198.18.12.", len(client)), client, time.Now().Add(time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, tc.within, "the change delivered", func() bool { return got.count(changedBy(client, lease.Bound)) >= 1 })
+			resyncs := got.count(isKind(lease.ResyncEnd))
+			if tc.lose && resyncs < 2 {
+				t.Error("a lost notification delivered without a resync: the loss was not injected")
+			}
+			if !tc.lose && resyncs != 1 {
+				t.Errorf("%d resyncs within an hour's period", resyncs)
+			}
+		})
+	}
+}
+
+// TestOptionsResyncInterval: the periodic resync defaults to a minute,
+// and a negative period turns it off.
+func TestOptionsResyncInterval(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Duration
+		want time.Duration
+	}{{0, DefaultResyncInterval}, {time.Second, time.Second}, {-1, -1}} {
+		o, err := Options{ServerID: "a", ResyncInterval: tc.in}.withDefaults()
+		if err != nil || o.ResyncInterval != tc.want {
+			t.Errorf("ResyncInterval %v: %v, %v; want %v", tc.in, o.ResyncInterval, err, tc.want)
+		}
+		s := &Store{opts: o}
+		if next := s.resyncDeadline(t0); next.IsZero() != (tc.want < 0) {
+			t.Errorf("ResyncInterval %v: next resync at %v", tc.in, next)
+		}
+	}
+}

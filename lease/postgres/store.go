@@ -37,6 +37,10 @@ const (
 	DefaultMaxWaiting    = 4096
 	DefaultMaxBatch      = 512
 	DefaultMaxConns      = 4
+	// DefaultResyncInterval is how often Watch reads every record again,
+	// so that a change whose notification was lost reaches the other
+	// servers within it.
+	DefaultResyncInterval = time.Minute
 )
 
 const (
@@ -51,6 +55,9 @@ const (
 	healthInterval = time.Second
 	// maxCommit is the most leases one Commit may carry.
 	maxCommit = 1000
+	// notesQueued is the most batches whose notifications wait for the
+	// notifier; the writer waits beyond it.
+	notesQueued = 256
 )
 
 // Options configure Open.
@@ -83,6 +90,13 @@ type Options struct {
 	// time; All and the health checks take others); 0 means
 	// DefaultMaxConns. Watch uses a connection of its own.
 	MaxConns int
+	// ResyncInterval is how often Watch reads every record again (a
+	// resync), besides after every reconnection: a change whose
+	// notification was lost (its server died between the commit and the
+	// notification, or the notification failed) reaches the other
+	// servers within it. 0 means DefaultResyncInterval, a negative value
+	// never.
+	ResyncInterval time.Duration
 	// Logger receives the store's reports: lost and regained
 	// connections. Nil discards them.
 	Logger *slog.Logger
@@ -101,6 +115,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.ResyncInterval == 0 {
+		o.ResyncInterval = DefaultResyncInterval
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -157,6 +174,7 @@ type Store struct {
 	waiting int // calls in pending
 
 	kick     chan struct{} // wakes the writer
+	notes    chan []string // the writer's notifications, to the notifier; closed by the writer
 	wake     chan struct{} // wakes the monitor: the store went down
 	stop     chan struct{} // closed by Close
 	done     sync.WaitGroup
@@ -168,6 +186,10 @@ type Store struct {
 	commits, failedCommits, records, batches, conflicts atomic.Uint64
 	refused, timedOut, writeErrors, reconnects          atomic.Uint64
 	liveRecords                                         atomic.Int64
+
+	// loseNotifications, set by tests, drops the notifications instead
+	// of sending them, as if the server died right after each commit.
+	loseNotifications atomic.Bool
 }
 
 // waiter is a Commit waiting for its batch. Its state goes from waiting
@@ -217,6 +239,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		pool:    pool,
 		pending: newBatch(),
 		kick:    make(chan struct{}, 1),
+		notes:   make(chan []string, notesQueued),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 	}
@@ -226,8 +249,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return &waiter{done: make(chan error, 1), timer: t}
 	}
 	s.lastGood.Store(time.Now().UnixNano())
-	s.done.Add(2)
+	s.done.Add(3)
 	go s.write()
+	go s.notify()
 	go s.monitor()
 	return s, nil
 }

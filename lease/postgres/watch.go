@@ -5,17 +5,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"leased/lease"
 )
 
 // Watch implements lease.Watcher. It listens, on a connection of its
-// own, to the notifications that every server's commits send (the
-// leased_commit function notifies channel leased_leases with each
-// committed record, in commit order, naming the server), and skips this
-// store's own. After connecting, and after every reconnection, it reads
+// own, to the notifications that every server sends after its commits
+// (on channel leased_leases, each committed record, in commit order,
+// naming the server), and skips this store's own. After connecting,
+// after every reconnection, and every Options.ResyncInterval, it reads
 // all the records (a resync); it listens before it reads, so that no
-// change falls between the two. While the database is unreachable it
+// change falls between the two, and the periodic resync delivers the
+// changes whose notification was lost. While the database is unreachable it
 // tries again, pausing up to a second between attempts. It returns
 // ctx.Err() when ctx ends, or lease.ErrClosed when the store closes.
 func (s *Store) Watch(ctx context.Context, fn func(lease.Change)) error {
@@ -57,7 +59,8 @@ func (s *Store) Watch(ctx context.Context, fn func(lease.Change)) error {
 }
 
 // watchOnce connects, resyncs and delivers changes until the connection
-// fails or ctx ends. It calls connected once the resync succeeded.
+// fails or ctx ends, resyncing again every Options.ResyncInterval. It
+// calls connected once the first resync succeeded.
 func (s *Store) watchOnce(ctx context.Context, fn func(lease.Change), connected func()) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
@@ -67,6 +70,43 @@ func (s *Store) watchOnce(ctx context.Context, fn func(lease.Change), connected 
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
+	if err := resync(ctx, conn, fn); err != nil {
+		return err
+	}
+	connected()
+	next := s.resyncDeadline(time.Now())
+	for {
+		n, err := waitForNotification(ctx, conn, next)
+		if err != nil {
+			if ctx.Err() != nil || conn.IsClosed() || next.IsZero() || time.Now().Before(next) {
+				return err
+			}
+			// The period ended: read every record again, in case a
+			// notification was lost. Notifications that come meanwhile
+			// wait in the connection, and are delivered after.
+			if err := resync(ctx, conn, fn); err != nil {
+				return err
+			}
+			next = s.resyncDeadline(time.Now())
+			continue
+		}
+		s.deliver(n.Channel, n.Payload, fn)
+	}
+}
+
+// waitForNotification waits for the next notification on conn until
+// ctx ends or, unless it is zero, until deadline.
+func waitForNotification(ctx context.Context, conn *pgx.Conn, deadline time.Time) (*pgconn.Notification, error) {
+	if deadline.IsZero() {
+		return conn.WaitForNotification(ctx)
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return conn.WaitForNotification(ctx)
+}
+
+// resync delivers every record, between ResyncStart and ResyncEnd.
+func resync(ctx context.Context, conn *pgx.Conn, fn func(lease.Change)) error {
 	rows, err := conn.Query(ctx, selectLeases)
 	if err != nil {
 		return err
@@ -79,27 +119,26 @@ func (s *Store) watchOnce(ctx context.Context, fn func(lease.Change), connected 
 		return err
 	}
 	fn(lease.Change{Kind: lease.ResyncEnd})
-	connected()
-	for {
-		n, err := conn.WaitForNotification(ctx)
+	return nil
+}
+
+// deliver delivers the records of one notification, unless this store
+// sent it.
+func (s *Store) deliver(ch, payload string, fn func(lease.Change)) {
+	server, notes, err := parseNotification(payload)
+	if err != nil {
+		s.log.Warn("lease database: ignoring a malformed notification", "channel", ch)
+		return
+	}
+	if server == s.opts.ServerID {
+		return
+	}
+	for _, note := range notes {
+		l, err := parseNote(note)
 		if err != nil {
-			return err
-		}
-		server, notes, err := parseNotification(n.Payload)
-		if err != nil {
-			s.log.Warn("lease database: ignoring a malformed notification", "channel", n.Channel)
+			s.log.Warn("lease database: ignoring a malformed notification", "channel", ch, "from", server)
 			continue
 		}
-		if server == s.opts.ServerID {
-			continue
-		}
-		for _, note := range notes {
-			l, err := parseNote(note)
-			if err != nil {
-				s.log.Warn("lease database: ignoring a malformed notification", "channel", n.Channel, "from", server)
-				continue
-			}
-			fn(lease.Change{Kind: lease.Changed, Lease: l})
-		}
+		fn(lease.Change{Kind: lease.Changed, Lease: l})
 	}
 }
