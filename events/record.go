@@ -61,11 +61,37 @@ type Record struct {
 	// HW is the client's hardware address.
 	HW lease.HardwareAddr
 
-	idLen   uint8
-	hostLen uint8
-	id      [MaxClientID]byte
-	host    [MaxHostname]byte
+	// DNS says which DNS records the server keeps for the lease's FQDN
+	// (lease.Lease.DNS); zero when it registers none.
+	DNS lease.DNSFlags
+	// OldDNS says which records the server kept for OldFQDN, a name the
+	// lease had before this event and no longer has.
+	OldDNS lease.DNSFlags
+
+	idLen      uint8
+	hostLen    uint8
+	fqdnLen    uint8
+	oldFQDNLen uint8
+	id         [MaxClientID]byte
+	host       [MaxHostname]byte
+	fqdn       [lease.MaxFQDN]byte
+	oldFQDN    [lease.MaxFQDN]byte
 }
+
+// SetFQDN sets the name the server registers in the DNS for the lease
+// (lease.Lease.FQDN); "" when none.
+func (r *Record) SetFQDN(s string) { r.fqdnLen = uint8(copy(r.fqdn[:], s)) }
+
+// FQDN returns the name set by SetFQDN. It aliases r.
+func (r *Record) FQDN() []byte { return r.fqdn[:r.fqdnLen] }
+
+// SetOldFQDN sets the name the lease had before this event when it
+// changed (a renewal under a new name, or an address taken over): its
+// records are to be removed.
+func (r *Record) SetOldFQDN(s string) { r.oldFQDNLen = uint8(copy(r.oldFQDN[:], s)) }
+
+// OldFQDN returns the name set by SetOldFQDN. It aliases r.
+func (r *Record) OldFQDN() []byte { return r.oldFQDN[:r.oldFQDNLen] }
 
 // SetClientID sets the client's identity: its client identifier (option
 // 61), else its hardware type followed by its hardware address, as the
@@ -97,6 +123,7 @@ func (r *Record) fields() [][2]string {
 		{"start", timeString(r.Start)},
 		{"expiry", timeString(r.Expiry)},
 		{"server_id", addrString(r.ServerID)},
+		{"fqdn", string(r.FQDN())},
 	}
 	return f
 }

@@ -19,10 +19,12 @@ func TestRecordEnvAndJSONCarryTheSameFields(t *testing.T) {
 		HW: lease.HardwareAddr{Type: 1, Len: 6, Addr: [16]byte{2, 0, 0, 0, 0, 0xab}}}
 	r.SetClientID([]byte{1, 2, 0, 0, 0, 0, 0xab})
 	r.SetHostname([]byte("evil\n$(rm)\x1b"))
+	r.SetFQDN("laptop.example.net")
 	want := map[string]string{
 		"event": "renew", "address": "198.18.0.10", "subnet": "198.18.0.0/24", "client_id": "010200000000ab",
 		"hw_type": "1", "hw_address": "02:00:00:00:00:ab", "hostname": `evil\x0a$(rm)\x1b`,
 		"start": "2026-01-02T03:04:05Z", "expiry": "2026-01-02T04:04:05Z", "server_id": "198.18.0.1",
+		"fqdn": "laptop.example.net",
 	}
 	var got map[string]string
 	if err := json.Unmarshal(r.AppendJSON(nil), &got); err != nil {

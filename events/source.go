@@ -58,4 +58,6 @@ func FromLease(r *Record, t Type, subnet netip.Prefix, l *lease.Lease) {
 	*r = Record{Type: t, Addr: l.Addr, Subnet: subnet, Start: l.Start, Expiry: l.Expiry, HW: l.HW}
 	r.idLen = uint8(copy(r.id[:], l.ClientID))
 	r.hostLen = uint8(copy(r.host[:], l.Hostname))
+	r.SetFQDN(l.FQDN)
+	r.DNS = l.DNS
 }

@@ -132,6 +132,77 @@ type Lease struct {
 	// Expiry is when a Bound lease ends, or when a Declined address leaves
 	// probation. For Released and Expired leases it is the time of that event.
 	Expiry time.Time
+	// FQDN is the fully qualified domain name the server registers in the
+	// DNS for this lease (without the trailing dot), or "" when it
+	// registers none. It is recorded with the lease in the same commit:
+	// the lease store is the durable queue of DNS updates.
+	FQDN string
+	// DNS says which DNS records the server keeps for FQDN: the forward
+	// (A) record, the reverse (PTR) record, or both. Zero when FQDN is "".
+	DNS DNSFlags
+	// DNSState is how far the DNS updates of this record have gone: a
+	// Commit stores DNSPending, and the DNS updater confirms DNSAdded or
+	// DNSRemoved afterwards (DNSConfirmer).
+	DNSState DNSState
+}
+
+// DNSFlags says which DNS records a lease's FQDN has.
+type DNSFlags uint8
+
+// The DNS records of a lease.
+const (
+	// DNSForward: an A record FQDN -> Addr (and its DHCID record).
+	DNSForward DNSFlags = 1 << iota
+	// DNSReverse: a PTR record Addr -> FQDN (and its DHCID record).
+	DNSReverse
+)
+
+// DNSState is how far the DNS updates of a lease record have gone.
+type DNSState uint8
+
+// The DNS states. What is wanted follows from the record: a Bound lease
+// before its Expiry wants its records present, any other lease wants them
+// gone. The record's DNS updates are pending until the state says the
+// wanted one was reached.
+const (
+	// DNSPending: nothing confirmed for this record yet.
+	DNSPending DNSState = iota
+	// DNSAdded: the records were added (or found already there).
+	DNSAdded
+	// DNSRemoved: the records were removed (or found already gone).
+	DNSRemoved
+)
+
+// DNSWanted returns the DNS state that l wants at now: DNSAdded for a
+// Bound lease before its Expiry, else DNSRemoved.
+func (l *Lease) DNSWanted(now time.Time) DNSState {
+	if l.State == Bound && now.Before(l.Expiry) {
+		return DNSAdded
+	}
+	return DNSRemoved
+}
+
+// DNSDue reports whether l has DNS updates to make at now: it has an FQDN
+// and its DNSState is not the one it wants.
+func (l *Lease) DNSDue(now time.Time) bool {
+	return l.FQDN != "" && l.DNSState != l.DNSWanted(now)
+}
+
+// MaxFQDN is the longest FQDN a Lease may hold: 253 characters, the most
+// a domain name written without its trailing dot can have (RFC 1035 §2.3.4).
+const MaxFQDN = 253
+
+// DNSConfirmer is implemented by stores that keep the DNS state of their
+// records. The DNS updater calls ConfirmDNS when the updates of a record
+// are done, so that a restart redoes only what was not confirmed.
+type DNSConfirmer interface {
+	// ConfirmDNS sets the DNSState of the record of addr to st, if that
+	// record still has the given Start (a later commit of the address
+	// starts its own DNS updates, and is left alone). It need not be on
+	// stable storage when it returns: a confirmation lost in a crash makes
+	// a restart redo an update, which is harmless. It reports whether a
+	// record was changed.
+	ConfirmDNS(ctx context.Context, addr netip.Addr, start time.Time, st DNSState) (bool, error)
 }
 
 // Validate reports what is wrong with l as a record to store, or nil.
@@ -143,6 +214,12 @@ func (l *Lease) Validate() error {
 		return fmt.Errorf("lease %v: invalid state %d", l.Addr, l.State)
 	case l.HW.Len > 16:
 		return fmt.Errorf("lease %v: hardware address length %d > 16", l.Addr, l.HW.Len)
+	case len(l.FQDN) > MaxFQDN:
+		return fmt.Errorf("lease %v: FQDN of %d bytes > %d", l.Addr, len(l.FQDN), MaxFQDN)
+	case l.FQDN == "" && l.DNS != 0:
+		return fmt.Errorf("lease %v: DNS records without an FQDN", l.Addr)
+	case l.DNSState > DNSRemoved:
+		return fmt.Errorf("lease %v: invalid DNS state %d", l.Addr, l.DNSState)
 	case len(l.ClientID)+len(l.Hostname) > MaxClientBytes:
 		return fmt.Errorf("lease %v: client identifier of %d bytes and host name of %d bytes together > %d",
 			l.Addr, len(l.ClientID), len(l.Hostname), MaxClientBytes)
