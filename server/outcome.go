@@ -132,4 +132,12 @@ type Outcome struct {
 	// echo, and when one comes, report it (Engine.MarkInUse) and handle
 	// the request again instead of sending the reply.
 	Probe time.Duration
+
+	// Client classes (classes.go). Classes are the client classes the
+	// request matched, with those its reservation puts it in; empty when
+	// the engine has no classes or did not classify the request (no
+	// subnet, malformed). It refers to the engine's class table, which
+	// never changes, so that an Outcome kept names its classes later
+	// (Classes.Each) and setting it allocates nothing.
+	Classes Classes
 }
