@@ -188,10 +188,36 @@ func (b *browser) fail(what string, err error) {
 	b.t.Fatalf("browser: %s: %v", what, err)
 }
 
-// navigate loads url and waits until the page's main element is there.
-func (b *browser) navigate(url string) {
+// navigate loads url and waits until the page has loaded. It returns
+// the HTTP status of the page (after redirects).
+func (b *browser) navigate(url string) int64 {
 	b.t.Helper()
-	b.do("load "+url, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body")))
+	return b.load("load "+url, chromedp.Navigate(url))
+}
+
+// clickToLoad clicks the element sel, which loads a page (a link, a
+// form's submit button), and waits until that page has loaded. It returns
+// the HTTP status of the page (after redirects).
+func (b *browser) clickToLoad(sel string) int64 {
+	b.t.Helper()
+	return b.load("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func (b *browser) load(what string, a chromedp.Action[chromedp.Void]) int64 {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, a)
+	if err != nil {
+		b.fail(what, err)
+	}
+	return resp.Status
+}
+
+// on returns b for the test or subtest t, whose goroutine must be the one
+// that calls its methods.
+func (b *browser) on(t *testing.T) *browser {
+	c := *b
+	c.t = t
+	return &c
 }
 
 // location returns the address of the page shown.

@@ -38,7 +38,8 @@ type dhcpClient struct {
 	dir    string // script, configuration, lease file, run logs
 	events string // one file per hook invocation, named by its number
 	reject []string
-	proc   *proc // the current run; nil before start
+	conf   []string // more lines of dhclient.conf ("send host-name ...;")
+	proc   *proc    // the current run; nil before start
 	runs   int
 }
 
@@ -117,6 +118,9 @@ func (c *dhcpClient) argv(persistent bool, timeout time.Duration) []string {
 			conf += "reject " + strings.Join(c.reject, ", ") + ";\n"
 		}
 		conf += "request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers;\n"
+		for _, l := range c.conf {
+			conf += l + "\n"
+		}
 		writeFile(c.t, c.path("dhclient.conf"), conf, 0o644)
 		argv := []string{"dhclient", "-d", "-1", "-v"}
 		return append(argv, c.dhclientFiles()...)
