@@ -247,6 +247,20 @@ func (b *browser) waitTrue(what, js string) {
 	get(b, "wait for "+what, chromedp.Poll[bool](js, chromedp.WithPollingInterval(pagePollEvery), chromedp.WithPollingTimeout(0)))
 }
 
+// becomesTrue reports whether the JavaScript expression js becomes true
+// in the page within d.
+func (b *browser) becomesTrue(js string, d time.Duration) bool {
+	b.t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(pagePollEvery), chromedp.WithPollingTimeout(d)))
+	if errors.Is(err, chromedp.ErrPollingTimeout) {
+		return false
+	}
+	if err != nil {
+		b.fail("wait for "+js, err)
+	}
+	return true
+}
+
 // waitText waits until the text of the element sel contains want, and
 // returns the text.
 func (b *browser) waitText(sel, want string) string {
