@@ -280,4 +280,3 @@ func (s *Server) clientPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, code, "client", "Client "+id, v)
 }
-
