@@ -10,9 +10,12 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
-	"leased/escape"
 	"leased/history"
 	"leased/lease"
 )
@@ -33,7 +36,7 @@ var pageNames = []string{"overview", "pools", "leases", "client", "reservations"
 
 // parsePages parses each page with the layout.
 func parsePages() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"text": escape.Text, "when": when}
+	funcs := template.FuncMap{"text": visible, "when": when}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(webFS, "web/layout.html", "web/"+name+".html")
@@ -43,6 +46,37 @@ func parsePages() (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// visible returns s with its control characters (C0 but for tab, DEL,
+// C1) and the bytes that are not UTF-8 written as Go escapes, so that
+// what a client chose to send shows as what it is; html/template then
+// escapes the markup.
+func visible(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) && r != '\t' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) && r != '\t':
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // when shows a time for people, in UTC; "" for the zero time.
