@@ -131,6 +131,17 @@ func lower(c byte) byte {
 	return c
 }
 
+// compareFold compares a and b without regard to ASCII case, without
+// allocating.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if c := cmp.Compare(lower(a[i]), lower(b[i])); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
 // leaseRow is a lease as the leases page keeps it while sorting: no
 // more than it shows.
 type leaseRow struct {
@@ -151,14 +162,14 @@ func (r leaseRow) StateName() string { return r.State.String() }
 func (r leaseRow) Bound() bool { return r.State == lease.Bound }
 
 // compare orders rows by key, then by address.
-func compareRows(key string) func(a, b leaseRow) int {
-	return func(a, b leaseRow) int {
+func compareRows(key string) func(a, b *leaseRow) int {
+	return func(a, b *leaseRow) int {
 		c := 0
 		switch key {
 		case "hw":
-			c = cmp.Compare(a.HW.String(), b.HW.String())
+			c = cmp.Or(cmp.Compare(a.HW.Type, b.HW.Type), bytes.Compare(a.HW.Addr[:a.HW.Len], b.HW.Addr[:b.HW.Len]))
 		case "hostname":
-			c = cmp.Compare(strings.ToLower(a.Hostname), strings.ToLower(b.Hostname))
+			c = compareFold(a.Hostname, b.Hostname)
 		case "state":
 			c = cmp.Compare(a.State.String(), b.State.String())
 		case "expiry":
@@ -205,20 +216,26 @@ func (s *Server) queryLeases(lv leaseView) leasesResult {
 			return true
 		})
 	} else {
-		var all []leaseRow
+		all := make([]leaseRow, 0, 1024)
 		s.opts.Engine.Leases(first, last, func(v server.LeaseView) bool {
 			if lv.match(&v) {
 				all = append(all, rowOf(&v))
 			}
 			return true
 		})
-		slices.SortFunc(all, compareRows(lv.Sort))
+		// Sort indices: a row is too big to move about cheaply.
+		idx := make([]int32, len(all))
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+		by := compareRows(lv.Sort)
+		slices.SortFunc(idx, func(i, j int32) int { return by(&all[i], &all[j]) })
 		if lv.Order == "desc" {
-			slices.Reverse(all)
+			slices.Reverse(idx)
 		}
 		res.Total = len(all)
-		if skip < len(all) {
-			res.Rows = all[skip:min(skip+LeasesPerPage, len(all))]
+		for i := skip; i < min(skip+LeasesPerPage, len(idx)); i++ {
+			res.Rows = append(res.Rows, all[idx[i]])
 		}
 	}
 	res.Pages = max(1, (res.Total+LeasesPerPage-1)/LeasesPerPage)
@@ -246,9 +263,7 @@ func (s *Server) queryLeases(lv leaseView) leasesResult {
 	for _, st := range lease.LiveStates() {
 		res.States = append(res.States, st.String())
 	}
-	for _, st := range s.opts.Engine.PoolStats() {
-		res.Subnets = append(res.Subnets, st.Prefix.String())
-	}
+	res.Subnets = s.subnetNames()
 	return res
 }
 
@@ -275,4 +290,28 @@ func rowOf(v *server.LeaseView) leaseRow {
 func (s *Server) leasesPage(w http.ResponseWriter, r *http.Request) {
 	res := s.queryLeases(parseLeaseView(r.URL.Query()))
 	s.render(w, r, http.StatusOK, "leases", "Leases", res)
+}
+
+// subnetNames returns the subnets, for the filter of the leases page.
+// They come from the latest sample of the pools when there is one, so
+// that the page does not look at every lease twice: the subnets change
+// only when the configuration is reloaded, and the page's filter works
+// on any prefix.
+func (s *Server) subnetNames() []string {
+	var ps []netip.Prefix
+	if smp, ok := s.samples.latest(); ok && s.opts.Clock().Sub(smp.at) < 2*SampleInterval {
+		for p := range smp.use {
+			ps = append(ps, p)
+		}
+		slices.SortFunc(ps, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	} else {
+		for _, st := range s.opts.Engine.PoolStats() {
+			ps = append(ps, st.Prefix)
+		}
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }

@@ -85,6 +85,16 @@ func (sp *sampler) history() []sample {
 	return out
 }
 
+// latest returns the latest sample, if any.
+func (sp *sampler) latest() (sample, bool) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.n == 0 {
+		return sample{}, false
+	}
+	return sp.ring[(sp.n-1)%SampleCount], true
+}
+
 // point is one point of a chart: a time and a value.
 type point struct {
 	at time.Time
