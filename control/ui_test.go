@@ -664,3 +664,20 @@ func TestEventStream(t *testing.T) {
 		}
 	})
 }
+
+func TestVisibleWritesControlCharactersAsEscapes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain host-name", "plain host-name"},
+		{"tab\tkept", "tab\tkept"},
+		{"esc\x1b[2Jclear", `esc\x1b[2Jclear`},
+		{"del\x7f", `del\x7f`},
+		{"c1\u009bcsi", `c1\u009bcsi`},
+		{"not utf-8 \xff\xfe", `not utf-8 \xff\xfe`},
+		{"ünïcödé stays", "ünïcödé stays"},
+	}
+	for _, tt := range tests {
+		if got := visible(tt.in); got != tt.want {
+			t.Errorf("visible(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
