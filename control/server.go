@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"leased/config"
@@ -113,6 +114,9 @@ type Server struct {
 	sessions *sessions
 	samples  sampler
 	events   eventCounters
+	// lastMatched is the number of leases the last sorted query of the
+	// leases page matched, to size the next one's rows.
+	lastMatched atomic.Int64
 	// testTicks, when set, replaces the ticker of the event streams.
 	testTicks chan time.Time
 }

@@ -145,11 +145,22 @@ func compareFold(a, b string) int {
 // leaseRow is a lease as the leases page keeps it while sorting: no
 // more than it shows.
 type leaseRow struct {
-	Addr     netip.Addr
+	addr     [4]byte
 	HW       lease.HardwareAddr
-	Hostname string
 	State    lease.State
-	Expiry   time.Time
+	Hostname string
+	expiry   int64 // Unix nanoseconds; 0 for none
+}
+
+// Addr returns the lease's address.
+func (r leaseRow) Addr() netip.Addr { return netip.AddrFrom4(r.addr) }
+
+// Expiry returns when the lease ends or ended.
+func (r leaseRow) Expiry() time.Time {
+	if r.expiry == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, r.expiry)
 }
 
 // HWAddr shows the hardware address.
@@ -173,10 +184,10 @@ func compareRows(key string) func(a, b *leaseRow) int {
 		case "state":
 			c = cmp.Compare(a.State.String(), b.State.String())
 		case "expiry":
-			c = a.Expiry.Compare(b.Expiry)
+			c = cmp.Compare(a.expiry, b.expiry)
 		}
 		if c == 0 {
-			c = a.Addr.Compare(b.Addr)
+			c = bytes.Compare(a.addr[:], b.addr[:])
 		}
 		return c
 	}
@@ -216,7 +227,9 @@ func (s *Server) queryLeases(lv leaseView) leasesResult {
 			return true
 		})
 	} else {
-		all := make([]leaseRow, 0, 1024)
+		// Sized by the last such query: growing a slice of 100,000 rows
+		// would copy it over and over.
+		all := make([]leaseRow, 0, max(1024, s.lastMatched.Load()+1024))
 		s.opts.Engine.Leases(first, last, func(v server.LeaseView) bool {
 			if lv.match(&v) {
 				all = append(all, rowOf(&v))
@@ -234,6 +247,7 @@ func (s *Server) queryLeases(lv leaseView) leasesResult {
 			slices.Reverse(idx)
 		}
 		res.Total = len(all)
+		s.lastMatched.Store(int64(len(all)))
 		for i := skip; i < min(skip+LeasesPerPage, len(idx)); i++ {
 			res.Rows = append(res.Rows, all[idx[i]])
 		}
@@ -284,7 +298,11 @@ func (lv *leaseView) link(key, order string, n int) string {
 }
 
 func rowOf(v *server.LeaseView) leaseRow {
-	return leaseRow{Addr: v.Addr, HW: v.HW, Hostname: v.Hostname, State: v.State, Expiry: v.Expiry}
+	r := leaseRow{addr: v.Addr.As4(), HW: v.HW, Hostname: v.Hostname, State: v.State}
+	if !v.Expiry.IsZero() {
+		r.expiry = v.Expiry.UnixNano()
+	}
+	return r
 }
 
 func (s *Server) leasesPage(w http.ResponseWriter, r *http.Request) {
