@@ -681,3 +681,19 @@ func TestVisibleWritesControlCharactersAsEscapes(t *testing.T) {
 		}
 	}
 }
+
+func TestDashboardSessionCookieIsSecureOverTLS(t *testing.T) {
+	f := newUIFixture(t)
+	srv := httptest.NewTLSServer(f.ui.TCPHandler(testToken))
+	defer srv.Close()
+	c := srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.PostForm(srv.URL+"/ui/login", url.Values{"token": {testToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ck := sessionCookie(t, resp); !ck.Secure {
+		t.Errorf("cookie %+v over TLS is not Secure", ck)
+	}
+}
