@@ -493,6 +493,9 @@ type Status struct {
 	// Hooks counts the lease events of each configured hook ("script",
 	// "webhook"); absent when none is.
 	Hooks map[string]HookStatus `json:"hooks,omitempty"`
+	// Events counts the live event streams of GET /v1/events; absent
+	// when the server keeps no history of its decisions.
+	Events *EventStatus `json:"events,omitempty"`
 }
 
 // ReloadResult is the answer of a successful POST /v1/reload.

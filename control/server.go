@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"leased/config"
@@ -106,6 +108,17 @@ type Server struct {
 	// resMu makes each change of the run-time reservations and its
 	// saving to the file one step.
 	resMu sync.Mutex
+	// The dashboard: its pages, sessions, samples for the charts and
+	// the counters of the live event streams.
+	pages    map[string]*template.Template
+	sessions *sessions
+	samples  sampler
+	events   eventCounters
+	// lastMatched is the number of leases the last sorted query of the
+	// leases page matched, to size the next one's rows.
+	lastMatched atomic.Int64
+	// testTicks, when set, replaces the ticker of the event streams.
+	testTicks chan time.Time
 }
 
 // NewServer returns the API for opts.
@@ -137,8 +150,12 @@ func NewServer(opts Options) (*Server, error) {
 	s.route("/v1/reservations/{addr}", "DELETE", s.removeReservation)
 	s.route("/v1/pools", "GET", s.pools)
 	s.route("/v1/reload", "POST", s.reload)
+	s.sessions = newSessions(opts.Clock)
+	if err := s.routeUI(); err != nil {
+		return nil, err
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s (see GET /v1/status, /v1/leases, /v1/reservations, /v1/pools)", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s (see GET /v1/status, /v1/leases, /v1/reservations, /v1/pools, and the dashboard at /ui/)", r.URL.Path))
 	})
 	return s, nil
 }
@@ -232,6 +249,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.Hooks != nil {
 		st.Hooks = hookStatus(s.opts.Hooks())
+	}
+	if s.opts.History != nil {
+		ev := s.EventStats()
+		st.Events = &ev
 	}
 	for _, ls := range lease.LiveStates() {
 		st.Leases[ls.String()] = 0
