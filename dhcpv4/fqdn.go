@@ -161,8 +161,8 @@ func appendASCIIName(buf, b []byte) ([]byte, bool, error) {
 // clientFQDNLen returns the length of an option 81 value carrying name
 // (dotted text, no trailing dot) in the encoding flags say, or -1 when
 // name has an empty label, a label over 63 bytes or is over 253 bytes.
-func clientFQDNLen(flags FQDNFlags, name string, partial bool) int {
-	if name == "" {
+func clientFQDNLen(flags FQDNFlags, name []byte, partial bool) int {
+	if len(name) == 0 {
 		return 3
 	}
 	if len(name) > 253 {
@@ -199,9 +199,9 @@ func clientFQDNLen(flags FQDNFlags, name string, partial bool) int {
 
 // putClientFQDN writes an option 81 value of length n (see
 // clientFQDNLen) into b.
-func putClientFQDN(b []byte, flags FQDNFlags, rcode1, rcode2 uint8, name string, partial bool) {
+func putClientFQDN(b []byte, flags FQDNFlags, rcode1, rcode2 uint8, name []byte, partial bool) {
 	b[0], b[1], b[2] = byte(flags&^fqdnMBZ), rcode1, rcode2
-	if name == "" {
+	if len(name) == 0 {
 		return
 	}
 	if flags&FQDNEncoded == 0 {
@@ -227,14 +227,14 @@ func putClientFQDN(b []byte, flags FQDNFlags, rcode1, rcode2 uint8, name string,
 
 // SetClientFQDN sets option 81 (RFC 4702 §2): flags (the must-be-zero
 // bits cleared), the response codes, and name, dot-separated text without
-// a trailing dot ("" for no name), in the encoding flags say: canonical
+// a trailing dot (empty for no name), in the encoding flags say: canonical
 // wire format with FQDNEncoded, else ASCII. A name that is not partial is
 // written fully qualified: with the terminating zero label, or in ASCII a
 // trailing dot. It writes in place, allocating nothing once the set's
 // buffer has grown. It returns false, changing nothing, when name has an
 // empty label, a label over 63 bytes or more than 253 bytes, or the set
 // would grow too large.
-func (o *Options) SetClientFQDN(flags FQDNFlags, rcode1, rcode2 uint8, name string, partial bool) bool {
+func (o *Options) SetClientFQDN(flags FQDNFlags, rcode1, rcode2 uint8, name []byte, partial bool) bool {
 	n := clientFQDNLen(flags, name, partial)
 	if n < 0 {
 		return false
@@ -248,7 +248,7 @@ func (o *Options) SetClientFQDN(flags FQDNFlags, rcode1, rcode2 uint8, name stri
 
 // AppendClientFQDN appends an option 81 value, as SetClientFQDN writes
 // it, to dst. On error, dst is returned unchanged.
-func AppendClientFQDN(dst []byte, flags FQDNFlags, rcode1, rcode2 uint8, name string, partial bool) ([]byte, error) {
+func AppendClientFQDN(dst []byte, flags FQDNFlags, rcode1, rcode2 uint8, name []byte, partial bool) ([]byte, error) {
 	n := clientFQDNLen(flags, name, partial)
 	if n < 0 {
 		return dst, fmt.Errorf("dhcpv4: client FQDN: %q is not a domain name of labels of 1 to 63 bytes, 253 in all: %w", name, ErrDomainName)

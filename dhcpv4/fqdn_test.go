@@ -76,14 +76,14 @@ func TestSetClientFQDN(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var o Options
-			if !o.SetClientFQDN(tc.flags, FQDNServerRCode, FQDNServerRCode, tc.fqdn, tc.partial) {
+			if !o.SetClientFQDN(tc.flags, FQDNServerRCode, FQDNServerRCode, []byte(tc.fqdn), tc.partial) {
 				t.Fatal("SetClientFQDN refused")
 			}
 			got, _ := o.Get(OptClientFQDN)
 			if string(got) != tc.want {
 				t.Errorf("value %q, want %q", got, tc.want)
 			}
-			app, err := AppendClientFQDN([]byte("x"), tc.flags, FQDNServerRCode, FQDNServerRCode, tc.fqdn, tc.partial)
+			app, err := AppendClientFQDN([]byte("x"), tc.flags, FQDNServerRCode, FQDNServerRCode, []byte(tc.fqdn), tc.partial)
 			if err != nil || string(app) != "x"+tc.want {
 				t.Errorf("AppendClientFQDN = %q, %v", app, err)
 			}
@@ -101,10 +101,10 @@ func TestSetClientFQDN(t *testing.T) {
 	}
 	for _, bad := range []string{"a..b", ".a", "a.", strings.Repeat("a", 64), strings.Repeat("abc.", 64)} {
 		var o Options
-		if o.SetClientFQDN(FQDNEncoded, 0, 0, bad, false) || o.Has(OptClientFQDN) {
+		if o.SetClientFQDN(FQDNEncoded, 0, 0, []byte(bad), false) || o.Has(OptClientFQDN) {
 			t.Errorf("SetClientFQDN(%q) accepted", bad)
 		}
-		if _, err := AppendClientFQDN(nil, 0, 0, 0, bad, false); !errors.Is(err, ErrDomainName) {
+		if _, err := AppendClientFQDN(nil, 0, 0, 0, []byte(bad), false); !errors.Is(err, ErrDomainName) {
 			t.Errorf("AppendClientFQDN(%q) = %v, want ErrDomainName", bad, err)
 		}
 	}
@@ -112,14 +112,15 @@ func TestSetClientFQDN(t *testing.T) {
 
 func TestSetClientFQDNAllocatesNothing(t *testing.T) {
 	var o Options
-	o.SetClientFQDN(FQDNEncoded|FQDNServerUpdate, 255, 255, "host.example.net", false)
+	name := []byte("host.example.net")
+	o.SetClientFQDN(FQDNEncoded|FQDNServerUpdate, 255, 255, name, false)
 	v, _ := o.Get(OptClientFQDN)
 	value := append([]byte(nil), v...)
 	scratch := make([]byte, 0, 256)
 	var err error
 	allocs := testing.AllocsPerRun(100, func() {
 		o.Reset()
-		o.SetClientFQDN(FQDNEncoded|FQDNServerUpdate, 255, 255, "host.example.net", false)
+		o.SetClientFQDN(FQDNEncoded|FQDNServerUpdate, 255, 255, name, false)
 		_, err = ParseClientFQDN(value, scratch[:0])
 	})
 	if err != nil {
@@ -155,7 +156,7 @@ func FuzzParseClientFQDN(f *testing.F) {
 		}
 		// What was read writes back and reads the same.
 		var o Options
-		if !o.SetClientFQDN(got.Flags, got.RCode1, got.RCode2, name, got.Partial) {
+		if !o.SetClientFQDN(got.Flags, got.RCode1, got.RCode2, got.Name, got.Partial) {
 			t.Fatalf("SetClientFQDN refused the name %q it read", name)
 		}
 		v, _ := o.Get(OptClientFQDN)
