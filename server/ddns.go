@@ -15,7 +15,7 @@ import (
 // The name comes from, in order: the reservation's hostname; the name of
 // the client FQDN option (81); the host name option (12). It is cleaned
 // (sanitize) and qualified: a single label gets the qualifying suffix (or,
-// without one, the forward zone); a longer name inside the forward zone
+// without one, the forward zone); a longer name below the forward zone
 // is kept; any other longer name keeps its first label only, with the
 // suffix after it. A name that is empty once cleaned, or longer than 253
 // characters once qualified, is no name: the lease gets no DNS records.
@@ -246,11 +246,9 @@ func (d *ddnsConf) qualify(buf *[lease.MaxFQDN]byte, n, first int) int {
 	return first + 1 + copy(buf[first+1:], d.suffix)
 }
 
-// inZone reports whether name is zone or below it.
+// inZone reports whether name is below zone: the zone's own name is not
+// a host's, so that no client can name itself after the zone's apex.
 func inZone(name []byte, zone string) bool {
-	if len(name) == len(zone) {
-		return string(name) == zone
-	}
 	return len(name) > len(zone) && name[len(name)-len(zone)-1] == '.' && string(name[len(name)-len(zone):]) == zone
 }
 

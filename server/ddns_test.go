@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,6 +213,7 @@ func TestQualifyName(t *testing.T) {
 		{"a name inside the forward zone is kept", "lab.example.net", "example.net", "host.other.example.net", "host.other.example.net"},
 		{"a name outside the forward zone keeps its first label", "lab.example.net", "example.net", "host.example.org", "host.lab.example.net"},
 		{"a name that only ends like the zone is outside it", "example.net", "example.net", "host.badexample.net", "host.example.net"},
+		{"the zone's own name is no host's", "lab.example.net", "example.net", "Example.NET", "example.lab.example.net"},
 		{"without a suffix, the forward zone qualifies", "", "example.net", "host", "host.example.net"},
 		{"too long once qualified is no name", longName(200), longName(200), string(make64('b')[:63]), ""},
 	}
@@ -331,4 +333,46 @@ func TestClientFQDNSweptExpiry(t *testing.T) {
 	if len(got) != 1 || got[0] != "desk.example.net" {
 		t.Errorf("expired leases named %q, want [desk.example.net]", got)
 	}
+}
+
+// FuzzChooseName: whatever option 81 and host name a client sends, the
+// name chosen is empty or a valid host name of lower-case letters,
+// digits and '-' inside the forward zone, and choosing it never panics.
+func FuzzChooseName(f *testing.F) {
+	for _, s := range [][2]string{
+		{"\x05\x00\x00\x04host\x07example\x03net\x00", ""}, {"\x01\x00\x00Host", ""}, {"\x08\x00\x00", "desk"},
+		{"\x05\x00\x00\xc0\x01", "Desk_01"}, {"", "a..b.example.net"}, {"\x04\x00\x00\x3f" + string(make64('x')[:63]), ""},
+	} {
+		f.Add([]byte(s[0]), []byte(s[1]))
+	}
+	s, err := newSubnet(&config.Subnet{Prefix: netip.MustParsePrefix("198.18.0.0/24"),
+		DDNS: config.DDNS{Enabled: true, QualifyingSuffix: "lab.example.net", ForwardZone: "example.net"}}, newClassTable(nil))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, fqdn, host []byte) {
+		var req dhcpv4.Packet
+		if len(fqdn) > 0 {
+			req.Options.Set(dhcpv4.OptClientFQDN, fqdn)
+		}
+		if len(host) > 0 {
+			req.Options.Set(dhcpv4.OptHostName, host)
+		}
+		var c fqdnChoice
+		s.chooseName(&req, nil, &c)
+		name := string(c.name())
+		if name == "" {
+			if c.dns != 0 {
+				t.Fatalf("records %v without a name", c.dns)
+			}
+			return
+		}
+		if !dhcpv4.ValidHostname(name) || strings.ContainsAny(name, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ") || !strings.HasSuffix(name, ".example.net") {
+			t.Fatalf("chose %q", name)
+		}
+		var o dhcpv4.Options
+		if !o.SetClientFQDN(c.flags|dhcpv4.FQDNEncoded, 255, 255, c.name(), false) {
+			t.Fatalf("option 81 refuses the name %q", name)
+		}
+	})
 }
