@@ -68,7 +68,8 @@ type Options struct {
 	// Dropped, when not nil, returns how many events the queue in front
 	// of Handle dropped so far; when it grows, Run rescans at once.
 	Dropped func() uint64
-	// Clock is the time; nil is time.Now.
+	// Clock is the time, also of the TSIG signatures (which servers
+	// check against theirs); nil is time.Now.
 	Clock func() time.Time
 	// Logger receives the updater's log; nil discards.
 	Logger *slog.Logger
