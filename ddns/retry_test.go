@@ -46,7 +46,9 @@ func TestTSIG(t *testing.T) {
 // the updater send the update again over TCP.
 func TestTruncatedAnswerFallsBackToTCP(t *testing.T) {
 	r := newRig(t, CheckWithDHCID, nil)
+	r.fwd.mu.Lock()
 	r.fwd.truncate = true
+	r.fwd.mu.Unlock()
 	r.u.Handle(context.Background(), event(events.Commit, addr1, hwA, "host.example.net"))
 	if got := r.fwd.records("host.example.net", dns.TypeA); !equal(got, []string{"198.18.0.10"}) {
 		t.Errorf("A = %q", got)
