@@ -176,7 +176,7 @@ func TestValidateDNSFields(t *testing.T) {
 		{"DNS records without an FQDN", func(l *Lease) { l.DNS = DNSForward }, false},
 		{"DNS state added", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSAdded }, true},
 		{"DNS state removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved }, true},
-		{"DNS state past removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved + 1 }, false},
+		{"DNS state past removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved+1 }, false},
 		{"client id, host name and FQDN of MaxClientBytes together", func(l *Lease) {
 			l.FQDN = strings.Repeat("f", MaxFQDN)
 			l.ClientID = string(make([]byte, MaxClientBytes-MaxFQDN-100))
