@@ -493,6 +493,8 @@ type Status struct {
 	// Hooks counts the lease events of each configured hook ("script",
 	// "webhook"); absent when none is.
 	Hooks map[string]HookStatus `json:"hooks,omitempty"`
+	// DDNS counts the dynamic DNS updates; absent when they are off.
+	DDNS *DDNSStatus `json:"ddns,omitempty"`
 }
 
 // ReloadResult is the answer of a successful POST /v1/reload.
