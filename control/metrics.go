@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"leased/dhcpv4"
 	"leased/ddns"
+	"leased/dhcpv4"
 	"leased/events"
 	"leased/lease"
 	"leased/netio"

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"leased/config"
+	"leased/ddns"
 	"leased/dhcpv4"
 	"leased/escape"
-	"leased/ddns"
 	"leased/events"
 	"leased/history"
 	"leased/lease"
