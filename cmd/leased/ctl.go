@@ -588,7 +588,6 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		st.Reservations[control.SourceConfig], st.Reservations[control.SourceRuntime])
 	printFloodStatus(tw, st)
 	printHookStatus(tw, st)
-	printDDNSStatus(tw, st)
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
 	}
