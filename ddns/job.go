@@ -177,14 +177,21 @@ func (u *Updater) apply(ctx context.Context, rule *Rule, j *job, fqdn string, fl
 		return resultSkipped
 	}
 	ttl := u.ttl(rule, j)
+	x := u.x
+	if rule.Timeout > 0 {
+		x.timeout = rule.Timeout
+	}
+	if rule.Retries > 0 {
+		x.retries = rule.Retries
+	}
 	res := resultDone
 	if flags&lease.DNSForward != 0 && rule.Forward.Zone != "" {
 		rs := forwardRecords(fqdn, j.addr, dhcid, ttl, rule.Policy)
 		var a answer
 		if want == lease.DNSAdded {
-			a = u.x.addForward(ctx, &rule.Forward, rs)
+			a = x.addForward(ctx, &rule.Forward, rs)
 		} else {
-			a = u.x.removeForward(ctx, &rule.Forward, rs)
+			a = x.removeForward(ctx, &rule.Forward, rs)
 		}
 		res = u.note(j, fqdn, "A", want, a)
 		if res != resultDone && res != resultSkipped && want == lease.DNSAdded {
@@ -195,9 +202,9 @@ func (u *Updater) apply(ctx context.Context, rule *Rule, j *job, fqdn string, fl
 		rs := reverseRecords(fqdn, j.addr, dhcid, ttl, rule.Policy)
 		var a answer
 		if want == lease.DNSAdded {
-			a = u.x.addReverse(ctx, &rule.Reverse, rs)
+			a = x.addReverse(ctx, &rule.Reverse, rs)
 		} else {
-			a = u.x.removeReverse(ctx, &rule.Reverse, rs)
+			a = x.removeReverse(ctx, &rule.Reverse, rs)
 		}
 		res = worst(res, u.note(j, fqdn, "PTR", want, a))
 	}

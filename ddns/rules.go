@@ -30,7 +30,7 @@ func RulesFromConfig(cfg *config.Config, keys func(path string) ([]Key, error)) 
 			return nil, fmt.Errorf("subnet %v: %w", sn.Prefix, err)
 		}
 		tcp := dd.Protocol == config.DDNSProtocolTCP
-		r := Rule{Subnet: sn.Prefix, TTL: dd.TTL,
+		r := Rule{Subnet: sn.Prefix, TTL: dd.TTL, Timeout: dd.Timeout, Retries: dd.Retries,
 			Forward: Target{Zone: zoneOf(dd.ForwardZone), Servers: dd.Servers, Key: key, TCP: tcp},
 			Reverse: Target{Zone: zoneOf(dd.ReverseZone), Servers: dd.Servers, Key: key, TCP: tcp}}
 		switch dd.ConflictPolicy {

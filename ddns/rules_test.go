@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -33,7 +34,7 @@ func TestRulesFromConfig(t *testing.T) {
 	cfg := &config.Config{Subnets: []config.Subnet{
 		{Prefix: p1, DDNS: config.DDNS{Enabled: true, ForwardZone: "example.net", ReverseZone: "0.18.198.in-addr.arpa", Servers: srv, KeyFile: "two", KeyName: "Two"}},
 		{Prefix: p2, DDNS: config.DDNS{Enabled: true, ForwardZone: "example.net", ReverseZone: "none", Servers: srv, KeyFile: "two", KeyName: "one.",
-			Protocol: "tcp", ConflictPolicy: "no-check-with-dhcid"}},
+			Protocol: "tcp", ConflictPolicy: "no-check-with-dhcid", Timeout: 5 * time.Second, Retries: 1}},
 		{Prefix: p3, DDNS: config.DDNS{ForwardZone: "example.net", Servers: srv}},
 	}}
 	got, err := RulesFromConfig(cfg, keys)
@@ -41,8 +42,8 @@ func TestRulesFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Rule{
-		{Subnet: p1, Forward: Target{Zone: "example.net", Servers: srv, Key: &k2}, Reverse: Target{Zone: "0.18.198.in-addr.arpa", Servers: srv, Key: &k2}},
-		{Subnet: p2, Policy: NoCheckWithDHCID, Forward: Target{Zone: "example.net", Servers: srv, Key: &k1, TCP: true}, Reverse: Target{Servers: srv, Key: &k1, TCP: true}},
+		{Subnet: p1, Timeout: 2 * time.Second, Retries: 3, Forward: Target{Zone: "example.net", Servers: srv, Key: &k2}, Reverse: Target{Zone: "0.18.198.in-addr.arpa", Servers: srv, Key: &k2}},
+		{Subnet: p2, Timeout: 5 * time.Second, Retries: 1, Policy: NoCheckWithDHCID, Forward: Target{Zone: "example.net", Servers: srv, Key: &k1, TCP: true}, Reverse: Target{Servers: srv, Key: &k1, TCP: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rules\n%+v\nwant\n%+v", got, want)

@@ -16,12 +16,15 @@ import (
 // Rule says how the names of the leases of one subnet are updated: the
 // zone of the forward records (A and DHCID) and of the reverse ones (PTR
 // and DHCID), the conflict policy and the records' TTL (0: a third of the
-// lease time, RFC 4702 §5).
+// lease time, RFC 4702 §5). Timeout and Retries, when not zero, replace
+// those of the Options for the subnet.
 type Rule struct {
 	Subnet           netip.Prefix
 	Forward, Reverse Target
 	Policy           Policy
 	TTL              time.Duration
+	Timeout          time.Duration
+	Retries          int
 }
 
 // Defaults of Options.
@@ -51,7 +54,8 @@ type Options struct {
 	Rules []Rule
 	// Timeout bounds one attempt to send an update to one server, and
 	// Retries is the number of rounds over a zone's servers before the
-	// update is given up for now and retried later with backoff.
+	// update is given up for now and retried later with backoff; a
+	// Rule's own Timeout and Retries replace them for its subnet.
 	Timeout time.Duration
 	Retries int
 	// Workers is the number of updates a rescan or a round of retries
