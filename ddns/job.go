@@ -88,7 +88,9 @@ func (u *Updater) process(ctx context.Context, j *job) {
 	if j.retryOf != nil && prev == nil {
 		return // a newer job took the retry over
 	}
-	u.queued.Add(1)
+	if j.retryOf == nil {
+		u.queued.Add(1) // a retry was counted when it was new
+	}
 	if prev != nil && prev != j.retryOf {
 		j.merge(&prev.job)
 	}

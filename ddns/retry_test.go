@@ -200,3 +200,35 @@ func TestStaleRescanYieldsToEvent(t *testing.T) {
 		t.Errorf("stale rescan job sent %d updates", m-n)
 	}
 }
+
+// TestRescanTriggers: Run's step rescans when the rescan period ended and
+// when the event queue dropped events, and not otherwise.
+func TestRescanTriggers(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, CheckWithDHCID, nil)
+	var dropped uint64
+	u, err := New(Options{Rules: []Rule{r.rule(CheckWithDHCID, nil)}, Store: r.store, Clock: r.clock.Now, Rescan: time.Minute,
+		Dropped: func() uint64 { return dropped }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := runState{lastRescan: r.clock.now}
+	for _, tc := range []struct {
+		name    string
+		advance time.Duration
+		drop    uint64
+		want    uint64
+	}{
+		{"within the period, nothing dropped: no rescan", 30 * time.Second, 0, 0},
+		{"events dropped: rescan at once", time.Second, 2, 1},
+		{"nothing new: no rescan", time.Second, 0, 1},
+		{"period ended: rescan", time.Minute, 0, 2},
+	} {
+		r.clock.now = r.clock.now.Add(tc.advance)
+		dropped += tc.drop
+		u.step(ctx, &st)
+		if got := u.Stats(); got.Rescans != tc.want || got.Dropped != dropped {
+			t.Errorf("%s: stats %+v, want %d rescans, %d dropped", tc.name, got, tc.want, dropped)
+		}
+	}
+}

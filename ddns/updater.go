@@ -81,7 +81,8 @@ type Options struct {
 
 // Stats are an Updater's counters.
 type Stats struct {
-	// Queued counts the updates taken on (from events and rescans), Done
+	// Queued counts the updates taken on (from events and rescans; a
+	// retry is not counted again), Done
 	// those finished, Failed the attempts no server answered or a server
 	// failed, Refused the attempts the servers refused (NOTAUTH, REFUSED,
 	// a TSIG error), Conflicts the names found held by another client.
@@ -206,7 +207,8 @@ func (u *Updater) Stats() Stats {
 // run on the workers of the event queue. It returns when the updates are
 // done, found in conflict or put aside for a retry; each exchange with
 // the servers is bounded by Timeout for each of Retries rounds over a
-// zone's servers, and an event makes at most five.
+// zone's servers, and an event makes at most six (three to remove an old
+// name, three to add the new one).
 func (u *Updater) Handle(ctx context.Context, r *events.Record) {
 	j, ok := jobFromRecord(r)
 	if !ok {
