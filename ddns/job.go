@@ -77,16 +77,16 @@ func (j *job) confirmation() confirmation {
 // process makes j's updates, serialized with every other job of its
 // address: it takes over a retry waiting for the address, skips the
 // traffic when j's records were confirmed already, and sets j aside for a
-// retry when a server did not do it.
-func (u *Updater) process(ctx context.Context, j *job) {
+// retry when a server did not do it. It reports whether that happened.
+func (u *Updater) process(ctx context.Context, j *job) (failed bool) {
 	unlock := u.locks.lock(j.addr)
 	defer unlock()
 	if j.fromStore && u.eventSince(j.addr, j.seq) {
-		return // an event of the address came after the store was read: it knows better
+		return false // an event of the address came after the store was read: it knows better
 	}
 	prev := u.takeRetry(j.addr, j.retryOf)
 	if j.retryOf != nil && prev == nil {
-		return // a newer job took the retry over
+		return false // a newer job took the retry over
 	}
 	if j.retryOf == nil {
 		u.queued.Add(1) // a retry was counted when it was new
@@ -97,13 +97,13 @@ func (u *Updater) process(ctx context.Context, j *job) {
 	if j.quiet && j.old == "" && u.isConfirmed(j.addr, j.confirmation()) {
 		u.done.Add(1)
 		u.finish(ctx, j)
-		return
+		return false
 	}
 	rule := u.rule(j.addr, j.subnet)
 	if rule == nil {
 		u.ignored.Add(1)
 		u.log.Debug("dns update: no rule for the address", "address", j.addr, "fqdn", j.fqdn)
-		return
+		return false
 	}
 	res := u.update(ctx, rule, j)
 	switch res {
@@ -119,7 +119,9 @@ func (u *Updater) process(ctx context.Context, j *job) {
 			attempts = prev.attempts
 		}
 		u.setRetry(j, attempts+1)
+		return true
 	}
+	return false
 }
 
 // merge takes over the work of an older job of the same address that was

@@ -232,3 +232,44 @@ func TestRescanTriggers(t *testing.T) {
 		}
 	}
 }
+
+// TestRescanStopsWhenServersFail: a rescan against servers that do not
+// answer stops after a few failures in a row instead of waiting out every
+// record's timeouts; the records stay unconfirmed for the next rescan.
+func TestRescanStopsWhenServersFail(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, CheckWithDHCID, nil)
+	silent, sent := countingSilentServer(t)
+	rule := r.rule(CheckWithDHCID, nil)
+	rule.Forward.Servers = []netip.AddrPort{silent}
+	const workers = 2
+	u, err := New(Options{Rules: []Rule{rule}, Store: r.store, Clock: r.clock.Now, Timeout: 20 * time.Millisecond, Retries: 1, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		a := netip.AddrFrom4([4]byte{198, 18, 0, byte(10 + i)})
+		l := lease.Lease{Addr: a, HW: hwA, State: lease.Bound, Start: t0, Expiry: t0.Add(time.Hour), FQDN: "host.example.net", DNS: lease.DNSForward}
+		if err := r.store.Commit(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.Rescan(ctx)
+	st := u.Stats()
+	if st.Failed < 2*workers || st.Failed > 3*workers {
+		t.Errorf("stats %+v: want the rescan to stop after %d failures in a row", st, 2*workers)
+	}
+	if n := sent(); n > 3*workers {
+		t.Errorf("%d updates sent, want at most %d", n, 3*workers)
+	}
+	due := 0
+	r.store.All(func(l lease.Lease) bool {
+		if l.DNSDue(r.clock.now) {
+			due++
+		}
+		return true
+	})
+	if due != 50 {
+		t.Errorf("%d records due after the failed rescan, want all 50", due)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,12 +219,31 @@ func (z *zoneServer) count() int {
 
 // silentServer is a UDP socket that never answers.
 func silentServer(t *testing.T) netip.AddrPort {
+	a, _ := countingSilentServer(t)
+	return a
+}
+
+// countingSilentServer is a silentServer that counts the messages it
+// got.
+func countingSilentServer(t *testing.T) (netip.AddrPort, func() int64) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
-	return netip.MustParseAddrPort(pc.LocalAddr().String())
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b := make([]byte, 65536)
+		for {
+			if _, _, err := pc.ReadFrom(b); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done })
+	return netip.MustParseAddrPort(pc.LocalAddr().String()), n.Load
 }
 
 // confirmingStore is a lease.Memory that keeps the DNS states confirmed.

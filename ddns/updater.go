@@ -300,21 +300,36 @@ func (u *Updater) retryDue(ctx context.Context, now time.Time) {
 	u.runJobs(ctx, jobs)
 }
 
-// runJobs processes jobs on Workers goroutines.
+// runJobs processes jobs on Workers goroutines. It stops early when
+// twice as many jobs as there are workers failed in a row: the servers
+// are down or refuse, and waiting for every job to time out would hold
+// the retries and rescans up for long. The jobs left are made by the
+// next rescan (their records are not confirmed) or the next round of
+// retries.
 func (u *Updater) runJobs(ctx context.Context, jobs []job) {
 	if len(jobs) == 0 {
 		return
 	}
 	next := make(chan *job)
+	var failing atomic.Int64
 	var wg sync.WaitGroup
 	for range min(u.opts.Workers, len(jobs)) {
 		wg.Go(func() {
 			for j := range next {
-				u.process(ctx, j)
+				if u.process(ctx, j) {
+					failing.Add(1)
+				} else {
+					failing.Store(0)
+				}
 			}
 		})
 	}
+	limit := int64(2 * u.opts.Workers)
 	for i := range jobs {
+		if failing.Load() >= limit {
+			u.log.Warn("dns updates: the servers fail; the rest waits for the next rescan or retry", "left", len(jobs)-i)
+			break
+		}
 		select {
 		case next <- &jobs[i]:
 		case <-ctx.Done():
