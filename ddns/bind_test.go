@@ -171,7 +171,14 @@ func TestBIND(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyFile := writeFile(t, string(key))
-	srv := startNamed(t, keyFile)
+	checkUpdates(t, startNamed(t, keyFile), keyFile)
+}
+
+// checkUpdates makes adds, a conflict, removals and an update with a
+// wrong key against a real server of the zones example.net and
+// 0.18.198.in-addr.arpa, that takes the key of keyFile, and checks the
+// zones with dig.
+func checkUpdates(t *testing.T, srv netip.AddrPort, keyFile string) {
 	keys, err := ReadKeys(keyFile)
 	if err != nil {
 		t.Fatal(err)
