@@ -496,6 +496,8 @@ type Status struct {
 	// Events counts the live event streams of GET /v1/events; absent
 	// when the server keeps no history of its decisions.
 	Events *EventStatus `json:"events,omitempty"`
+	// DDNS counts the dynamic DNS updates; absent when they are off.
+	DDNS *DDNSStatus `json:"ddns,omitempty"`
 }
 
 // ReloadResult is the answer of a successful POST /v1/reload.

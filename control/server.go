@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"leased/config"
+	"leased/ddns"
 	"leased/dhcpv4"
 	"leased/escape"
 	"leased/events"
@@ -84,6 +85,9 @@ type Options struct {
 	// Hooks returns the counters of the lease event hooks, for status;
 	// nil leaves them out.
 	Hooks func() events.Stats
+	// DDNS returns the counters of the DNS updater, for status; nil
+	// leaves them out.
+	DDNS func() ddns.Stats
 	// Reservations keeps the run-time reservations across restarts; nil
 	// means they are not kept.
 	Reservations ReservationSaver
@@ -253,6 +257,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	if s.opts.History != nil {
 		ev := s.EventStats()
 		st.Events = &ev
+	}
+	if s.opts.DDNS != nil {
+		st.DDNS = ddnsStatus(s.opts.DDNS())
 	}
 	for _, ls := range lease.LiveStates() {
 		st.Leases[ls.String()] = 0
