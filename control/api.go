@@ -59,6 +59,9 @@ type Lease struct {
 	// of its reservation, since the server started or last reloaded;
 	// absent when none.
 	Classes []string `json:"classes,omitempty"`
+	// FQDN is the name the server registers in the DNS for the lease
+	// (dynamic DNS updates); absent when none.
+	FQDN string `json:"fqdn,omitempty"`
 }
 
 // leaseOf converts an engine view.
@@ -66,7 +69,7 @@ func leaseOf(v server.LeaseView) Lease {
 	l := Lease{
 		Address: v.Addr, Subnet: v.Subnet, ClientID: hex.EncodeToString([]byte(v.ClientID)),
 		HWAddr: v.HW.String(), Hostname: v.Hostname, State: v.State.String(),
-		Start: utc(v.Start), Expiry: utc(v.Expiry), Classes: v.Classes,
+		Start: utc(v.Start), Expiry: utc(v.Expiry), Classes: v.Classes, FQDN: v.FQDN,
 	}
 	if !utf8.ValidString(v.Hostname) {
 		l.HostnameHex = hex.EncodeToString([]byte(v.Hostname))
