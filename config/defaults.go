@@ -58,7 +58,7 @@ const (
 	// at most, and clients retransmit after about 4 s.
 	MaxPingWait = 2 * time.Second
 	// DefaultHookQueue is hooks.queue: the events each hook may have
-	// waiting, about 500 bytes each, allocated at start; MaxHookQueue
+	// waiting, about 1.2 KB each, allocated at start; MaxHookQueue
 	// bounds it.
 	DefaultHookQueue = 4096
 	MaxHookQueue     = 65536
@@ -90,7 +90,7 @@ const (
 	// updater; beyond it they are dropped and the store rescanned.
 	// MaxDDNSQueue bounds it.
 	DefaultDDNSQueue = 4096
-	MaxDDNSQueue     = 1 << 20
+	MaxDDNSQueue     = 65536
 	// DefaultDDNSRescan is ddns.rescan, how often the lease store is
 	// scanned for DNS work that no event announced; MinDDNSRescan
 	// bounds it from below.

@@ -1,8 +1,10 @@
 package ddns
 
 import (
+	"net/netip"
 	"testing"
 
+	"leased/events"
 	"leased/lease"
 )
 
@@ -46,5 +48,24 @@ func TestDHCIDRFC4701Examples(t *testing.T) {
 				t.Errorf("DHCID = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCutClientIDLeavesTheEventToTheRescan: an event whose client
+// identifier was longer than a Record holds makes no job (its DHCID would
+// not be the client's); the store's record, read whole by a rescan, does.
+func TestCutClientIDLeavesTheEventToTheRescan(t *testing.T) {
+	var r events.Record
+	r.Type = events.Commit
+	r.Addr = netip.MustParseAddr("198.18.0.10")
+	r.SetFQDN("pc.example.net")
+	r.DNS = lease.DNSForward
+	r.SetClientID(make([]byte, events.MaxClientID))
+	if _, ok := jobFromRecord(&r); !ok {
+		t.Fatal("an event with a whole client identifier makes no job")
+	}
+	r.SetClientID(make([]byte, events.MaxClientID+1))
+	if _, ok := jobFromRecord(&r); ok {
+		t.Fatal("an event with a cut client identifier makes a job")
 	}
 }

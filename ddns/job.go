@@ -38,8 +38,14 @@ type job struct {
 }
 
 // jobFromRecord returns the job of a lease event, and false when the
-// event has no name to update.
+// event has no name to update, or when it cannot name the client whole
+// (a client identifier longer than a Record holds): its DHCID would not
+// be the client's, and the next rescan, which reads the whole identifier
+// from the store, does that record's updates.
 func jobFromRecord(r *events.Record) (job, bool) {
+	if r.ClientIDCut() {
+		return job{}, false
+	}
 	j := job{addr: r.Addr, subnet: r.Subnet, start: r.Start, expiry: r.Expiry, fqdn: string(r.FQDN()), flags: r.DNS,
 		client: Client{ID: string(r.ClientID()), HW: r.HW}, old: string(r.OldFQDN()), oldFlags: r.OldDNS}
 	j.oldClient = j.client

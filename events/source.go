@@ -62,7 +62,7 @@ func FromOutcome(r *Record, now time.Time, req, reply *dhcpv4.Packet, out *serve
 // made.
 func FromLease(r *Record, t Type, subnet netip.Prefix, l *lease.Lease) {
 	*r = Record{Type: t, Addr: l.Addr, Subnet: subnet, Start: l.Start, Expiry: l.Expiry, HW: l.HW}
-	r.idLen = uint8(copy(r.id[:], l.ClientID))
+	r.SetClientID([]byte(l.ClientID))
 	r.hostLen = uint8(copy(r.host[:], l.Hostname))
 	r.SetFQDN(l.FQDN)
 	r.DNS = l.DNS
