@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"leased/dhcpv4"
+	"leased/lease"
 )
 
 // Action is what the engine decided to do with a request.
@@ -140,4 +141,18 @@ type Outcome struct {
 	// never changes, so that an Outcome kept names its classes later
 	// (Classes.Each) and setting it allocates nothing.
 	Classes Classes
+
+	// The lease's DNS name (RFC 4702), in a subnet with dynamic DNS
+	// updates on. FQDN is the name of the lease acknowledged (ReasonAck),
+	// released or declined, and DNS the records the server keeps for it
+	// (lease.Lease.FQDN and DNS); "" and 0 when it has none. OldFQDN and
+	// OldDNS, with ReasonAck, are the name and records the address had
+	// before, when they were not these: the client's lease was renamed
+	// or its records changed, or the address passed from another client
+	// whose lease had a name. The strings are the engine's own, shared,
+	// never built for the outcome.
+	FQDN    string
+	DNS     lease.DNSFlags
+	OldFQDN string
+	OldDNS  lease.DNSFlags
 }
