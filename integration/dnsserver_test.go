@@ -93,9 +93,31 @@ func newDNSHost(l *link) *host { return l.addHost("dns", dnsAddr+"/24") }
 
 // startDNS makes a DNS server of kind on h, listening on h's address
 // addr, port 53, with a new TSIG key and the given zones (each with an SOA
-// and an NS record, and dynamic: the key may update any name in it),
-// starts it and waits until it answers for every zone.
+// and an NS record, and dynamic: the key may update the A and DHCID
+// records of any name in the forward zone and the PTR records of the
+// others, as the examples allow), starts it and waits until it answers
+// for every zone.
 func startDNS(t *testing.T, kind dnsKind, h *host, addr string, zones ...string) *dnsServer {
+	t.Helper()
+	d := newDNS(t, kind, h, addr, dnsKeyName, zones...)
+	for _, z := range zones {
+		writeFile(t, d.zoneFile(z), zoneFileText(z), 0o644)
+	}
+	switch kind {
+	case bindDNS:
+		writeFile(t, d.conf, d.namedConf(), 0o644)
+	case knotDNS:
+		writeFile(t, d.conf, d.knotConf(), 0o644)
+	}
+	d.start()
+	return d
+}
+
+// newDNS prepares a DNS server of kind on h at addr, port 53, serving
+// zones: its directory, with the run directories Knot needs, and a new
+// TSIG key called keyName in the file keyFile. The caller writes the
+// configuration (conf) and the zone files, then starts it.
+func newDNS(t *testing.T, kind dnsKind, h *host, addr, keyName string, zones ...string) *dnsServer {
 	t.Helper()
 	// A directory of its own, short enough for Knot's control socket.
 	dir, err := os.MkdirTemp("", "leased-dns-")
@@ -105,24 +127,25 @@ func startDNS(t *testing.T, kind dnsKind, h *host, addr string, zones ...string)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &dnsServer{t: t, kind: kind, host: h, addr: netip.AddrPortFrom(netip.MustParseAddr(addr), 53), dir: dir, zones: zones}
 	d.keyFile = filepath.Join(dir, "tsig.key")
-	d.key = newTSIGKey(t, kind, dnsKeyName, d.keyFile)
-	for _, z := range zones {
-		writeFile(t, d.zoneFile(z), zoneFileText(z), 0o644)
-	}
+	d.key = newTSIGKey(t, kind, keyName, d.keyFile)
 	d.conf = filepath.Join(dir, string(kind)+".conf")
-	switch kind {
-	case bindDNS:
-		writeFile(t, d.conf, d.namedConf(), 0o644)
-	case knotDNS:
+	if kind == knotDNS {
 		for _, sub := range []string{"run", "db"} {
 			if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
-		writeFile(t, d.conf, d.knotConf(), 0o644)
 	}
-	d.start()
 	return d
+}
+
+// updateTypes are the record types the key may update in zone z: A and
+// DHCID in the forward zone, PTR in a reverse zone.
+func updateTypes(z string) []string {
+	if strings.HasSuffix(z, ".in-addr.arpa") {
+		return []string{"PTR"}
+	}
+	return []string{"A", "DHCID"}
 }
 
 // newTSIGKey makes a new HMAC-SHA256 key called name with the DNS server's
@@ -219,17 +242,18 @@ controls { };
 		fmt.Fprintf(&b, `zone %q {
 	type primary;
 	file %q;
-	update-policy { grant %s zonesub ANY; };
+	update-policy { grant %s zonesub %s; };
 };
-`, z, d.zoneFile(z), d.key.name)
+`, z, d.zoneFile(z), d.key.name, strings.Join(updateTypes(z), " "))
 	}
 	return b.String()
 }
 
 // knotConf is Knot's configuration: the key file included as keymgr
-// wrote it, an ACL that lets the key update and anyone in the test range
-// transfer, and zones whose updates go to the journal and, at once, to the
-// zone file (zonefile-sync: 0), so that a restart keeps them.
+// wrote it, ACLs that let the key update (the types of updateTypes) and
+// anyone in the test range transfer, and zones whose updates go to the
+// journal and, at once, to the zone file (zonefile-sync: 0), so that a
+// restart keeps them.
 func (d *dnsServer) knotConf() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `server:
@@ -243,25 +267,26 @@ database:
     storage: %q
 include: %q
 acl:
-  - id: update
-    key: %s
-    action: update
   - id: transfer
     address: %s
     action: transfer
-template:
+`, filepath.Join(d.dir, "run"), filepath.Join(d.dir, "run", "knot.pid"), d.addr.Addr(), d.addr.Port(),
+		filepath.Join(d.dir, "db"), d.keyFile, testRange)
+	for _, z := range d.zones {
+		fmt.Fprintf(&b, "  - id: update-%s\n    key: %s\n    action: update\n    update-type: [%s]\n",
+			z, d.key.name, strings.Join(updateTypes(z), ", "))
+	}
+	fmt.Fprintf(&b, `template:
   - id: default
     storage: %q
     file: "%%s.zone"
     zonefile-sync: 0
     zonefile-load: whole
     journal-content: changes
-    acl: [update, transfer]
 zone:
-`, filepath.Join(d.dir, "run"), filepath.Join(d.dir, "run", "knot.pid"), d.addr.Addr(), d.addr.Port(),
-		filepath.Join(d.dir, "db"), d.keyFile, d.key.name, testRange, d.dir)
+`, d.dir)
 	for _, z := range d.zones {
-		fmt.Fprintf(&b, "  - domain: %s\n", z)
+		fmt.Fprintf(&b, "  - domain: %s\n    acl: [transfer, update-%s]\n", z, z)
 	}
 	return b.String()
 }
@@ -431,7 +456,8 @@ func (d *dnsServer) nsupdate(key tsigKey, zone string, lines ...string) (string,
 // own. For BIND and for Knot: an update signed with the server's key
 // (RFC 2136, RFC 8945) adds an A and a PTR record that dig then sees; an
 // update signed with a key of the same name and another secret is refused
-// (BADSIG) and changes nothing; a stop and a start keep the zones.
+// (BADSIG) and changes nothing; so is an update of a type the key may not
+// update; a stop and a start keep the zones.
 func TestDNSServerHarness(t *testing.T) {
 	for _, kind := range dnsKinds {
 		t.Run(string(kind), func(t *testing.T) {
@@ -459,6 +485,11 @@ func TestDNSServerHarness(t *testing.T) {
 			}
 			if rs, err := d.lookup("A", "h2."+dnsForwardZone); err != nil || len(rs) != 0 {
 				t.Errorf("after the refused update: h2 A %v (%v), want none", rs, err)
+			}
+
+			out, err = d.nsupdate(d.key, dnsForwardZone, "update add h3."+dnsForwardZone+" 300 TXT not-allowed")
+			if err == nil || !strings.Contains(out, "REFUSED") && !strings.Contains(out, "NOTAUTH") {
+				t.Errorf("a TXT update, a type the key may not update: %v, %q; want REFUSED or NOTAUTH", err, strings.TrimSpace(out))
 			}
 
 			d.stop()
