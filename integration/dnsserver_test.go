@@ -140,10 +140,11 @@ func newDNS(t *testing.T, kind dnsKind, h *host, addr, keyName string, zones ...
 }
 
 // updateTypes are the record types the key may update in zone z: A and
-// DHCID in the forward zone, PTR in a reverse zone.
+// DHCID in the forward zone, PTR and DHCID in a reverse zone (RFC 4703
+// §5.4 guards a reverse name with a DHCID record too).
 func updateTypes(z string) []string {
 	if strings.HasSuffix(z, ".in-addr.arpa") {
-		return []string{"PTR"}
+		return []string{"PTR", "DHCID"}
 	}
 	return []string{"A", "DHCID"}
 }

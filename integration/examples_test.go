@@ -39,7 +39,7 @@ func TestExamplesLoad(t *testing.T) {
 // (examples/bind/named.conf, examples/knot/knot.conf, the zone files of
 // examples/zones) run as they are, but for their paths: BIND and Knot
 // serve the zones, take the updates leased sends (A and DHCID records in
-// the forward zone, PTR records in the reverse zone) signed with the key
+// the forward zone, PTR and DHCID records in the reverse zone) signed with the key
 // their own tool made, refuse an update of another type, and keep the
 // operator's records.
 func TestDNSServerExamples(t *testing.T) {
@@ -54,6 +54,7 @@ func TestDNSServerExamples(t *testing.T) {
 				{fwd, "update add " + name + " 1200 A 198.18.0.100"},
 				{fwd, "update add " + name + " 1200 DHCID " + rfc4701DHCID},
 				{rev, "update add 100." + rev + " 1200 PTR " + name},
+				{rev, "update add 100." + rev + " 1200 DHCID " + rfc4701DHCID},
 			} {
 				if out, err := d.nsupdate(d.key, u.zone, u.cmd); err != nil {
 					t.Fatalf("%s: %v:\n%s", u.cmd, err, out)
