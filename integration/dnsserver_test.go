@@ -250,8 +250,9 @@ controls { };
 	return b.String()
 }
 
-// knotConf is Knot's configuration: the key file included as keymgr
-// wrote it, ACLs that let the key update (the types of updateTypes) and
+// knotConf is Knot's configuration: logs at debug level (where Knot
+// says why it refused an update), the key file included as keymgr wrote
+// it, ACLs that let the key update (the types of updateTypes) and
 // anyone in the test range transfer, and zones whose updates go to the
 // journal and, at once, to the zone file (zonefile-sync: 0), so that a
 // restart keeps them.
@@ -263,7 +264,7 @@ func (d *dnsServer) knotConf() string {
     listen: %s@%d
 log:
   - target: stderr
-    any: info
+    any: debug
 database:
     storage: %q
 include: %q
