@@ -14,7 +14,8 @@
 # 18.198.in-addr.arpa, a TSIG key, update-quota 1000), runs "leased bench
 # --hostnames" from the other CPU (each simulated client sends a host
 # name, so each lease gets a name), and prints the rate of completed
-# exchanges and the loss. The modes:
+# exchanges and the loss; --runs rounds of every mode, interleaved, and the
+# medians. The modes:
 #
 #   off    ddns disabled: the baseline
 #   up     ddns to BIND, BIND running
@@ -37,6 +38,7 @@ duration=10
 rate=0
 outstanding=64
 clients=3000
+runs=3
 leased_bin=
 cpus=0,1
 rescan=
@@ -51,6 +53,7 @@ flags:
   --rate R              open loop: exchanges started per second (default: closed loop)
   --outstanding N       closed loop: exchanges in flight (default 64)
   --clients N           simulated clients, each with its own name (default 3000)
+  --runs N              rounds of every mode, interleaved; medians are reported (default 3)
   --rescan D            leased's ddns.rescan, a Go duration (default: leased's own)
   --converge-timeout S  longest wait for the names (default 600)
   --leased BIN          use this leased binary instead of building one
@@ -71,6 +74,7 @@ while (($#)); do
 	--rate) rate=$2; shift ;;
 	--outstanding) outstanding=$2; shift ;;
 	--clients) clients=$2; shift ;;
+	--runs) runs=$2; shift ;;
 	--rescan) rescan=$2; shift ;;
 	--converge-timeout) converge_timeout=$2; shift ;;
 	--leased) leased_bin=$2; shift ;;
@@ -84,6 +88,7 @@ done
 [[ $duration =~ ^[0-9]+$ ]] && ((duration > 0 && duration <= 600)) || die "--duration $duration: want 1 to 600 seconds"
 [[ $rate =~ ^[0-9]+$ ]] || die "--rate $rate: want a whole number of exchanges per second"
 [[ $clients =~ ^[0-9]+$ ]] && ((clients > 0 && clients <= 3839)) || die "--clients $clients: want 1 to 3839 (the pool)"
+[[ $runs =~ ^[0-9]+$ ]] && ((runs > 0 && runs <= 20)) || die "--runs $runs: want 1 to 20"
 [[ $converge_timeout =~ ^[0-9]+$ ]] || die "--converge-timeout $converge_timeout: want seconds"
 for m in $modes; do
 	case $m in off | up | stop | drop) ;; *) die "--modes: unknown mode $m" ;; esac
@@ -223,7 +228,7 @@ write_leased() {
 start_server() {
 	local d=$1 i
 	ip netns exec "$sns" taskset -c "$cpu_server" "$leased_bin" server --config "$d/leased.yaml" --store "$d/store" \
-		--log-level info --control "$d/control.sock" >>"$d/server.log" 2>&1 &
+		--log-level warn --control "$d/control.sock" >>"$d/server.log" 2>&1 &
 	server_pid=$!
 	for i in $(seq 100); do
 		kill -0 "$server_pid" 2>/dev/null || die "leased did not start; see $d/server.log"
@@ -328,54 +333,69 @@ load() {
 }
 
 results=()
-for m in $modes; do
-	d=$work/$m
-	say "== $m"
-	write_named "$d/named"
-	write_leased "$d" "$m"
-	lift_drop
-	case $m in up) start_named "$d/named" ;; drop) drop_dns ;; esac
-	start_server "$d"
-	out=$(load "$d") || exit 1
-	read -r dora loss <<<"$out"
-	say "  load: $dora DORA/s, loss $loss%"
-	stopped=- converge=-
-	case $m in
-	up)
-		converge=$(wait_names "$d") ;;
-	stop | drop)
-		# The durable queue: leased restarts while the DNS is down, then
-		# the DNS comes back.
-		stopped=$(stop_server)
-		say "  leased stopped in ${stopped}s; restarting it with BIND still down"
-		start_server "$d"
+for r in $(seq "$runs"); do
+	for m in $modes; do
+		d=$work/$m-$r
+		say "== $m, round $r of $runs"
+		write_named "$d/named"
+		write_leased "$d" "$m"
 		lift_drop
-		start_named "$d/named"
-		converge=$(wait_names "$d") ;;
-	esac
-	if [[ $m == off ]]; then
-		missing=-
-		bound=$("$leased_bin" leases list --store "$d/store" --json | grep -c '"state":"bound"' || true)
-	else
-		read -r missing bound < <(names_missing "$d")
-	fi
-	[[ -n $server_pid ]] && stop_server >/dev/null
-	[[ -n $named_pid ]] && stop_named
-	[[ $m == off ]] || say "  names of $bound bound leases in the DNS after ${converge}s ($missing missing)"
-	results+=("$m $dora $loss $bound $missing $converge $stopped")
+		case $m in up) start_named "$d/named" ;; drop) drop_dns ;; esac
+		start_server "$d"
+		out=$(load "$d") || exit 1
+		read -r dora loss <<<"$out"
+		say "  load: $dora DORA/s, loss $loss%"
+		stopped=- converge=-
+		case $m in
+		up)
+			converge=$(wait_names "$d") ;;
+		stop | drop)
+			# The durable queue: leased restarts while the DNS is down, then
+			# the DNS comes back.
+			stopped=$(stop_server)
+			say "  leased stopped in ${stopped}s; restarting it with BIND still down"
+			start_server "$d"
+			lift_drop
+			start_named "$d/named"
+			converge=$(wait_names "$d") ;;
+		esac
+		if [[ $m == off ]]; then
+			missing=-
+			bound=$("$leased_bin" leases list --store "$d/store" --json | grep -c '"state":"bound"' || true)
+		else
+			read -r missing bound < <(names_missing "$d")
+		fi
+		[[ -n $server_pid ]] && stop_server >/dev/null
+		[[ -n $named_pid ]] && stop_named
+		[[ $m == off ]] || say "  names of $bound bound leases in the DNS after ${converge}s ($missing missing)"
+		results+=("$m $dora $loss $bound $missing $converge $stopped")
+	done
 done
 
-python3 - "$rate" "$outstanding" "$duration" "$clients" "${rescan:-default}" "${results[@]}" <<'EOP'
-import sys
-rate, outstanding, duration, clients, rescan = sys.argv[1:6]
-rows = [r.split() for r in sys.argv[6:]]
-base = next((float(r[1]) for r in rows if r[0] == "off"), float(rows[0][1]))
+python3 - "$rate" "$outstanding" "$duration" "$clients" "${rescan:-default}" "$runs" "${results[@]}" <<'EOP'
+import statistics, sys
+rate, outstanding, duration, clients, rescan, runs = sys.argv[1:7]
+rows = [r.split() for r in sys.argv[7:]]
+modes = list(dict.fromkeys(r[0] for r in rows))
+def med(vals):
+    nums = [float(v) for v in vals if v not in ("-", "timeout")]
+    if not nums:
+        return "-" if all(v == "-" for v in vals) else "timeout"
+    s = f"{statistics.median(nums):.1f}"
+    return s + ("*" if "timeout" in vals else "")
+per = {m: [r for r in rows if r[0] == m] for m in modes}
+dora = {m: statistics.median(float(r[1]) for r in per[m]) for m in modes}
+base = dora.get("off", dora[modes[0]])
 load = f"open loop at {rate}/s" if rate != "0" else f"closed loop, {outstanding} in flight"
-print(f"leased bench --hostnames, {clients} clients, {load}, {duration} s per mode; ddns.rescan {rescan}")
-print(f"{'mode':<6} {'DORA/s':>8} {'loss %':>7} {'ratio':>6} {'bound':>6} {'missing':>8} {'names in (s)':>13} {'stop (s)':>9}")
-for m, dora, loss, bound, missing, conv, stopped in rows:
-    print(f"{m:<6} {float(dora):8.0f} {float(loss):7.2f} {float(dora)/base:6.2f} {bound:>6} {missing:>8} {conv:>13} {stopped:>9}")
-print("ratio: DORA/s over the first mode's (off when run); names in: seconds from the end of the load (up)"
-      " or from BIND's return after the restart of leased (stop, drop) until every bound lease's A and PTR"
-      " records were in the zones; stop: seconds leased took to stop on SIGTERM with BIND down")
+print(f"leased bench --hostnames, {clients} clients, {load}, {duration} s per run, {runs} rounds; ddns.rescan {rescan}")
+print(f"{'mode':<6} {'DORA/s':>8} {'ratio':>6} {'loss %':>7} {'runs (DORA/s)':>26} {'bound':>6} {'missing':>8} {'names in (s)':>13} {'stop (s)':>9}")
+for m in modes:
+    rs = per[m]
+    each = " ".join(f"{float(r[1]):.0f}" for r in rs)
+    print(f"{m:<6} {dora[m]:8.0f} {dora[m]/base:6.2f} {statistics.median(float(r[2]) for r in rs):7.2f} {each:>26} "
+          f"{int(statistics.median(int(r[3]) for r in rs)):>6} {med([r[4] for r in rs]):>8} {med([r[5] for r in rs]):>13} {med([r[6] for r in rs]):>9}")
+print("medians of the rounds; ratio: DORA/s over off's (or the first mode's); names in: seconds from the end"
+      " of the load (up) or from BIND's return after the restart of leased (stop, drop) until every bound"
+      " lease's A and PTR records were in the zones (* some rounds timed out); stop: seconds leased took to"
+      " stop on SIGTERM with BIND down")
 EOP
