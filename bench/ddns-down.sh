@@ -377,12 +377,11 @@ import statistics, sys
 rate, outstanding, duration, clients, rescan, runs = sys.argv[1:7]
 rows = [r.split() for r in sys.argv[7:]]
 modes = list(dict.fromkeys(r[0] for r in rows))
-def med(vals):
+def med(vals, fmt="{:.1f}"):
     nums = [float(v) for v in vals if v not in ("-", "timeout")]
     if not nums:
         return "-" if all(v == "-" for v in vals) else "timeout"
-    s = f"{statistics.median(nums):.1f}"
-    return s + ("*" if "timeout" in vals else "")
+    return fmt.format(statistics.median(nums)) + ("*" if "timeout" in vals else "")
 per = {m: [r for r in rows if r[0] == m] for m in modes}
 dora = {m: statistics.median(float(r[1]) for r in per[m]) for m in modes}
 base = dora.get("off", dora[modes[0]])
@@ -393,7 +392,7 @@ for m in modes:
     rs = per[m]
     each = " ".join(f"{float(r[1]):.0f}" for r in rs)
     print(f"{m:<6} {dora[m]:8.0f} {dora[m]/base:6.2f} {statistics.median(float(r[2]) for r in rs):7.2f} {each:>26} "
-          f"{int(statistics.median(int(r[3]) for r in rs)):>6} {med([r[4] for r in rs]):>8} {med([r[5] for r in rs]):>13} {med([r[6] for r in rs]):>9}")
+          f"{int(statistics.median(int(r[3]) for r in rs)):>6} {med([r[4] for r in rs], "{:.0f}"):>8} {med([r[5] for r in rs]):>13} {med([r[6] for r in rs]):>9}")
 print("medians of the rounds; ratio: DORA/s over off's (or the first mode's); names in: seconds from the end"
       " of the load (up) or from BIND's return after the restart of leased (stop, drop) until every bound"
       " lease's A and PTR records were in the zones (* some rounds timed out); stop: seconds leased took to"
