@@ -372,6 +372,7 @@ for r in $(seq "$runs"); do
 	done
 done
 
+printf '%s\n' "${results[@]}" >"$work/results.txt"
 python3 - "$rate" "$outstanding" "$duration" "$clients" "${rescan:-default}" "$runs" "${results[@]}" <<'EOP'
 import statistics, sys
 rate, outstanding, duration, clients, rescan, runs = sys.argv[1:7]
@@ -382,6 +383,7 @@ def med(vals, fmt="{:.1f}"):
     if not nums:
         return "-" if all(v == "-" for v in vals) else "timeout"
     return fmt.format(statistics.median(nums)) + ("*" if "timeout" in vals else "")
+INT = "{:.0f}"
 per = {m: [r for r in rows if r[0] == m] for m in modes}
 dora = {m: statistics.median(float(r[1]) for r in per[m]) for m in modes}
 base = dora.get("off", dora[modes[0]])
@@ -392,7 +394,7 @@ for m in modes:
     rs = per[m]
     each = " ".join(f"{float(r[1]):.0f}" for r in rs)
     print(f"{m:<6} {dora[m]:8.0f} {dora[m]/base:6.2f} {statistics.median(float(r[2]) for r in rs):7.2f} {each:>26} "
-          f"{int(statistics.median(int(r[3]) for r in rs)):>6} {med([r[4] for r in rs], "{:.0f}"):>8} {med([r[5] for r in rs]):>13} {med([r[6] for r in rs]):>9}")
+          f"{int(statistics.median(int(r[3]) for r in rs)):>6} {med([r[4] for r in rs], INT):>8} {med([r[5] for r in rs]):>13} {med([r[6] for r in rs]):>9}")
 print("medians of the rounds; ratio: DORA/s over off's (or the first mode's); names in: seconds from the end"
       " of the load (up) or from BIND's return after the restart of leased (stop, drop) until every bound"
       " lease's A and PTR records were in the zones (* some rounds timed out); stop: seconds leased took to"
