@@ -322,14 +322,15 @@ wait_names() {
 	done
 }
 
-# load DIR runs "leased bench" and prints its JSON summary's rate and loss.
+# load DIR runs "leased bench" and prints its JSON summary's rate, loss
+# and 99th percentile of DISCOVER-ACK latency (ms).
 load() {
 	local d=$1 flow
 	if ((rate > 0)); then flow=(--rate "$rate"); else flow=(--outstanding "$outstanding"); fi
 	ip netns exec "$cns" taskset -c "$cpu_load" "$leased_bin" bench --server "$srv_addr" --local "$cli_addr:67" \
 		--clients "$clients" --hostnames "${flow[@]}" --duration "${duration}s" --timeout 1s --progress 0 --json \
 		>"$d/bench.json" 2>"$d/bench.log" || die "leased bench failed; see $d/bench.log"
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%.0f %.2f" % (j["rate"], 100*j["loss"]))' "$d/bench.json"
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%.0f %.2f %.2f" % (j["rate"], 100*j["loss"], j["discover_ack"]["p99_us"]/1000))' "$d/bench.json"
 }
 
 results=()
@@ -343,8 +344,8 @@ for r in $(seq "$runs"); do
 		case $m in up) start_named "$d/named" ;; drop) drop_dns ;; esac
 		start_server "$d"
 		out=$(load "$d") || exit 1
-		read -r dora loss <<<"$out"
-		say "  load: $dora DORA/s, loss $loss%"
+		read -r dora loss p99 <<<"$out"
+		say "  load: $dora DORA/s, loss $loss%, DISCOVER-ACK p99 ${p99} ms"
 		stopped=- converge=-
 		case $m in
 		up)
@@ -368,7 +369,7 @@ for r in $(seq "$runs"); do
 		[[ -n $server_pid ]] && stop_server >/dev/null
 		[[ -n $named_pid ]] && stop_named
 		[[ $m == off ]] || say "  names of $bound bound leases in the DNS after ${converge}s ($missing missing)"
-		results+=("$m $dora $loss $bound $missing $converge $stopped")
+		results+=("$m $dora $loss $bound $missing $converge $stopped $p99")
 	done
 done
 
@@ -389,13 +390,14 @@ dora = {m: statistics.median(float(r[1]) for r in per[m]) for m in modes}
 base = dora.get("off", dora[modes[0]])
 load = f"open loop at {rate}/s" if rate != "0" else f"closed loop, {outstanding} in flight"
 print(f"leased bench --hostnames, {clients} clients, {load}, {duration} s per run, {runs} rounds; ddns.rescan {rescan}")
-print(f"{'mode':<6} {'DORA/s':>8} {'ratio':>6} {'loss %':>7} {'runs (DORA/s)':>26} {'bound':>6} {'missing':>8} {'names in (s)':>13} {'stop (s)':>9}")
+print(f"{'mode':<6} {'DORA/s':>8} {'ratio':>6} {'loss %':>7} {'p99 ms':>7} {'runs (DORA/s)':>26} {'bound':>6} {'missing':>8} {'names in (s)':>13} {'stop (s)':>9}")
 for m in modes:
     rs = per[m]
     each = " ".join(f"{float(r[1]):.0f}" for r in rs)
-    print(f"{m:<6} {dora[m]:8.0f} {dora[m]/base:6.2f} {statistics.median(float(r[2]) for r in rs):7.2f} {each:>26} "
+    print(f"{m:<6} {dora[m]:8.0f} {dora[m]/base:6.2f} {statistics.median(float(r[2]) for r in rs):7.2f} "
+          f"{statistics.median(float(r[7]) for r in rs):7.1f} {each:>26} "
           f"{int(statistics.median(int(r[3]) for r in rs)):>6} {med([r[4] for r in rs], INT):>8} {med([r[5] for r in rs]):>13} {med([r[6] for r in rs]):>9}")
-print("medians of the rounds; ratio: DORA/s over off's (or the first mode's); names in: seconds from the end"
+print("medians of the rounds; ratio: DORA/s over off's (or the first mode's); p99: DISCOVER-ACK latency; names in: seconds from the end"
       " of the load (up) or from BIND's return after the restart of leased (stop, drop) until every bound"
       " lease's A and PTR records were in the zones (* some rounds timed out); stop: seconds leased took to"
       " stop on SIGTERM with BIND down")
