@@ -86,6 +86,10 @@ type Config struct {
 	// Hooks are the lease event hooks; none by default (DefaultHooks).
 	Hooks Hooks
 
+	// DDNS is the global dynamic DNS block (see DDNS); updates are off
+	// by default (DefaultDDNS). Each subnet holds its effective block.
+	DDNS DDNS
+
 	// OfferLimit caps the offers each subnet holds for clients without a
 	// reservation or binding of their own, in percent of its pool, so
 	// that a flood of DHCPDISCOVERs from random hardware addresses cannot
@@ -212,6 +216,10 @@ type Subnet struct {
 	// Boot is the subnet's boot fields (siaddr, sname, file); classes
 	// and reservations may replace each.
 	Boot Boot
+
+	// DDNS is effective: the subnet's ddns keys over the global ones,
+	// with the zones filled in (see DDNS). Its zero value is off.
+	DDNS DDNS
 }
 
 // Reservation binds a fixed address, and optionally a host name and extra

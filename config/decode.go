@@ -22,11 +22,11 @@ var (
 		"interfaces", "server-id", "lease-store", "store", "commit-delay", "receive-delay", "lease-time", "renewal-time",
 		"rebinding-time", "offer-hold", "decline-probation", "check-release-source", "pool-start-percent", "authoritative",
 		"options", "option-definitions", "vendor-options", "shared-networks", "subnets", "rate-limit", "offer-limit", "client-classes",
-		"hooks",
+		"hooks", "ddns",
 	}
 	subnetKeys = []string{
 		"prefix", "pools", "lease-time", "renewal-time", "rebinding-time",
-		"authoritative", "reservations-in-pool", "options", "vendor-options", "ipv6-only-preferred", "ping-check", "reservations", "boot",
+		"authoritative", "reservations-in-pool", "options", "vendor-options", "ipv6-only-preferred", "ping-check", "reservations", "boot", "ddns",
 	}
 	reservationKeys = []string{"hw-address", "client-id", "relay-match", "address", "hostname", "options", "classes", "boot"}
 	poolKeys        = []string{"range", "relay-match", "classes", "deny-classes", "options"}

@@ -33,6 +33,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			d.store(v, p, &c.Store)
 		case "hooks":
 			d.hooks(v, p, &c.Hooks)
+		case "ddns":
+			d.ddns(v, p, &c.DDNS, true)
 		case "commit-delay":
 			if t, ok := d.duration(v, p, false); ok {
 				c.CommitDelay = t
@@ -117,8 +119,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			s.Authoritative = c.Defaults.Authoritative
 		}
 		s.Options = MergeOptions(c.Defaults.Options, MergeOptions(sharedOptions(c.SharedNetworks, s.Prefix), s.Options))
+		s.DDNS = c.DDNS
+		if dr.ddns != nil {
+			d.ddns(dr.ddns, dr.ddnsPath, &s.DDNS, false)
+		}
+		s.DDNS = effectiveDDNS(s.DDNS, s.Prefix)
 		c.Subnets = append(c.Subnets, s)
 	}
+	c.DDNS = fillDDNS(c.DDNS)
 	return c
 }
 
@@ -126,7 +134,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 type subnetDraft struct {
 	s                               Subnet
 	leaseSet, t1Set, t2Set, authSet bool
-	vendor                          []Option // option 125 from vendor-options
+	vendor                          []Option   // option 125 from vendor-options
+	ddns                            *yaml.Node // the subnet's ddns section, read over the global one
+	ddnsPath                        string
 }
 
 func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
@@ -171,6 +181,8 @@ func (d *decoder) subnet(n *yaml.Node, path string) subnetDraft {
 			})
 		case "boot":
 			s.Boot = d.boot(v, p)
+		case "ddns":
+			dr.ddns, dr.ddnsPath = v, p
 		}
 	})
 	return dr

@@ -58,7 +58,7 @@ const (
 	// at most, and clients retransmit after about 4 s.
 	MaxPingWait = 2 * time.Second
 	// DefaultHookQueue is hooks.queue: the events each hook may have
-	// waiting, about 500 bytes each, allocated at start; MaxHookQueue
+	// waiting, about 1.2 KB each, allocated at start; MaxHookQueue
 	// bounds it.
 	DefaultHookQueue = 4096
 	MaxHookQueue     = 65536
@@ -74,6 +74,31 @@ const (
 	// it.
 	DefaultHookRetries = 3
 	MaxHookRetries     = 20
+	// DefaultDDNSTimeout bounds one attempt of a DNS update
+	// (ddns.timeout); MaxDDNSTimeout bounds the setting.
+	DefaultDDNSTimeout = 2 * time.Second
+	MaxDDNSTimeout     = time.Minute
+	// DefaultDDNSRetries is ddns.retries, the attempts per server before
+	// the updater backs off; MaxDDNSRetries bounds it.
+	DefaultDDNSRetries = 3
+	MaxDDNSRetries     = 20
+	// DefaultDDNSWorkers is ddns.workers, the updates in flight at once;
+	// MaxDDNSWorkers bounds it.
+	DefaultDDNSWorkers = 4
+	MaxDDNSWorkers     = 256
+	// DefaultDDNSQueue is ddns.queue, the lease events waiting for the
+	// updater; beyond it they are dropped and the store rescanned.
+	// MaxDDNSQueue bounds it.
+	DefaultDDNSQueue = 4096
+	MaxDDNSQueue     = 65536
+	// DefaultDDNSRescan is ddns.rescan, how often the lease store is
+	// scanned for DNS work that no event announced; MinDDNSRescan
+	// bounds it from below.
+	DefaultDDNSRescan = time.Minute
+	MinDDNSRescan     = time.Second
+	// MaxDDNSTTL bounds ddns.ttl: a DNS TTL is a 31-bit number of
+	// seconds (RFC 2181 §8).
+	MaxDDNSTTL = (1<<31 - 1) * time.Second
 )
 
 // DefaultRateLimits are the rate limits of a server that sets none. They
@@ -119,6 +144,7 @@ func newDefaults() *Config {
 		CheckReleaseSource: DefaultCheckReleaseSource,
 		Store:              Store{Type: DefaultStoreType, CommitTimeout: DefaultStoreCommitTimeout, PoolSize: DefaultStorePoolSize},
 		Hooks:              DefaultHooks(),
+		DDNS:               DefaultDDNS(),
 	}
 }
 
@@ -166,7 +192,9 @@ func NewQuick(q Quick) (*Config, error) {
 	if q.Domain != "" {
 		sub.Options = append(sub.Options, Option{Code: dhcpv4.OptDomainName, Value: []byte(q.Domain)})
 	}
+	sub.DDNS = effectiveDDNS(c.DDNS, q.Prefix)
 	c.Subnets = []Subnet{sub}
+	c.DDNS = fillDDNS(c.DDNS)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"",
 		validHead,
+		validHead + "    ddns: {enabled: true, qualifying-suffix: example.net, servers: [198.18.0.53, \"198.18.0.54:5353\"], reverse-zone: none}\n",
 		validHead + "options: {option-224: {ips: [198.18.0.1]}, classless-routes: [0.0.0.0/0 via 198.18.0.1]}\n",
 		validHead + "    reservations: [{client-id: 0102, address: 198.18.0.5, hostname: a}]\n",
 		"interfaces: &a [*a]\n",

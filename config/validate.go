@@ -42,7 +42,12 @@ import (
 //   - reservations naming their client by exactly one of hardware address
 //     and client identifier, each unique in the configuration, with an
 //     address inside the subnet, unique, not a router, and outside the
-//     pools unless ReservationsInPool is set; a valid host name.
+//     pools unless ReservationsInPool is set; a valid host name;
+//   - ddns blocks with zone names in held form (lower case, no trailing
+//     dot), a qualifying suffix inside the forward zone, a known protocol
+//     and conflict policy, times and counts within bounds, and, when
+//     enabled, servers and a forward zone (zero fields of a block built
+//     in Go count as their defaults, see DDNS.WithDefaults).
 //
 // Validate does not fill in defaults or inheritance: a Config built in Go
 // must hold effective values in its subnets.
@@ -119,9 +124,11 @@ func (c *Config) validate() []*Error {
 		v.subnet(c, i, &u)
 		v.ipv6OnlyWait("subnets["+strconv.Itoa(i)+"].ipv6-only-preferred", c.Subnets[i].IPv6OnlyWait)
 		v.pingCheck("subnets["+strconv.Itoa(i)+"].ping-check.wait", c.Subnets[i].PingCheck)
+		v.ddns("subnets["+strconv.Itoa(i)+"].ddns", &c.Subnets[i].DDNS, &c.DDNS)
 	}
 	v.sharedNetworks(c)
 	v.clientClasses(c)
+	v.ddns("ddns", &c.DDNS, nil)
 	if a := c.ServerID; a.Is4() {
 		for i, s := range c.Subnets {
 			if j := poolIndex(s.Pools, a); j >= 0 {

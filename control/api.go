@@ -59,6 +59,9 @@ type Lease struct {
 	// of its reservation, since the server started or last reloaded;
 	// absent when none.
 	Classes []string `json:"classes,omitempty"`
+	// FQDN is the name the server registers in the DNS for the lease
+	// (dynamic DNS updates); absent when none.
+	FQDN string `json:"fqdn,omitempty"`
 }
 
 // leaseOf converts an engine view.
@@ -66,7 +69,7 @@ func leaseOf(v server.LeaseView) Lease {
 	l := Lease{
 		Address: v.Addr, Subnet: v.Subnet, ClientID: hex.EncodeToString([]byte(v.ClientID)),
 		HWAddr: v.HW.String(), Hostname: v.Hostname, State: v.State.String(),
-		Start: utc(v.Start), Expiry: utc(v.Expiry), Classes: v.Classes,
+		Start: utc(v.Start), Expiry: utc(v.Expiry), Classes: v.Classes, FQDN: v.FQDN,
 	}
 	if !utf8.ValidString(v.Hostname) {
 		l.HostnameHex = hex.EncodeToString([]byte(v.Hostname))
@@ -493,6 +496,11 @@ type Status struct {
 	// Hooks counts the lease events of each configured hook ("script",
 	// "webhook"); absent when none is.
 	Hooks map[string]HookStatus `json:"hooks,omitempty"`
+	// Events counts the live event streams of GET /v1/events; absent
+	// when the server keeps no history of its decisions.
+	Events *EventStatus `json:"events,omitempty"`
+	// DDNS counts the dynamic DNS updates; absent when they are off.
+	DDNS *DDNSStatus `json:"ddns,omitempty"`
 }
 
 // ReloadResult is the answer of a successful POST /v1/reload.

@@ -20,6 +20,8 @@
 //	POST   /v1/reload                    reload the configuration file, as SIGHUP does; the answer's
 //	                                     config.changes says what took effect (applied) and what
 //	                                     waits for a restart (restart_needed)
+//	GET    /v1/events                    the decisions as they happen, as server-sent events
+//	                                     (history.Book.Since), bounded: a slow stream loses events
 //
 // Errors are a JSON object {"error": "..."} with a status that says what
 // kind: 400 a malformed request or filter, 401 a missing or wrong token,
@@ -34,6 +36,20 @@
 // on TCP, where every request must carry "Authorization: Bearer TOKEN";
 // ListenTCP refuses an address that is not loopback when there is no
 // token, since anyone who can reach it could release leases.
+//
+// # The web dashboard
+//
+// The same Server serves a dashboard under /ui/ (docs/dashboard.md):
+// pages drawn on the server with html/template from web/ (embedded with
+// the script and style sheet, no framework, no build step), whose
+// actions call the JSON API above from web/static/app.js. The charts of
+// the last hour come from Sample, which RunSampler calls every
+// SampleInterval; the leases page filters, sorts and pages the engine's
+// leases on the server. On TCP, (*Server).TCPHandler adds the login: the
+// token posted to /ui/login gives a session cookie (a bounded table in
+// memory), and a request that changes something under a session must
+// carry the session's CSRF token (CSRFHeader); the Unix socket and the
+// bearer token need neither.
 //
 // # Connection limits
 //

@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -186,21 +185,12 @@ func ReadToken(path string) (string, error) {
 }
 
 // RequireToken wraps h so that only requests with the header
-// "Authorization: Bearer TOKEN" reach it; the others get 401.
+// "Authorization: Bearer TOKEN" reach it; the others get 401. The
+// dashboard's login wants (*Server).TCPHandler instead.
 func RequireToken(token string, h http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token))
+	a := &tokenAuth{want: sha256.Sum256([]byte(token))}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		// The scheme's name is case-insensitive (RFC 9110 §11.1).
-		ok := len(auth) > len("Bearer ") && strings.EqualFold(auth[:len("Bearer ")], "Bearer ")
-		got := ""
-		if ok {
-			got = auth[len("Bearer "):]
-		}
-		// Compare hashes, so that the time taken says nothing of the
-		// token, not even its length.
-		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+		if !a.bearer(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leased"`)
 			// A connection that has not presented the token is not
 			// kept for another try.

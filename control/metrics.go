@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"leased/ddns"
 	"leased/dhcpv4"
 	"leased/events"
 	"leased/lease"
@@ -40,6 +41,9 @@ type MetricsSources struct {
 	// Hooks returns the counters of the lease event hooks
 	// (events.Hooks.Stats).
 	Hooks func() events.Stats
+	// DDNS returns the counters of the DNS updater (ddns.Updater.Stats);
+	// nil when DNS updates are off.
+	DDNS func() ddns.Stats
 }
 
 // NewRegistry returns a registry of its own holding the leased metrics
@@ -60,6 +64,9 @@ func NewRegistry(src MetricsSources) (*prometheus.Registry, error) {
 	}
 	if src.Hooks != nil {
 		cs = append(cs, newHooksCollector(src.Hooks))
+	}
+	if src.DDNS != nil {
+		cs = append(cs, newDDNSCollector(src.DDNS))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

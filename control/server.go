@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"leased/config"
+	"leased/ddns"
 	"leased/dhcpv4"
 	"leased/escape"
 	"leased/events"
@@ -82,6 +85,9 @@ type Options struct {
 	// Hooks returns the counters of the lease event hooks, for status;
 	// nil leaves them out.
 	Hooks func() events.Stats
+	// DDNS returns the counters of the DNS updater, for status; nil
+	// leaves them out.
+	DDNS func() ddns.Stats
 	// Reservations keeps the run-time reservations across restarts; nil
 	// means they are not kept.
 	Reservations ReservationSaver
@@ -106,6 +112,17 @@ type Server struct {
 	// resMu makes each change of the run-time reservations and its
 	// saving to the file one step.
 	resMu sync.Mutex
+	// The dashboard: its pages, sessions, samples for the charts and
+	// the counters of the live event streams.
+	pages    map[string]*template.Template
+	sessions *sessions
+	samples  sampler
+	events   eventCounters
+	// lastMatched is the number of leases the last sorted query of the
+	// leases page matched, to size the next one's rows.
+	lastMatched atomic.Int64
+	// testTicks, when set, replaces the ticker of the event streams.
+	testTicks chan time.Time
 }
 
 // NewServer returns the API for opts.
@@ -137,8 +154,12 @@ func NewServer(opts Options) (*Server, error) {
 	s.route("/v1/reservations/{addr}", "DELETE", s.removeReservation)
 	s.route("/v1/pools", "GET", s.pools)
 	s.route("/v1/reload", "POST", s.reload)
+	s.sessions = newSessions(opts.Clock)
+	if err := s.routeUI(); err != nil {
+		return nil, err
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s (see GET /v1/status, /v1/leases, /v1/reservations, /v1/pools)", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s (see GET /v1/status, /v1/leases, /v1/reservations, /v1/pools, and the dashboard at /ui/)", r.URL.Path))
 	})
 	return s, nil
 }
@@ -232,6 +253,13 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.Hooks != nil {
 		st.Hooks = hookStatus(s.opts.Hooks())
+	}
+	if s.opts.History != nil {
+		ev := s.EventStats()
+		st.Events = &ev
+	}
+	if s.opts.DDNS != nil {
+		st.DDNS = ddnsStatus(s.opts.DDNS())
 	}
 	for _, ls := range lease.LiveStates() {
 		st.Leases[ls.String()] = 0

@@ -98,6 +98,7 @@ type Server struct {
 	live     *server.Reloadable
 	reloader *Reloader
 	hooks    *leaseevents.Hooks // nil: none
+	dns      *dnsUpdates        // nil: no DNS updates
 }
 
 // Open opens what a server needs, in this order: the operator listeners
@@ -196,6 +197,11 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 	if err != nil {
 		return nil, err
 	}
+	dnsUp, err := openDDNS(cfg, st, opts.Clock, log)
+	if err != nil {
+		return nil, err
+	}
+	hooks = dnsUp.hook(hooks)
 	if h, ok := dhcp.(interface{ SetEvents(*leaseevents.Hooks) }); ok && hooks != nil {
 		h.SetEvents(hooks)
 	}
@@ -204,8 +210,8 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		h.SetHistory(book)
 	}
 	started := opts.Clock()
-	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live, hooks: hooks}
-	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp}, dhcp}.orEngine(), log, opts.Clock)
+	s := &Server{opts: opts, log: log, op: op, dhcp: dhcp, store: st, live: live, hooks: hooks, dns: dnsUp}
+	s.reloader = NewReloader(&s.opts.Source, cfg, opts.ConfigSHA256, started, reloadLimits{reconfigurer{live, dhcp, dnsUp, log}, dhcp}.orEngine(), log, opts.Clock)
 	var apiEngine control.Engine = live
 	if hooks != nil {
 		apiEngine = releaseNotifier{live, hooks}
@@ -223,6 +229,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		Logger:       log,
 		History:      book,
 		Hooks:        hooks.Stats,
+		DDNS:         dnsUp.statsFunc(),
 	}, control.MetricsSources{
 		Packets: dhcp.Stats,
 		Pools:   live.PoolStats,
@@ -231,6 +238,7 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 		Version: opts.Version,
 		Started: started,
 		Hooks:   hooks.Stats,
+		DDNS:    dnsUp.statsFunc(),
 	})
 	if err != nil {
 		return nil, err
@@ -239,17 +247,25 @@ func assemble(opts Options, op *operator, dhcp dhcpService, st leaseStore) (*Ser
 }
 
 // reconfigurer puts a reloaded configuration in effect: in the engine,
-// then the interfaces served in the DHCP service.
+// then the interfaces served in the DHCP service and the DNS updates
+// (whose key files are read first: a bad one refuses the reload).
 type reconfigurer struct {
 	engine Reconfigurable
 	dhcp   dhcpService
+	dns    *dnsUpdates
+	log    *slog.Logger
 }
 
 func (r reconfigurer) Reload(cfg *config.Config) error {
+	rules, err := r.dns.rules(cfg, r.log)
+	if err != nil {
+		return err
+	}
 	if err := r.engine.Reload(cfg); err != nil {
 		return err
 	}
 	r.dhcp.SetInterfaces(cfg.Interfaces)
+	r.dns.setRules(rules)
 	return nil
 }
 
@@ -279,6 +295,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.hooks != nil {
 		sweeper = newExpirySweeper(s.live, s.hooks)
 		loops.Go(func() { s.hooks.Run(loopCtx) })
+	}
+	if s.dns != nil {
+		loops.Go(func() { s.dns.Run(loopCtx) })
 	}
 	loops.Go(func() { Sweep(loopCtx, ticker.C, sweeper) })
 	spaceTicker := time.NewTicker(s.opts.SpaceCheckInterval)

@@ -94,7 +94,8 @@ func (n releaseNotifier) ForceRelease(ctx context.Context, a netip.Addr) (server
 	v, err := n.Reloadable.ForceRelease(ctx, a)
 	if v.Addr.IsValid() {
 		var r leaseevents.Record
-		l := lease.Lease{Addr: v.Addr, ClientID: v.ClientID, HW: v.HW, Hostname: v.Hostname, Start: v.Start, Expiry: v.Expiry}
+		l := lease.Lease{Addr: v.Addr, ClientID: v.ClientID, HW: v.HW, Hostname: v.Hostname, Start: v.Start, Expiry: v.Expiry,
+			FQDN: v.FQDN, DNS: v.DNS}
 		leaseevents.FromLease(&r, leaseevents.Release, v.Subnet, &l)
 		n.hooks.Publish(&r)
 	}

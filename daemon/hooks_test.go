@@ -62,7 +62,8 @@ func TestOpenHooks(t *testing.T) {
 }
 
 // TestOperatorReleaseIsPublished: a lease ended through the control API
-// (leased leases release) reaches the hooks as a release event.
+// (leased leases release) reaches the hooks as a release event, with the
+// lease's DNS name for the DNS updater to remove.
 func TestOperatorReleaseIsPublished(t *testing.T) {
 	now := time.Date(2026, 5, 6, 6, 0, 0, 0, time.UTC)
 	cfg, err := config.NewQuick(config.Quick{Interface: "eth0", Prefix: netip.MustParsePrefix("198.18.0.0/24"),
@@ -74,7 +75,7 @@ func TestOperatorReleaseIsPublished(t *testing.T) {
 	store := &lease.Memory{}
 	if err := store.Commit(context.Background(), lease.Lease{Addr: addr, ClientID: "\x01\x02\x00\x00\x00\x00\x01",
 		HW: lease.HardwareAddr{Type: 1, Len: 6, Addr: [16]byte{2, 0, 0, 0, 0, 1}}, Hostname: "pc",
-		State: lease.Bound, Start: now.Add(-time.Minute), Expiry: now.Add(time.Hour)}); err != nil {
+		FQDN: "pc.example.net", DNS: lease.DNSForward | lease.DNSReverse, State: lease.Bound, Start: now.Add(-time.Minute), Expiry: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	eng, err := server.New(cfg, store, func() time.Time { return now })
@@ -94,6 +95,9 @@ func TestOperatorReleaseIsPublished(t *testing.T) {
 	case r := <-got:
 		if r.Type != leaseevents.Release || r.Addr != addr || string(r.Hostname()) != "pc" || r.HW.Len != 6 {
 			t.Fatalf("published %v of %v (%q), want the release of %v", r.Type, r.Addr, r.Hostname(), addr)
+		}
+		if string(r.FQDN()) != "pc.example.net" || r.DNS != lease.DNSForward|lease.DNSReverse {
+			t.Fatalf("release published with FQDN %q and records %v, want pc.example.net and both", r.FQDN(), r.DNS)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event published")

@@ -59,7 +59,8 @@ func (e *UsageError) Unwrap() error { return e.Err }
 type operator struct {
 	unix, tcp, metrics net.Listener
 	token              string
-	api, registry      http.Handler
+	api                *control.Server
+	registry           http.Handler
 	// limited are the capped listeners by name, for the metrics; they
 	// are not closed through it.
 	limited map[string]*control.LimitedListener
@@ -188,11 +189,18 @@ func (l *operator) serve(ctx context.Context, wg *sync.WaitGroup, log *slog.Logg
 		log.Info("control API", "socket", l.unix.Addr().String())
 		start(l.unix, l.api, "control API")
 	}
+	if l.unix != nil || l.tcp != nil {
+		// The dashboard's charts of the last hour.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.api.RunSampler(ctx)
+		}()
+	}
 	if l.tcp != nil {
-		h := l.api
-		if l.token != "" {
-			h = control.RequireToken(l.token, l.api)
-		}
+		// The bearer token, or the dashboard's session; nothing without
+		// a token.
+		h := l.api.TCPHandler(l.token)
 		log.Info("control API", "listen", l.tcp.Addr().String(), "token", l.token != "")
 		start(l.tcp, h, "control API on TCP")
 	}

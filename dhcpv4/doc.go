@@ -11,10 +11,12 @@
 // times and the message type (RFC 2132), the parameter request list
 // (§9.8), relay agent information sub-options (RFC 3046, link selection
 // RFC 3527, server identifier override RFC 5107), user classes (RFC 3004),
-// domain search (RFC 3397 with RFC 1035 §4.1.4 name compression) and
-// classless static routes (RFC 3442). Every other option, rapid commit
-// (RFC 4039) and the client FQDN (RFC 4702) included, is reachable raw
-// through Options.Get and Options.Set.
+// domain search (RFC 3397 with RFC 1035 §4.1.4 name compression),
+// classless static routes (RFC 3442) and the client FQDN (RFC 4702 §2: its
+// flags, response codes and name, in canonical wire format or the
+// deprecated ASCII form, partial or fully qualified). Every other option,
+// rapid commit (RFC 4039) included, is reachable raw through Options.Get
+// and Options.Set.
 //
 // It is also the one home of two rules about the text around the wire
 // format. ValidHostname is the rule for the host and domain names that

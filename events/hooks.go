@@ -40,10 +40,17 @@ func New(script *Script, concurrency int, webhook *Webhook, capacity int) *Hooks
 // a queue of capacity events, and returns h (a new Hooks when h is nil).
 // Call it before Run.
 func (h *Hooks) Add(fn Handler, workers, capacity int) *Hooks {
+	return h.AddQueue(NewQueue(capacity, workers, fn))
+}
+
+// AddQueue adds a hook of its own behind q, which the caller keeps to
+// read its Stats, and returns h (a new Hooks when h is nil). Call it
+// before Run.
+func (h *Hooks) AddQueue(q *Queue) *Hooks {
 	if h == nil {
 		h = &Hooks{}
 	}
-	h.others = append(h.others, NewQueue(capacity, workers, fn))
+	h.others = append(h.others, q)
 	return h
 }
 

@@ -40,7 +40,7 @@ func (t Type) String() string {
 
 // Bounds of the variable-length fields of a Record; longer values are cut.
 const (
-	MaxClientID = 64
+	MaxClientID = 255
 	MaxHostname = 255
 )
 
@@ -69,6 +69,7 @@ type Record struct {
 	OldDNS lease.DNSFlags
 
 	idLen      uint8
+	idCut      bool
 	hostLen    uint8
 	fqdnLen    uint8
 	oldFQDNLen uint8
@@ -96,7 +97,16 @@ func (r *Record) OldFQDN() []byte { return r.oldFQDN[:r.oldFQDNLen] }
 // SetClientID sets the client's identity: its client identifier (option
 // 61), else its hardware type followed by its hardware address, as the
 // lease store keeps it.
-func (r *Record) SetClientID(id []byte) { r.idLen = uint8(copy(r.id[:], id)) }
+func (r *Record) SetClientID(id []byte) {
+	r.idLen = uint8(copy(r.id[:], id))
+	r.idCut = len(id) > MaxClientID
+}
+
+// ClientIDCut reports whether the client's identity was longer than a
+// record holds (a client identifier of more than 255 bytes, joined from
+// several options by RFC 3396): ClientID then returns its first
+// MaxClientID bytes only.
+func (r *Record) ClientIDCut() bool { return r.idCut }
 
 // SetHostname sets the host name the client gave, as raw bytes.
 func (r *Record) SetHostname(h []byte) { r.hostLen = uint8(copy(r.host[:], h)) }

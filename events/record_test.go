@@ -60,4 +60,11 @@ func TestRecordCutsLongFields(t *testing.T) {
 	if len(r.ClientID()) != MaxClientID || len(r.Hostname()) != MaxHostname {
 		t.Fatalf("kept %d and %d bytes, want %d and %d", len(r.ClientID()), len(r.Hostname()), MaxClientID, MaxHostname)
 	}
+	if !r.ClientIDCut() {
+		t.Fatal("a cut client identifier is not reported cut")
+	}
+	r.SetClientID(long[:MaxClientID])
+	if r.ClientIDCut() {
+		t.Fatal("a client identifier that fits is reported cut")
+	}
 }

@@ -12,7 +12,9 @@ import (
 // FromOutcome sets r to the lease event of the engine's decision out about
 // req, answered with reply at now, and reports whether there is one: a
 // DHCPACK that committed a lease (Commit, or Renew when out.Renewal), a
-// DHCPRELEASE or a DHCPDECLINE processed. It allocates nothing.
+// DHCPRELEASE or a DHCPDECLINE processed, with the lease's DNS name and
+// records and, for a DHCPACK, those it had before when they changed
+// (Outcome.FQDN, DNS, OldFQDN, OldDNS). It allocates nothing.
 func FromOutcome(r *Record, now time.Time, req, reply *dhcpv4.Packet, out *server.Outcome) bool {
 	switch out.Reason {
 	case server.ReasonAck:
@@ -48,6 +50,10 @@ func FromOutcome(r *Record, now time.Time, req, reply *dhcpv4.Packet, out *serve
 	if h, ok := req.Options.Get(dhcpv4.OptHostName); ok {
 		r.SetHostname(h)
 	}
+	r.SetFQDN(out.FQDN)
+	r.DNS = out.DNS
+	r.SetOldFQDN(out.OldFQDN)
+	r.OldDNS = out.OldDNS
 	return true
 }
 
@@ -56,7 +62,7 @@ func FromOutcome(r *Record, now time.Time, req, reply *dhcpv4.Packet, out *serve
 // made.
 func FromLease(r *Record, t Type, subnet netip.Prefix, l *lease.Lease) {
 	*r = Record{Type: t, Addr: l.Addr, Subnet: subnet, Start: l.Start, Expiry: l.Expiry, HW: l.HW}
-	r.idLen = uint8(copy(r.id[:], l.ClientID))
+	r.SetClientID([]byte(l.ClientID))
 	r.hostLen = uint8(copy(r.host[:], l.Hostname))
 	r.SetFQDN(l.FQDN)
 	r.DNS = l.DNS

@@ -40,6 +40,8 @@ type Book struct {
 	perClient int
 	clients   int
 	shards    [shardCount]shard
+	// feed is every client's last decisions, in order.
+	feed feed
 }
 
 // Key is a client's identity, as kept: the bytes of its client identifier,
@@ -122,7 +124,9 @@ func (b *Book) Note(now time.Time, req *dhcpv4.Packet, in *server.Arrival, out *
 	h := k.hash()
 	s := &b.shards[h%shardCount]
 	s.mu.Lock()
-	s.next(&k, h).fill(now, req, in, out)
+	r := s.next(&k, h)
+	r.fill(now, req, in, out)
+	b.feed.put(&k, r)
 	s.mu.Unlock()
 }
 
@@ -143,6 +147,7 @@ func (b *Book) NoteForeign(now time.Time, req *dhcpv4.Packet, in *server.Arrival
 	r := s.next(&k, h)
 	r.fill(now, req, in, &server.Outcome{})
 	r.Foreign = true
+	b.feed.put(&k, r)
 	s.mu.Unlock()
 }
 

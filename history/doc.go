@@ -17,6 +17,12 @@
 // into a plain-language diagnosis with what to do. The details are worked
 // out when asked, never on the hot path.
 //
+// A Book also keeps every client's last FeedLen decisions in one ring,
+// in the order noted and numbered (Event.Seq), for those who follow the
+// server live: Since copies out what came after a number, and says how
+// many the ring no longer held. Writing it is a copy under a lock of its
+// own, allocation-free; a reader never holds the writer up.
+//
 // The history sits beside the engine rather than inside it: it also
 // keeps the requests the engine never sees, and the engine's Outcome
 // already says all it needs. Like the engine it is pure: the time of each

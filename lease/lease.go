@@ -102,8 +102,8 @@ func (h HardwareAddr) String() string {
 	return net.HardwareAddr(h.Bytes()).String()
 }
 
-// MaxClientBytes is the most bytes that a Lease's ClientID and Hostname
-// may hold together: 65,267, all that the options of the largest DHCP
+// MaxClientBytes is the most bytes that a Lease's ClientID, Hostname and
+// FQDN may hold together: 65,267, all that the options of the largest DHCP
 // message can carry (a UDP payload of 65,507 bytes less the 240 bytes of
 // the BOOTP header and magic cookie). A client identifier or host name
 // longer than 255 bytes arrives split over several options and is joined
@@ -220,9 +220,9 @@ func (l *Lease) Validate() error {
 		return fmt.Errorf("lease %v: DNS records without an FQDN", l.Addr)
 	case l.DNSState > DNSRemoved:
 		return fmt.Errorf("lease %v: invalid DNS state %d", l.Addr, l.DNSState)
-	case len(l.ClientID)+len(l.Hostname) > MaxClientBytes:
-		return fmt.Errorf("lease %v: client identifier of %d bytes and host name of %d bytes together > %d",
-			l.Addr, len(l.ClientID), len(l.Hostname), MaxClientBytes)
+	case len(l.ClientID)+len(l.Hostname)+len(l.FQDN) > MaxClientBytes:
+		return fmt.Errorf("lease %v: client identifier of %d bytes, host name of %d bytes and FQDN of %d bytes together > %d",
+			l.Addr, len(l.ClientID), len(l.Hostname), len(l.FQDN), MaxClientBytes)
 	}
 	return nil
 }

@@ -159,3 +159,115 @@ func TestStoreStatsLowOnSpace(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateDNSFields(t *testing.T) {
+	base := Lease{Addr: netip.MustParseAddr("198.18.0.1"), State: Bound}
+	tests := []struct {
+		name  string
+		mod   func(*Lease)
+		valid bool
+	}{
+		{"no FQDN, no DNS records, pending", func(*Lease) {}, true},
+		{"FQDN with forward and reverse records", func(l *Lease) { l.FQDN, l.DNS = "pc.example.net", DNSForward|DNSReverse }, true},
+		{"FQDN with the reverse record only", func(l *Lease) { l.FQDN, l.DNS = "pc.example.net", DNSReverse }, true},
+		{"FQDN without records", func(l *Lease) { l.FQDN = "pc.example.net" }, true},
+		{"RFC1035 2.3.4 FQDN of MaxFQDN bytes", func(l *Lease) { l.FQDN = strings.Repeat("a", MaxFQDN) }, true},
+		{"RFC1035 2.3.4 FQDN over MaxFQDN bytes", func(l *Lease) { l.FQDN = strings.Repeat("a", MaxFQDN+1) }, false},
+		{"DNS records without an FQDN", func(l *Lease) { l.DNS = DNSForward }, false},
+		{"DNS state added", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSAdded }, true},
+		{"DNS state removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved }, true},
+		{"DNS state past removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved+1 }, false},
+		{"client id, host name and FQDN of MaxClientBytes together", func(l *Lease) {
+			l.FQDN = strings.Repeat("f", MaxFQDN)
+			l.ClientID = string(make([]byte, MaxClientBytes-MaxFQDN-100))
+			l.Hostname = string(make([]byte, 100))
+		}, true},
+		{"client id, host name and FQDN together over MaxClientBytes", func(l *Lease) {
+			l.FQDN = strings.Repeat("f", MaxFQDN)
+			l.ClientID = string(make([]byte, MaxClientBytes-MaxFQDN-100))
+			l.Hostname = string(make([]byte, 101))
+		}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := base
+			tc.mod(&l)
+			if err := l.Validate(); (err == nil) != tc.valid {
+				t.Errorf("Validate = %v, want valid %v", err, tc.valid)
+			}
+		})
+	}
+}
+
+func TestDNSWantedAndDue(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		l      Lease
+		wanted DNSState
+		due    bool
+	}{
+		{"bound before expiry, pending", Lease{State: Bound, Expiry: now.Add(time.Hour), FQDN: "a.example"}, DNSAdded, true},
+		{"bound before expiry, added", Lease{State: Bound, Expiry: now.Add(time.Hour), FQDN: "a.example", DNSState: DNSAdded}, DNSAdded, false},
+		{"bound at expiry", Lease{State: Bound, Expiry: now, FQDN: "a.example", DNSState: DNSAdded}, DNSRemoved, true},
+		{"released, removed", Lease{State: Released, Expiry: now, FQDN: "a.example", DNSState: DNSRemoved}, DNSRemoved, false},
+		{"declined, pending", Lease{State: Declined, Expiry: now.Add(time.Hour), FQDN: "a.example"}, DNSRemoved, true},
+		{"no FQDN is never due", Lease{State: Bound, Expiry: now.Add(time.Hour)}, DNSAdded, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.l.DNSWanted(now); got != tc.wanted {
+				t.Errorf("DNSWanted = %v, want %v", got, tc.wanted)
+			}
+			if got := tc.l.DNSDue(now); got != tc.due {
+				t.Errorf("DNSDue = %v, want %v", got, tc.due)
+			}
+		})
+	}
+}
+
+func TestMemoryConfirmDNS(t *testing.T) {
+	ctx := context.Background()
+	a := netip.MustParseAddr("198.18.0.1")
+	start := time.Date(2026, 1, 1, 12, 0, 0, 123456789, time.UTC)
+	l := Lease{Addr: a, ClientID: "c1", State: Bound, Start: start, Expiry: start.Add(time.Hour),
+		FQDN: "pc.example.net", DNS: DNSForward | DNSReverse}
+	tests := []struct {
+		name    string
+		addr    netip.Addr
+		start   time.Time
+		st      DNSState
+		changed bool
+		want    DNSState
+	}{
+		{"matching start sets the state", a, start, DNSAdded, true, DNSAdded},
+		{"the same start in another zone matches", a, start.In(time.FixedZone("x", 3600)), DNSRemoved, true, DNSRemoved},
+		{"the state it has already changes nothing", a, start, DNSPending, false, DNSPending},
+		{"another start is a replaced record: ignored", a, start.Add(time.Nanosecond), DNSAdded, false, DNSPending},
+		{"an address without a record: ignored", netip.MustParseAddr("198.18.0.2"), start, DNSAdded, false, DNSPending},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var m Memory
+			if err := m.Commit(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+			changed, err := m.ConfirmDNS(ctx, tc.addr, tc.start, tc.st)
+			if err != nil || changed != tc.changed {
+				t.Fatalf("ConfirmDNS = %v, %v; want %v", changed, err, tc.changed)
+			}
+			if got, _ := m.Get(a); got.DNSState != tc.want {
+				t.Errorf("DNS state %v, want %v", got.DNSState, tc.want)
+			}
+		})
+	}
+	var m Memory
+	if _, err := m.ConfirmDNS(ctx, a, start, DNSRemoved+1); err == nil {
+		t.Error("an invalid DNS state was accepted")
+	}
+	m.Close()
+	if _, err := m.ConfirmDNS(ctx, a, start, DNSAdded); !errors.Is(err, ErrClosed) {
+		t.Errorf("ConfirmDNS after Close: %v", err)
+	}
+	var _ DNSConfirmer = &m
+}

@@ -3,8 +3,10 @@ package lease
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 )
 
 // ErrClosed is returned by a store's Commit after Close.
@@ -51,6 +53,30 @@ func (m *Memory) Commit(ctx context.Context, leases ...Lease) error {
 		}
 	}
 	return nil
+}
+
+// ConfirmDNS implements DNSConfirmer: it sets the DNS state of the record
+// of addr to st if the record has the given Start (compared with
+// time.Time.Equal), and reports whether it changed the record.
+func (m *Memory) ConfirmDNS(ctx context.Context, addr netip.Addr, start time.Time, st DNSState) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if st > DNSRemoved {
+		return false, fmt.Errorf("lease: confirm DNS of %v: invalid DNS state %d", addr, st)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	l, ok := m.leases[addr]
+	if !ok || !l.Start.Equal(start) || l.DNSState == st {
+		return false, nil
+	}
+	l.DNSState = st
+	m.leases[addr] = l
+	return true, nil
 }
 
 // All implements Store.

@@ -35,7 +35,25 @@ func BenchmarkDORAPoolOptions(b *testing.B) {
 	benchDORA(b, cfg)
 }
 
-func benchDORA(b *testing.B, cfg *config.Config) {
+// BenchmarkDORADDNS is BenchmarkDORA in a subnet with dynamic DNS
+// updates on, each client sending a client FQDN option (RFC 4702) with
+// its host name: the engine names each lease, and answers with option
+// 81.
+func BenchmarkDORADDNS(b *testing.B) {
+	cfg := testConfig()
+	cfg.Subnets[0].Pools[0] = config.Range{First: mustAddr("198.18.0.10"), Last: mustAddr("198.18.0.249")}
+	withDDNS(nil)(cfg)
+	benchDORAWith(b, cfg, func(i int) []option {
+		name := []byte{'h', 'o', 's', 't', '-', byte('a' + i%26), byte('a' + i/26%26)}
+		return []option{fqdnOpt(dhcpv4.FQDNEncoded|dhcpv4.FQDNServerUpdate, string(name))}
+	})
+}
+
+func benchDORA(b *testing.B, cfg *config.Config) { benchDORAWith(b, cfg, nil) }
+
+// benchDORAWith is benchDORA with the options extra gives client i, when
+// not nil.
+func benchDORAWith(b *testing.B, cfg *config.Config, extra func(i int) []option) {
 	now := t0
 	eng, err := New(cfg, &lease.Memory{}, func() time.Time { return now })
 	if err != nil {
@@ -48,6 +66,9 @@ func benchDORA(b *testing.B, cfg *config.Config) {
 	var reply dhcpv4.Packet
 	for i := range n {
 		c := &client{mac: net.HardwareAddr{2, 0, 0, 1, byte(i >> 8), byte(i)}, xid: uint32(i), prl: []byte{1, 3, 6, 15, 51, 54}}
+		if extra != nil {
+			c.opts = extra(i)
+		}
 		discovers[i] = c.packet(dhcpv4.Discover)
 		eng.Handle(context.Background(), discovers[i], in, &reply)
 		requests[i] = c.packet(dhcpv4.Request, optAddr(dhcpv4.OptServerID, "198.18.0.1"), option{dhcpv4.OptRequestedIP, reply.YIAddr.AsSlice()})

@@ -83,6 +83,15 @@
 // would hold an address for nobody; a new xid is a new exchange and is
 // answered (chosen.go).
 //
+// In a subnet with dynamic DNS updates on (config.DDNS), the engine names
+// each lease it binds and says which DNS records the server keeps for it
+// (RFC 4702 §3.1, §4: the client FQDN option's S, O, E and N flags, the
+// host name option, the reservation's hostname, names cleaned to RFC 1123
+// §2.1 labels and qualified with the subnet's suffix), stores both with
+// the lease, and answers the client's option 81 in the DHCPOFFER and
+// DHCPACK. The updates themselves are not here: the lease store is their
+// queue, and package ddns makes them (ddns.go says the rules).
+//
 // Time comes from the clock passed to New; the engine sleeps on nothing and
 // starts no goroutines. Expired leases, lapsed offers and declined
 // addresses whose probation ended return to the pool lazily when met and in

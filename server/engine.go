@@ -453,7 +453,9 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	cls = cls.with(d.res)
 	lt := s.timesFor(cls)
 	recs := e.records.Get().(*[2]lease.Lease)
-	n, token := s.bind(recs, reqAddr, key, req, d.res, now, now.Add(lt.lease))
+	var name fqdnChoice
+	s.chooseName(req, d.res, &name)
+	n, token := s.bind(recs, reqAddr, key, req, d.res, &name, now, now.Add(lt.lease))
 	s.mu.Unlock()
 
 	err := e.store.Commit(ctx, recs[:n]...)
@@ -495,6 +497,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 	e.fillReply(reply, req, s, d.res, cls, in, dhcpv4.Ack, reqAddr, lt)
 	out.Action, out.Reason = Reply, ReasonAck
 	out.Renewal = !token.isNew && token.prev.state == stBound
+	out.FQDN, out.DNS, out.OldFQDN, out.OldDNS = name.fqdn, bound.DNS, name.oldFQDN, name.oldDNS
 }
 
 // ackKept answers a DHCPREQUEST whose lease cannot be committed: when
@@ -537,7 +540,7 @@ func (e *Engine) decline(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Reason = ReasonNoBinding
 		return
 	}
-	out.Reason = ReasonDeclined
+	out.Reason, out.FQDN, out.DNS = ReasonDeclined, rec.FQDN, rec.DNS
 	if err := e.store.Commit(ctx, rec); err != nil {
 		// The address stays out of the pool in memory either way; only
 		// its survival across a restart is lost.
@@ -586,7 +589,7 @@ func (e *Engine) release(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		out.Reason = ReasonNoBinding
 		return
 	}
-	out.Reason = ReasonReleased
+	out.Reason, out.FQDN, out.DNS = ReasonReleased, rec.FQDN, rec.DNS
 	if err := e.store.Commit(ctx, rec); err != nil {
 		// The store still holds the lease as bound until it expires: safe,
 		// since memory already treats the address as free only for us.

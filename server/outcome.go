@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"leased/dhcpv4"
+	"leased/lease"
 )
 
 // Action is what the engine decided to do with a request.
@@ -132,4 +133,18 @@ type Outcome struct {
 	// echo, and when one comes, report it (Engine.MarkInUse) and handle
 	// the request again instead of sending the reply.
 	Probe time.Duration
+
+	// The lease's DNS name (RFC 4702), in a subnet with dynamic DNS
+	// updates on. FQDN is the name of the lease acknowledged (ReasonAck),
+	// released or declined, and DNS the records the server keeps for it
+	// (lease.Lease.FQDN and DNS); "" and 0 when it has none. OldFQDN and
+	// OldDNS, with ReasonAck, are the name and records the address had
+	// before, when they were not these: the client's lease was renamed
+	// or its records changed, or the address passed from another client
+	// whose lease had a name. The strings are the engine's own, shared,
+	// never built for the outcome.
+	FQDN    string
+	DNS     lease.DNSFlags
+	OldFQDN string
+	OldDNS  lease.DNSFlags
 }

@@ -85,6 +85,9 @@ func (e *Engine) fillReply(reply, req *dhcpv4.Packet, s *subnet, res *reservatio
 		}
 	}
 	s.setBoot(reply, req, res, cls)
+	if withLease {
+		s.addClientFQDN(reply, req, res)
+	}
 	echoOptions(reply, req)
 	fitBoot(reply, req)
 }

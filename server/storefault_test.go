@@ -260,8 +260,8 @@ func TestStoreNotWritableGivesOnlyWhatIsDurable(t *testing.T) {
 	var recs [2]lease.Lease
 	s.mu.Lock()
 	b := s.bindings[a]
-	_, tok1 := s.bind(&recs, a, []byte(b.client), c.packet(dhcpv4.Request), nil, e.now, e.now.Add(time.Hour))
-	_, tok2 := s.bind(&recs, a, []byte(b.client), c.packet(dhcpv4.Request), nil, e.now, e.now.Add(2*time.Hour))
+	_, tok1 := s.bind(&recs, a, []byte(b.client), c.packet(dhcpv4.Request), nil, new(fqdnChoice), e.now, e.now.Add(time.Hour))
+	_, tok2 := s.bind(&recs, a, []byte(b.client), c.packet(dhcpv4.Request), nil, new(fqdnChoice), e.now, e.now.Add(2*time.Hour))
 	if !b.durable.Equal(t0.Add(time.Hour)) {
 		t.Errorf("durable %v before any commit returned, want %v", b.durable, t0.Add(time.Hour))
 	}

@@ -33,9 +33,13 @@ type binding struct {
 	client   string // clientKey
 	hw       lease.HardwareAddr
 	hostname string
-	state    bindState
-	start    time.Time
-	expiry   time.Time
+	// fqdn and dns are the lease's DNS name and the records the server
+	// keeps for it (ddns.go); "" and 0 when none.
+	fqdn   string
+	dns    lease.DNSFlags
+	state  bindState
+	start  time.Time
+	expiry time.Time
 	// durable is the expiry of the client's bound lease on stable
 	// storage, as far as the engine knows; zero when none is. It lags
 	// expiry while a renewal's commit is in flight.
@@ -99,6 +103,8 @@ type subnet struct {
 	v6Only time.Duration
 	// pingWait is the subnet's ping check wait, 0 when off (ping.go).
 	pingWait time.Duration
+	// ddns says how the subnet names its clients in the DNS (ddns.go).
+	ddns ddnsConf
 }
 
 func newSubnet(c *config.Subnet, ct *classTable) (*subnet, error) {
@@ -124,6 +130,7 @@ func newSubnet(c *config.Subnet, ct *classTable) (*subnet, error) {
 		byClient:      make(map[string]*binding),
 		v6Only:        c.IPv6OnlyWait,
 		pingWait:      c.PingCheck,
+		ddns:          newDDNSConf(&c.DDNS),
 	}
 	if s.leaseTime <= 0 {
 		s.leaseTime = time.Hour
@@ -289,11 +296,12 @@ func (s *subnet) choose(key []byte, req *dhcpv4.Packet, cls classSet, now time.T
 // binding to update. It marks a taken in the pool.
 func (s *subnet) claim(a netip.Addr, key []byte, req *dhcpv4.Packet) *binding {
 	b := s.bindings[a]
+	var prev *binding
 	if b != nil && b.client != string(key) {
 		// Another client's released or expired address (active ones were
 		// ruled out by the caller): the address is ours now.
 		s.forget(b)
-		b = nil
+		prev, b = b, nil
 	}
 	if old := s.byClient[string(key)]; old != nil && old != b {
 		switch old.state {
@@ -308,6 +316,11 @@ func (s *subnet) claim(a netip.Addr, key []byte, req *dhcpv4.Packet) *binding {
 	}
 	if b == nil {
 		b = &binding{addr: a, client: string(key)}
+		if prev != nil {
+			// The name of its last holder, which the DNS may still
+			// have: its end is told with the new lease (nameBinding).
+			b.fqdn, b.dns = prev.fqdn, prev.dns
+		}
 		s.bindings[a] = b
 	}
 	if s.byClient[b.client] != b {
@@ -427,10 +440,10 @@ type rollbackToken struct {
 	isNew bool
 }
 
-// bind makes a the client's bound lease until expiry and returns the
-// records to commit: the lease, and the release of the client's other
-// bound address when it moved.
-func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv4.Packet, res *reservation, now, expiry time.Time) (int, rollbackToken) {
+// bind makes a the client's bound lease until expiry, named as name
+// says, and returns the records to commit: the lease, and the release of
+// the client's other bound address when it moved.
+func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv4.Packet, res *reservation, name *fqdnChoice, now, expiry time.Time) (int, rollbackToken) {
 	n := 0
 	if old := s.byClient[string(key)]; old != nil && old.addr != a && old.state == stBound {
 		old.state = stReleased
@@ -457,6 +470,7 @@ func (s *subnet) bind(recs *[2]lease.Lease, a netip.Addr, key []byte, req *dhcpv
 	} else if h, ok := req.Options.Get(dhcpv4.OptHostName); ok && string(h) != b.hostname {
 		b.hostname = string(h)
 	}
+	s.nameBinding(b, name)
 	b.gen = s.nextGen()
 	s.arm(b)
 	tok.b, tok.gen = b, b.gen
@@ -548,6 +562,7 @@ func (b *binding) record(st lease.State) lease.Lease {
 	return lease.Lease{
 		Addr: b.addr, ClientID: b.client, HW: b.hw, Hostname: b.hostname,
 		State: st, Start: b.start, Expiry: b.expiry,
+		FQDN: b.fqdn, DNS: b.dns, DNSState: lease.DNSPending,
 	}
 }
 
@@ -587,7 +602,7 @@ func (s *subnet) markReleased(a netip.Addr, key []byte, now time.Time) (lease.Le
 
 // recover loads one stored lease at start.
 func (s *subnet) recover(l lease.Lease, now time.Time) {
-	b := &binding{addr: l.Addr, client: l.ClientID, hw: l.HW, hostname: l.Hostname, start: l.Start, expiry: l.Expiry}
+	b := &binding{addr: l.Addr, client: l.ClientID, hw: l.HW, hostname: l.Hostname, fqdn: l.FQDN, dns: l.DNS, start: l.Start, expiry: l.Expiry}
 	switch {
 	case l.State == lease.Bound && now.Before(l.Expiry):
 		b.state = stBound

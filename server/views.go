@@ -39,6 +39,10 @@ type LeaseView struct {
 	// them since it started or last reloaded its configuration; nil when
 	// none or not known.
 	Classes []string
+	// FQDN is the name the server registers in the DNS for the lease,
+	// and DNS its records (lease.Lease.FQDN, DNS); "" and 0 when none.
+	FQDN string
+	DNS  lease.DNSFlags
 }
 
 // view returns b as of now, without changing it: a bound lease past its
@@ -48,6 +52,7 @@ func (s *subnet) view(b *binding, now time.Time) (LeaseView, bool) {
 	v := LeaseView{
 		Addr: b.addr, Subnet: s.prefix, ClientID: b.client, HW: b.hw, Hostname: b.hostname,
 		Start: b.start, Expiry: b.expiry, Classes: s.classes.names(b.classes),
+		FQDN: b.fqdn, DNS: b.dns,
 	}
 	lapsed := !now.Before(b.expiry)
 	switch b.state {

@@ -180,3 +180,68 @@ func BenchmarkFdatasync(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConfirmDNS confirms the DNS updates of leases while 64
+// goroutines commit others (as BenchmarkCommit64 does): it reports the
+// time of one ConfirmDNS and, with the commits' latency, whether the
+// confirmations hold the commits up.
+func BenchmarkConfirmDNS(b *testing.B) {
+	const workers = 64
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const confirmed = 1 << 16
+	ls := make([]lease.Lease, confirmed)
+	for i := range ls {
+		ls[i] = testLease(i, "dns-client", 1)
+		ls[i].FQDN = "host.example.net"
+		ls[i].DNS = lease.DNSForward | lease.DNSReverse
+	}
+	for i := 0; i < len(ls); i += 1000 {
+		if err := s.Commit(ctx, ls[i:min(i+1000, len(ls))]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var commits atomic.Int64
+	var lat atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			l := testLease(0, "bench-client", 1)
+			for i := uint32(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				l.Addr = keyAddr(10<<24 + uint32(w)<<16 + i&0xffff)
+				t0 := time.Now()
+				if err := s.Commit(ctx, l); err != nil {
+					b.Error(err)
+					return
+				}
+				lat.Add(int64(time.Since(t0)))
+				commits.Add(1)
+			}
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	states := [2]lease.DNSState{lease.DNSAdded, lease.DNSRemoved}
+	for i := 0; b.Loop(); i++ {
+		l := &ls[i%confirmed]
+		if _, err := s.ConfirmDNS(ctx, l.Addr, l.Start, states[i/confirmed%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	if n := commits.Load(); n > 0 {
+		b.ReportMetric(float64(lat.Load())/float64(n)/1e3, "commit-µs")
+	}
+}

@@ -44,15 +44,36 @@ const (
 	// only.
 	kindLeaseWide = 2
 
+	// kindLeaseDNS is the first byte of a lease record payload laid out
+	// as kind 2 and followed by the DNS fields: the FQDN with a one-byte
+	// length, the DNS records and the DNS state. It is written only for
+	// a record with an FQDN or a DNS state, so that a store without DNS
+	// updates stays readable by the versions that know kinds 1 and 2.
+	kindLeaseDNS = 3
+
+	// kindConfirm is the first byte of a DNS confirmation payload: the
+	// address, a DNS state and the Start of the record it confirms. It
+	// sets the DNS state of the address's record when that record has
+	// that Start, and changes nothing otherwise. It is not a lease
+	// record: it is never in a snapshot, nor in memory.
+	kindConfirm = 4
+
 	// payloadFixed is the size of the fixed part of a lease payload: kind,
 	// address, state, start, expiry, hardware type and length.
 	payloadFixed = 1 + 4 + 1 + 12 + 12 + 1 + 1
 
-	// minPayload and maxPayload bound the size of a lease payload, of
-	// either kind. maxPayload is below 65,536, so that a payload's length
-	// fits the two bytes of its frame and of its arena entry.
-	minPayload = payloadFixed + 1 + 1
-	maxPayload = payloadFixed + 16 + 2 + 2 + lease.MaxClientBytes
+	// minLeasePayload is the size of the smallest lease payload, and
+	// confirmPayload the size of every confirmation payload: kind,
+	// address, DNS state, start.
+	minLeasePayload = payloadFixed + 1 + 1
+	confirmPayload  = 1 + 4 + 1 + 12
+
+	// minPayload and maxPayload bound the size of a payload, of any kind.
+	// maxPayload is below 65,536, so that a payload's length fits the two
+	// bytes of its frame and of its arena entry: lease.MaxClientBytes
+	// bounds the client identifier, the host name and the FQDN together.
+	minPayload = confirmPayload
+	maxPayload = payloadFixed + 16 + 2 + 2 + 1 + lease.MaxClientBytes + 2
 
 	// maxFrame is the largest record frame.
 	maxFrame = frameHeaderSize + maxPayload
@@ -150,11 +171,15 @@ func appendFrame(dst, payload []byte) []byte {
 }
 
 // appendPayload appends the payload encoding of l to dst: of kind
-// kindLease when its client identifier and host name fit a one-byte
-// length, else of kind kindLeaseWide.
+// kindLeaseDNS when it has an FQDN, DNS records or a DNS state; else of
+// kind kindLease when its client identifier and host name fit a
+// one-byte length, else of kind kindLeaseWide.
 func appendPayload(dst []byte, l *lease.Lease) []byte {
 	kind := byte(kindLease)
-	if len(l.ClientID) > 255 || len(l.Hostname) > 255 {
+	switch {
+	case l.FQDN != "" || l.DNS != 0 || l.DNSState != 0:
+		kind = kindLeaseDNS
+	case len(l.ClientID) > 255 || len(l.Hostname) > 255:
 		kind = kindLeaseWide
 	}
 	a := l.Addr.As4()
@@ -167,13 +192,32 @@ func appendPayload(dst []byte, l *lease.Lease) []byte {
 	dst = append(dst, l.HW.Type, byte(len(hw)))
 	dst = append(dst, hw...)
 	dst = appendText(dst, kind, l.ClientID)
-	return appendText(dst, kind, l.Hostname)
+	dst = appendText(dst, kind, l.Hostname)
+	if kind != kindLeaseDNS {
+		return dst
+	}
+	dst = append(dst, byte(len(l.FQDN)))
+	dst = append(dst, l.FQDN...)
+	return append(dst, byte(l.DNS), byte(l.DNSState))
+}
+
+// appendConfirm appends the frame of a confirmation that the record of
+// addr with the given start has reached DNS state st.
+func appendConfirm(dst []byte, addr netip.Addr, start time.Time, st lease.DNSState) []byte {
+	var p [confirmPayload]byte
+	a := addr.As4()
+	p[0] = kindConfirm
+	copy(p[1:5], a[:])
+	p[5] = byte(st)
+	binary.LittleEndian.PutUint64(p[6:], uint64(start.Unix()))
+	binary.LittleEndian.PutUint32(p[14:], uint32(start.Nanosecond()))
+	return appendFrame(dst, p[:])
 }
 
 // appendText appends a length-prefixed text field of a payload of kind:
-// a one-byte length for kindLease, two bytes for kindLeaseWide.
+// a one-byte length for kindLease, two bytes for the others.
 func appendText(dst []byte, kind byte, s string) []byte {
-	if kind == kindLeaseWide {
+	if kind != kindLease {
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(s)))
 	} else {
 		dst = append(dst, byte(len(s)))
@@ -185,7 +229,7 @@ func appendText(dst []byte, kind byte, s string) []byte {
 // kind, and returns it with the size of the length itself; ok is false
 // when p ends before the length.
 func textLen(p []byte, i int, kind byte) (n, size int, ok bool) {
-	if kind == kindLeaseWide {
+	if kind != kindLease {
 		if i+2 > len(p) {
 			return 0, 0, false
 		}
@@ -230,15 +274,21 @@ func checkFrame(b []byte) (payload []byte, size int, err error) {
 	return p, frameHeaderSize + n, nil
 }
 
-// checkPayload reports whether p is a well-formed lease payload, without
-// allocating.
+// checkPayload reports whether p is a well-formed payload, a lease or a
+// confirmation, without allocating.
 func checkPayload(p []byte) error {
 	if len(p) < minPayload {
 		return fmt.Errorf("record of %d bytes, shorter than %d", len(p), minPayload)
 	}
 	kind := p[0]
-	if kind != kindLease && kind != kindLeaseWide {
-		return fmt.Errorf("record kind %d, want %d or %d", kind, kindLease, kindLeaseWide)
+	if kind == kindConfirm {
+		return checkConfirm(p)
+	}
+	if kind != kindLease && kind != kindLeaseWide && kind != kindLeaseDNS {
+		return fmt.Errorf("record kind %d, want 1 to %d", kind, kindConfirm)
+	}
+	if len(p) < minLeasePayload {
+		return fmt.Errorf("record of %d bytes, shorter than %d", len(p), minLeasePayload)
 	}
 	if s := lease.State(p[5]); !s.Valid() {
 		return fmt.Errorf("record state %d is invalid", p[5])
@@ -261,11 +311,57 @@ func checkPayload(p []byte) error {
 		i += size + n
 		text += n
 	}
+	if kind == kindLeaseDNS {
+		n, err := checkDNSFields(p, i)
+		if err != nil {
+			return err
+		}
+		i += 1 + n + 2
+		text += n
+	}
 	if i != len(p) {
 		return fmt.Errorf("record of %d bytes holds %d bytes of fields", len(p), i)
 	}
 	if text > lease.MaxClientBytes {
-		return fmt.Errorf("record client identifier and host name of %d bytes > %d", text, lease.MaxClientBytes)
+		return fmt.Errorf("record client identifier, host name and FQDN of %d bytes > %d", text, lease.MaxClientBytes)
+	}
+	return nil
+}
+
+// checkDNSFields checks the DNS fields of a kindLeaseDNS payload, which
+// start at p[i:], and returns the length of the FQDN.
+func checkDNSFields(p []byte, i int) (int, error) {
+	if i >= len(p) {
+		return 0, fmt.Errorf("record ends before its FQDN")
+	}
+	n := int(p[i])
+	switch {
+	case n > lease.MaxFQDN:
+		return 0, fmt.Errorf("record FQDN of %d bytes > %d", n, lease.MaxFQDN)
+	case i+1+n+2 > len(p):
+		return 0, fmt.Errorf("record ends before its DNS state")
+	}
+	dns, st := p[i+1+n], p[i+1+n+1]
+	switch {
+	case dns&^byte(lease.DNSForward|lease.DNSReverse) != 0:
+		return 0, fmt.Errorf("record DNS records %#x unknown", dns)
+	case n == 0 && dns != 0:
+		return 0, fmt.Errorf("record DNS records without an FQDN")
+	case lease.DNSState(st) > lease.DNSRemoved:
+		return 0, fmt.Errorf("record DNS state %d is invalid", st)
+	}
+	return n, nil
+}
+
+// checkConfirm checks a confirmation payload.
+func checkConfirm(p []byte) error {
+	switch {
+	case len(p) != confirmPayload:
+		return fmt.Errorf("confirmation of %d bytes, want %d", len(p), confirmPayload)
+	case lease.DNSState(p[5]) > lease.DNSRemoved:
+		return fmt.Errorf("confirmation DNS state %d is invalid", p[5])
+	case binary.LittleEndian.Uint32(p[14:]) >= 1e9:
+		return fmt.Errorf("record time has more than 999999999 nanoseconds")
 	}
 	return nil
 }
@@ -274,14 +370,31 @@ func checkPayload(p []byte) error {
 // as a big-endian number, so that key order is address order.
 func payloadKey(p []byte) uint32 { return binary.BigEndian.Uint32(p[1:5]) }
 
-// payloadFree reports whether a checked payload is a Free (tombstone) record.
-func payloadFree(p []byte) bool { return lease.State(p[5]) == lease.Free }
+// payloadFree reports whether a checked lease payload is a Free
+// (tombstone) record.
+func payloadFree(p []byte) bool { return p[0] != kindConfirm && lease.State(p[5]) == lease.Free }
+
+// payloadStart returns the Start of a checked payload, of a lease or a
+// confirmation: both keep it at the same offset.
+func payloadStart(p []byte) time.Time { return readTime(p[6:]) }
+
+// payloadDNSState returns the DNS state of a checked lease payload.
+func payloadDNSState(p []byte) lease.DNSState {
+	if p[0] != kindLeaseDNS {
+		return lease.DNSPending
+	}
+	return lease.DNSState(p[len(p)-1])
+}
 
 // decodePayload decodes a lease payload. Times come back in UTC without a
 // monotonic reading; hardware address bytes beyond its length are zero.
+// A confirmation is not a lease: it fails.
 func decodePayload(p []byte) (lease.Lease, error) {
 	if err := checkPayload(p); err != nil {
 		return lease.Lease{}, err
+	}
+	if p[0] == kindConfirm {
+		return lease.Lease{}, fmt.Errorf("record kind %d is a confirmation, not a lease", kindConfirm)
 	}
 	var l lease.Lease
 	l.Addr = netip.AddrFrom4([4]byte(p[1:5]))
@@ -299,6 +412,13 @@ func decodePayload(p []byte) (lease.Lease, error) {
 	n, size, _ = textLen(p, i, p[0])
 	i += size
 	l.Hostname = string(p[i : i+n])
+	i += n
+	if p[0] == kindLeaseDNS {
+		n = int(p[i])
+		l.FQDN = string(p[i+1 : i+1+n])
+		l.DNS = lease.DNSFlags(p[i+1+n])
+		l.DNSState = lease.DNSState(p[i+2+n])
+	}
 	return l, nil
 }
 

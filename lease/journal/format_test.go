@@ -223,16 +223,28 @@ func TestFileHeaderRejects(t *testing.T) {
 // FuzzDecodeRecord feeds arbitrary bytes to the record decoder: it must
 // never panic, and what it accepts must encode back to the same bytes.
 func FuzzDecodeRecord(f *testing.F) {
-	for i, l := range []lease.Lease{testLease(1, "a", 1), {Addr: addrN(2), State: lease.Free}, wideLease(3, 300, 2)} {
+	for i, l := range []lease.Lease{testLease(1, "a", 1), {Addr: addrN(2), State: lease.Free}, wideLease(3, 300, 2),
+		dnsLease(4, "d", 1, lease.DNSAdded), dnsLease(5, "e", 1, lease.DNSPending)} {
 		f.Add(appendRecord(nil, &l))
 		f.Add(appendRecord(nil, &l)[:10+i])
 	}
+	f.Add(appendConfirm(nil, addrN(4), testTime, lease.DNSRemoved))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, n, err := checkFrame(b)
 		if err != nil {
 			if _, derr := decodePayload(b); derr == nil && checkPayload(b) != nil {
 				t.Fatalf("decodePayload accepted what checkPayload rejects")
+			}
+			return
+		}
+		if p[0] == kindConfirm {
+			if _, err := decodePayload(p); err == nil {
+				t.Fatalf("a confirmation decoded as a lease")
+			}
+			again := appendConfirm(nil, keyAddr(payloadKey(p)), payloadStart(p), lease.DNSState(p[5]))
+			if !bytes.Equal(again, b[:n]) {
+				t.Fatalf("re-encoding of a confirmation differs:\n got %x\nwant %x", again, b[:n])
 			}
 			return
 		}
@@ -267,6 +279,12 @@ func FuzzLogRecovery(f *testing.F) {
 		putBatchHeader(b, len(b)-batchHeaderSize, 1)
 		valid = append(valid, b...)
 	}
+	// A batch of a lease with DNS fields and a confirmation of it.
+	dl := dnsLease(3, "d", 1, lease.DNSPending)
+	b := appendRecord(make([]byte, batchHeaderSize), &dl)
+	b = appendConfirm(b, dl.Addr, dl.Start, lease.DNSAdded)
+	putBatchHeader(b, len(b)-batchHeaderSize, 2)
+	f.Add(append(bytes.Clone(valid), b...))
 	f.Add(valid)
 	f.Add(valid[:len(valid)-5])
 	f.Add(append(bytes.Clone(valid), make([]byte, 100)...))
@@ -307,6 +325,8 @@ func FuzzSnapshotLoad(f *testing.F) {
 		l := testLease(i, "c", i)
 		body = appendRecord(body, &l)
 	}
+	dl := dnsLease(3, "d", 1, lease.DNSRemoved)
+	f.Add(uint8(4), appendRecord(bytes.Clone(body), &dl))
 	f.Add(uint8(3), body)
 	f.Add(uint8(3), body[:len(body)-4])
 	f.Add(uint8(2), body)

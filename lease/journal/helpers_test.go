@@ -48,7 +48,8 @@ func testLease(n int, client string, v int) lease.Lease {
 func sameLease(a, b lease.Lease) bool {
 	return a.Addr == b.Addr && a.ClientID == b.ClientID && a.HW == b.HW &&
 		a.Hostname == b.Hostname && a.State == b.State &&
-		a.Start.Equal(b.Start) && a.Expiry.Equal(b.Expiry)
+		a.Start.Equal(b.Start) && a.Expiry.Equal(b.Expiry) &&
+		a.FQDN == b.FQDN && a.DNS == b.DNS && a.DNSState == b.DNSState
 }
 
 // contents returns the live records of s by address.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"leased/lease"
 )
 
 // File names inside a store directory.
@@ -94,11 +96,23 @@ type state struct {
 	live      map[uint32]uint64 // address key -> arena ref
 	arena     *arena
 	liveBytes int64 // size the live records take in a snapshot
+	// dirty, while a compaction runs, holds the addresses whose record
+	// changed since the compaction copied live; nil otherwise.
+	dirty   map[uint32]struct{}
+	scratch []byte // for re-encoding a confirmed record
 }
 
-// apply makes a checked payload the record of its address.
+// apply makes a checked lease payload the record of its address, or
+// applies a checked confirmation.
 func (s *state) apply(p []byte) {
 	k := payloadKey(p)
+	if p[0] == kindConfirm {
+		s.confirm(k, payloadStart(p), lease.DNSState(p[5]))
+		return
+	}
+	if s.dirty != nil {
+		s.dirty[k] = struct{}{}
+	}
 	if old, ok := s.live[k]; ok {
 		s.liveBytes -= int64(frameHeaderSize + len(s.arena.get(old)))
 		if payloadFree(p) {

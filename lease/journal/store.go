@@ -110,6 +110,11 @@ type Options struct {
 	// DefaultCommitDelayRecords.
 	CommitDelayRecords int
 
+	// ConfirmFlush is how long a DNS confirmation (ConfirmDNS) waits for
+	// a commit to be written and synced with; when none comes, the
+	// writer writes it alone then. 0 means DefaultConfirmFlush.
+	ConfirmFlush time.Duration
+
 	// Now is the clock used for the retry pause and the commit delay; nil
 	// means time.Now.
 	Now func() time.Time
@@ -148,6 +153,7 @@ type Stats struct {
 	Batches          uint64 // log writes, each one write(2) and one fdatasync(2)
 	Fsyncs           uint64 // fdatasync and fsync calls on logs, snapshots and the directory
 	Delayed          uint64 // batches held back for Options.CommitDelay
+	Confirmations    uint64 // ConfirmDNS calls that changed a record
 	WriteErrors      uint64 // failed log writes and syncs, and failed attempts to repair them
 	Compactions      uint64 // snapshots installed, by compaction or repair
 	CompactionErrors uint64 // compactions that failed (commits went on)
@@ -197,6 +203,7 @@ type Store struct {
 	w writer // owned by the writer goroutine
 
 	commits, failedCommits, records, batches, fsyncs, delayed atomic.Uint64
+	confirms                                                  atomic.Uint64
 	writeErrors, compactions, compactionErrors                atomic.Uint64
 	logBytes, liveRecords, liveBytes                          atomic.Int64
 	broken                                                    atomic.Bool
@@ -207,8 +214,11 @@ type batch struct {
 	buf     []byte // batch header, then record frames
 	count   int
 	waiters []*waiter
-	first   time.Time // when the first record came, with a commit delay
-	delayed bool      // held back for the commit delay
+	first   time.Time // when the first commit came, with a commit delay
+	// confirmAt is when the first record came into the batch, when that
+	// was a DNS confirmation.
+	confirmAt time.Time
+	delayed   bool // held back for the commit delay
 }
 
 func (b *batch) reset() {
@@ -296,6 +306,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if s.opts.CommitDelayRecords <= 0 {
 		s.opts.CommitDelayRecords = DefaultCommitDelayRecords
+	}
+	if s.opts.ConfirmFlush <= 0 {
+		s.opts.ConfirmFlush = DefaultConfirmFlush
 	}
 	s.waiters.New = func() any { return &waiter{done: make(chan error, 1)} }
 	if s.readOnly {
@@ -465,7 +478,7 @@ func (s *Store) Commit(ctx context.Context, leases ...lease.Lease) error {
 	}
 	if s.opts.CommitDelay > 0 {
 		now := s.now()
-		if b.count == 0 {
+		if len(b.waiters) == 0 {
 			b.first = now
 		}
 		s.gaps.observe(now)
@@ -543,6 +556,7 @@ func (s *Store) Stats() Stats {
 		Batches:          s.batches.Load(),
 		Fsyncs:           s.fsyncs.Load(),
 		Delayed:          s.delayed.Load(),
+		Confirmations:    s.confirms.Load(),
 		WriteErrors:      s.writeErrors.Load(),
 		Compactions:      s.compactions.Load(),
 		CompactionErrors: s.compactionErrors.Load(),

@@ -22,6 +22,7 @@ type writer struct {
 	zeros  []byte // a block of zeros to fill ahead with
 
 	delay *time.Timer // the commit delay's timer, made once
+	flush *time.Timer // the timer of the confirmations' wait, made once
 
 	snapGen uint64 // generation of the installed snapshot, 0 if none
 	maxGen  uint64 // highest generation ever used in the directory
@@ -44,7 +45,6 @@ type writer struct {
 // compaction is a snapshot being written in the background.
 type compaction struct {
 	gen     uint64
-	dirty   map[uint32]struct{} // addresses committed since the state was copied
 	waiting []chan error
 	start   time.Time
 }
@@ -65,24 +65,20 @@ func (s *Store) run() {
 	for {
 		s.mu.Lock()
 		b := s.pending
-		if b.count == 0 {
-			closed := s.closed
-			s.mu.Unlock()
-			if closed {
-				break
+		if len(b.waiters) == 0 {
+			// No commit waits: nothing to write, or DNS confirmations
+			// that wait a while for commits to ride with.
+			due, wait := s.confirmsDue(b)
+			if !due {
+				closed := s.closed
+				s.mu.Unlock()
+				if closed {
+					break
+				}
+				s.idle(wait)
+				continue
 			}
-			select {
-			case <-s.kick:
-			case r := <-s.compactRes:
-				s.finishCompaction(r)
-			case reply := <-s.compactReq:
-				s.requestCompaction(reply)
-			case <-s.retryTimer():
-				s.retryRepair()
-			}
-			continue
-		}
-		if wait := s.commitDelay(b); wait > 0 {
+		} else if wait := s.commitDelay(b); wait > 0 {
 			s.mu.Unlock()
 			if !b.delayed {
 				b.delayed = true
@@ -115,6 +111,32 @@ func (s *Store) run() {
 	s.waitCompaction()
 	for _, reply := range s.w.queue {
 		reply <- lease.ErrClosed
+	}
+}
+
+// idle waits for work: a kick, a compaction's result or request, a
+// repair, or, when wait is positive, the end of that wait for the
+// confirmations pending.
+func (s *Store) idle(wait time.Duration) {
+	var flush <-chan time.Time
+	if wait > 0 {
+		if s.w.flush == nil {
+			s.w.flush = time.NewTimer(wait)
+		} else {
+			s.w.flush.Reset(wait)
+		}
+		flush = s.w.flush.C
+		defer s.w.flush.Stop()
+	}
+	select {
+	case <-s.kick:
+	case <-flush:
+	case r := <-s.compactRes:
+		s.finishCompaction(r)
+	case reply := <-s.compactReq:
+		s.requestCompaction(reply)
+	case <-s.retryTimer():
+		s.retryRepair()
 	}
 }
 
@@ -231,15 +253,11 @@ func (s *Store) flush(b *batch) {
 			break // cannot happen: the frames were just encoded
 		}
 		s.st.apply(p)
-		if c := s.w.compact; c != nil {
-			c.dirty[payloadKey(p)] = struct{}{}
-		}
 		i += n
 	}
-	live, liveBytes := len(s.st.live), s.st.liveBytes
+	s.liveRecords.Store(int64(len(s.st.live)))
+	s.liveBytes.Store(s.st.liveBytes)
 	s.stateMu.Unlock()
-	s.liveRecords.Store(int64(live))
-	s.liveBytes.Store(liveBytes)
 
 	s.commits.Add(uint64(len(b.waiters)))
 	for _, w := range b.waiters {
@@ -407,9 +425,18 @@ func (s *Store) newLog() error {
 }
 
 // install makes live and fresh the in-memory state, after the snapshot of
-// generation gen holding them became durable.
+// generation gen holding them became durable, with the records that
+// changed since they were copied carried over.
 func (s *Store) install(gen uint64, live map[uint32]uint64, fresh *arena) {
 	s.stateMu.Lock()
+	for k := range s.st.dirty {
+		if ref, ok := s.st.live[k]; ok {
+			live[k] = fresh.add(s.st.arena.get(ref))
+		} else {
+			delete(live, k)
+		}
+	}
+	s.st.dirty = nil
 	s.st.live, s.st.arena = live, fresh
 	s.stateMu.Unlock()
 	s.w.snapGen = gen
@@ -438,7 +465,7 @@ func (s *Store) maybeCompact() {
 	if s.opts.CompactMinBytes < 0 || s.w.replay < s.opts.CompactMinBytes {
 		return
 	}
-	if float64(s.w.replay) > s.opts.CompactRatio*float64(s.st.liveBytes) {
+	if float64(s.w.replay) > s.opts.CompactRatio*float64(s.liveBytes.Load()) {
 		s.startCompaction(nil)
 	}
 }
@@ -475,9 +502,12 @@ func (s *Store) startCompaction(waiting []chan error) {
 		return
 	}
 	gen := s.w.logGen
+	s.stateMu.Lock()
 	live := maps.Clone(s.st.live)
 	view := s.st.arena.view()
-	s.w.compact = &compaction{gen: gen, dirty: make(map[uint32]struct{}), waiting: waiting, start: s.now()}
+	s.st.dirty = make(map[uint32]struct{})
+	s.stateMu.Unlock()
+	s.w.compact = &compaction{gen: gen, waiting: waiting, start: s.now()}
 	go func() {
 		fresh, err := s.writeSnapshot(gen, live, view)
 		s.compactRes <- compactResult{live: live, fresh: fresh, err: err}
@@ -498,18 +528,14 @@ func (s *Store) finishCompaction(r compactResult) {
 	c := s.w.compact
 	s.w.compact = nil
 	if r.err != nil {
+		s.stateMu.Lock()
+		s.st.dirty = nil
+		s.stateMu.Unlock()
 		s.compactionFailed(r.err)
 		for _, reply := range c.waiting {
 			reply <- r.err
 		}
 		return
-	}
-	for k := range c.dirty {
-		if ref, ok := s.st.live[k]; ok {
-			r.live[k] = r.fresh.add(s.st.arena.get(ref))
-		} else {
-			delete(r.live, k)
-		}
 	}
 	s.install(c.gen, r.live, r.fresh)
 	s.w.deferred = 0
@@ -519,8 +545,8 @@ func (s *Store) finishCompaction(r compactResult) {
 	}
 	s.logBytes.Store(s.w.replay)
 	s.removeLogsBefore(c.gen)
-	s.logger.Info("lease journal: compacted", "dir", s.dir, "records", len(r.live),
-		"snapshot_bytes", s.st.liveBytes, "took", s.now().Sub(c.start))
+	s.logger.Info("lease journal: compacted", "dir", s.dir, "records", s.liveRecords.Load(),
+		"snapshot_bytes", s.liveBytes.Load(), "took", s.now().Sub(c.start))
 	s.step(stepCompactionDone)
 	for _, reply := range c.waiting {
 		reply <- nil
