@@ -129,3 +129,42 @@ func startExampleDNS(t *testing.T, kind dnsKind, h *host) *dnsServer {
 	d.start()
 	return d
 }
+
+// TestDDNSExamples: leased with the dynamic DNS examples
+// (examples/ddns-bind.yaml, examples/ddns-knot.yaml) as they are, but for
+// the key file's path (and the Knot example's second interface, which the
+// test's server lacks), against the DNS servers of the examples: a client
+// that sends its host name gets a lease, and the example's zones then
+// name its address both ways, over UDP (BIND's example) and TCP (Knot's).
+func TestDDNSExamples(t *testing.T) {
+	for _, kind := range dnsKinds {
+		t.Run(string(kind), func(t *testing.T) {
+			requireDNSCommands(t, kind)
+			requireClientCommands(t, udhcpc)
+			l, srvHost, hosts := newServerLink(t, 1)
+			d := startExampleDNS(t, kind, newDNSHost(l))
+			src := filepath.Join("..", "examples", "ddns-"+string(kind)+".yaml")
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := strings.NewReplacer(
+				"key-file: /etc/leased/ddns.key", "key-file: "+d.keyFile,
+				"interfaces: [eth0, eth1]", "interfaces: [eth0]",
+			).Replace(string(b))
+			if !strings.Contains(conf, d.keyFile) {
+				t.Fatalf("%s: no key-file: /etc/leased/ddns.key to replace", src)
+			}
+			cfg := filepath.Join(t.TempDir(), "leased.yaml")
+			writeFile(t, cfg, conf, 0o644)
+			startServer(t, srvHost, newStore(t), "--config", cfg)
+
+			c := newClient(t, udhcpc, hosts[0])
+			c.sendName("pc7")
+			c.start()
+			addr := c.waitLease(0).addr.Addr()
+			d.waitLookup(dnsWait, "A", "pc7.lan.example.net", addr.String())
+			d.waitLookup(dnsWait, "PTR", addr.String(), "pc7.lan.example.net.")
+		})
+	}
+}
