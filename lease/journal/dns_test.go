@@ -288,15 +288,16 @@ func TestConfirmDNSDurability(t *testing.T) {
 	other := testLease(2, "b", 1)
 	tests := []struct {
 		name  string
-		flush time.Duration
-		after func(t *testing.T, s *Store, batches uint64)
+		flush  time.Duration
+		after  func(t *testing.T, s *Store, batches uint64)
+		leases uint64 // lease records written in all
 	}{
 		{"rides on the next commit", time.Hour, func(t *testing.T, s *Store, _ uint64) {
 			commitT(t, s, other)
-		}},
+		}, 2},
 		{"written alone after ConfirmFlush", time.Millisecond, func(t *testing.T, s *Store, batches uint64) {
 			waitFor(t, "the confirmation's batch", func() bool { return s.Stats().Batches > batches })
-		}},
+		}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,8 +317,8 @@ func TestConfirmDNSDurability(t *testing.T) {
 			if g := got[l.Addr]; !sameLease(g, confirmed) {
 				t.Errorf("after a crash: %+v, want %+v", g, confirmed)
 			}
-			if st := s.Stats(); st.Confirmations != 1 {
-				t.Errorf("Confirmations = %d, want 1", st.Confirmations)
+			if st := s.Stats(); st.Confirmations != 1 || st.Records != tt.leases {
+				t.Errorf("Confirmations = %d, Records = %d; want 1 and %d (leases only)", st.Confirmations, st.Records, tt.leases)
 			}
 		})
 	}
