@@ -287,7 +287,7 @@ func TestConfirmDNSDurability(t *testing.T) {
 	confirmed.DNSState = lease.DNSAdded
 	other := testLease(2, "b", 1)
 	tests := []struct {
-		name  string
+		name   string
 		flush  time.Duration
 		after  func(t *testing.T, s *Store, batches uint64)
 		leases uint64 // lease records written in all
