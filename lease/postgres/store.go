@@ -173,15 +173,17 @@ type Store struct {
 	pending *batch
 	waiting int // calls in pending
 
-	kick     chan struct{} // wakes the writer
-	notes    chan []string // the writer's notifications, to the notifier; closed by the writer
-	wake     chan struct{} // wakes the monitor: the store went down
-	stop     chan struct{} // closed by Close
-	done     sync.WaitGroup
-	waiters  sync.Pool // of *waiter
-	down     atomic.Bool
-	lastErr  atomic.Pointer[error]
-	lastGood atomic.Int64 // unix nanoseconds of the last successful round trip
+	kick  chan struct{} // wakes the writer
+	notes chan []string // the writer's notifications, to the notifier; closed by the writer
+	wake  chan struct{} // wakes the monitor: the store went down
+	stop  chan struct{} // closed by Close
+	// confirmSem lets one ConfirmDNS at a time use a connection.
+	confirmSem chan struct{}
+	done       sync.WaitGroup
+	waiters    sync.Pool // of *waiter
+	down       atomic.Bool
+	lastErr    atomic.Pointer[error]
+	lastGood   atomic.Int64 // unix nanoseconds of the last successful round trip
 
 	commits, failedCommits, records, batches, conflicts atomic.Uint64
 	refused, timedOut, writeErrors, reconnects          atomic.Uint64
@@ -242,6 +244,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		notes:   make(chan []string, notesQueued),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+
+		confirmSem: make(chan struct{}, 1),
 	}
 	s.waiters.New = func() any {
 		t := time.NewTimer(time.Hour)
