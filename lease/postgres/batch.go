@@ -14,7 +14,7 @@ import (
 )
 
 // batch is the records of many Commit calls, laid out as the arrays that
-// leased_commit takes: record i belongs to call calls[i], and the calls'
+// leased_commit_dns takes: record i belongs to call calls[i], and the calls'
 // records come one after the other.
 type batch struct {
 	waiters  []*waiter

@@ -151,7 +151,7 @@ func parseConfig(o Options) (*pgxpool.Config, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["application_name"]; !set {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "leased"
 	}
-	// leased_commit relies on each statement seeing what committed
+	// leased_commit_dns relies on each statement seeing what committed
 	// before it took its locks: read committed, whatever the database's
 	// default.
 	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
