@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,6 +267,60 @@ func TestNoteDNSFields(t *testing.T) {
 	} {
 		if _, err := parseNote(bad); err == nil {
 			t.Errorf("parseNote(%q) accepted", bad)
+		}
+	}
+}
+
+// TestConfirmDNSConcurrent: confirmations made at once, which go to the
+// database together, each report their own record's outcome.
+func TestConfirmDNSConcurrent(t *testing.T) {
+	url := newDB(t)
+	ctx := context.Background()
+	s := open(t, url, Options{})
+	exp := time.Now().Add(time.Hour)
+	var ls []lease.Lease
+	for i := range 200 {
+		ls = append(ls, withDNS(bound(fmt.Sprintf("198.18.11.%d", i), fmt.Sprint("c", i), exp), lease.DNSPending))
+	}
+	if err := s.Commit(ctx, ls...); err != nil {
+		t.Fatal(err)
+	}
+	confirmAll := func(start func(lease.Lease) time.Time) []bool {
+		out := make([]bool, len(ls))
+		var wg sync.WaitGroup
+		for i, l := range ls {
+			wg.Go(func() {
+				ok, err := s.ConfirmDNS(ctx, l.Addr, start(l), lease.DNSAdded)
+				if err != nil {
+					t.Error(err)
+				}
+				out[i] = ok
+			})
+		}
+		wg.Wait()
+		return out
+	}
+	// Odd addresses are confirmed for a Start they do not have.
+	got := confirmAll(func(l lease.Lease) time.Time {
+		if l.Addr.As4()[3]%2 == 1 {
+			return l.Start.Add(time.Second)
+		}
+		return l.Start
+	})
+	all := records(t, s)
+	for i, l := range ls {
+		even := i%2 == 0
+		want := lease.DNSPending
+		if even {
+			want = lease.DNSAdded
+		}
+		if got[i] != even || all[l.Addr].DNSState != want {
+			t.Errorf("%v: ConfirmDNS reported %v, record in state %v; want %v, %v", l.Addr, got[i], all[l.Addr].DNSState, even, want)
+		}
+	}
+	for i, ok := range confirmAll(func(l lease.Lease) time.Time { return l.Start }) {
+		if ok != (i%2 == 1) {
+			t.Errorf("%v: the second confirmation reported %v", ls[i].Addr, ok)
 		}
 	}
 }

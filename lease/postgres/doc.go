@@ -41,14 +41,15 @@
 // this upgrade; once restarted, a server of version 3 refuses the newer
 // schema, as always.
 //
-// ConfirmDNS (lease.DNSConfirmer) sets dns_state with its own UPDATE
-// ... WHERE addr = $1 AND start_time = $2, the Start to the microsecond
-// as the table keeps it, never within a commit's batch, one at a time so
-// that confirmations never hold the connections the commits need, and
-// with synchronous_commit off for its transaction (a confirmation lost
-// with the database only makes an update be done again). It sends no
-// notification: the other servers' view of the addresses does not
-// depend on it.
+// ConfirmDNS (lease.DNSConfirmer) sets dns_state where the record still
+// has the Start confirmed (to the microsecond, as the table keeps it):
+// UPDATE ... WHERE addr = c.addr AND start_time = c.start_time. The
+// confirmations never go in a commit's batch: a goroutine of their own
+// sends all those waiting in one statement (group commit again, on its
+// own connection of the pool), with synchronous_commit off for its
+// transaction (a confirmation lost with the database only makes an
+// update be done again). It sends no notification: the other servers'
+// view of the addresses does not depend on it.
 //
 // # Group commit, in one round trip
 //

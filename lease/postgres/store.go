@@ -173,17 +173,16 @@ type Store struct {
 	pending *batch
 	waiting int // calls in pending
 
-	kick  chan struct{} // wakes the writer
-	notes chan []string // the writer's notifications, to the notifier; closed by the writer
-	wake  chan struct{} // wakes the monitor: the store went down
-	stop  chan struct{} // closed by Close
-	// confirmSem lets one ConfirmDNS at a time use a connection.
-	confirmSem chan struct{}
-	done       sync.WaitGroup
-	waiters    sync.Pool // of *waiter
-	down       atomic.Bool
-	lastErr    atomic.Pointer[error]
-	lastGood   atomic.Int64 // unix nanoseconds of the last successful round trip
+	kick     chan struct{}    // wakes the writer
+	notes    chan []string    // the writer's notifications, to the notifier; closed by the writer
+	wake     chan struct{}    // wakes the monitor: the store went down
+	stop     chan struct{}    // closed by Close
+	confirms chan *confirmReq // ConfirmDNS calls, to the confirmer
+	done     sync.WaitGroup
+	waiters  sync.Pool // of *waiter
+	down     atomic.Bool
+	lastErr  atomic.Pointer[error]
+	lastGood atomic.Int64 // unix nanoseconds of the last successful round trip
 
 	commits, failedCommits, records, batches, conflicts atomic.Uint64
 	refused, timedOut, writeErrors, reconnects          atomic.Uint64
@@ -245,7 +244,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 
-		confirmSem: make(chan struct{}, 1),
+		confirms: make(chan *confirmReq, maxConfirmBatch),
 	}
 	s.waiters.New = func() any {
 		t := time.NewTimer(time.Hour)
@@ -253,10 +252,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return &waiter{done: make(chan error, 1), timer: t}
 	}
 	s.lastGood.Store(time.Now().UnixNano())
-	s.done.Add(3)
+	s.done.Add(4)
 	go s.write()
 	go s.notify()
 	go s.monitor()
+	go s.confirmer()
 	return s, nil
 }
 
