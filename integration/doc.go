@@ -10,9 +10,13 @@
 // (netboot_test.go): a QEMU machine's iPXE firmware (qemu-system-x86,
 // ipxe-qemu) gets its boot files from leased, loads a script over TFTP
 // (dnsmasq in TFTP-only mode) and chains one over HTTP; and dynamic DNS
-// updates (RFC 2136) against a real BIND 9 (bind9) and Knot DNS (knot),
-// each started by the test with a TSIG key and dynamic zones, and read
-// back with dig (bind9-dnsutils) (dnsserver_test.go).
+// updates (ddns_test.go): real clients naming themselves (dhclient with
+// the client FQDN option of RFC 4702, udhcpc with a host name), and a
+// real BIND 9 (bind9) and Knot DNS (knot), each started by the test with
+// a TSIG key and dynamic zones (dnsserver_test.go), whose zones dig
+// (bind9-dnsutils) reads back: names added and removed (RFC 2136), a
+// name held by another client left alone (RFC 4703), a wrong key refused,
+// and the DNS server down or unreachable, also across a restart of leased.
 //
 // The package holds tests only. Each test builds its own network: a
 // namespace holding a bridge (the "link"), and one namespace per host (a
