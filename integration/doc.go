@@ -9,7 +9,14 @@
 // and the control API and metrics (control_test.go); and a network boot
 // (netboot_test.go): a QEMU machine's iPXE firmware (qemu-system-x86,
 // ipxe-qemu) gets its boot files from leased, loads a script over TFTP
-// (dnsmasq in TFTP-only mode) and chains one over HTTP.
+// (dnsmasq in TFTP-only mode) and chains one over HTTP; and dynamic DNS
+// updates (ddns_test.go): real clients naming themselves (dhclient with
+// the client FQDN option of RFC 4702, udhcpc with a host name), and a
+// real BIND 9 (bind9) and Knot DNS (knot), each started by the test with
+// a TSIG key and dynamic zones (dnsserver_test.go), whose zones dig
+// (bind9-dnsutils) reads back: names added and removed (RFC 2136), a
+// name held by another client left alone (RFC 4703), a wrong key refused,
+// and the DNS server down or unreachable, also across a restart of leased.
 //
 // The package holds tests only. Each test builds its own network: a
 // namespace holding a bridge (the "link"), and one namespace per host (a
@@ -58,7 +65,8 @@
 // command is a failure, because continuous integration must run them all:
 //
 //	sudo apt-get install iproute2 isc-dhcp-client udhcpc busybox dnsmasq-base \
-//		isc-dhcp-relay kea-dhcp4-server qemu-system-x86 ipxe-qemu
+//		isc-dhcp-relay kea-dhcp4-server qemu-system-x86 ipxe-qemu \
+//		bind9 bind9-dnsutils knot knot-dnsutils
 //	sudo go test -count=1 ./integration/
 //
 // Not here: tests of the protocol engine's decisions one by one (package

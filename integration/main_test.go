@@ -101,6 +101,13 @@ var commandPackages = map[string]string{
 	"udhcpc":   "udhcpc",
 	"dnsmasq":  "dnsmasq-base",
 	"tcpdump":  "tcpdump",
+	// The DNS servers of the DNS update tests, and their tools.
+	"named":       "bind9",
+	"tsig-keygen": "bind9",
+	"knotd":       "knot",
+	"keymgr":      "knot",
+	"dig":         "bind9-dnsutils",
+	"nsupdate":    "bind9-dnsutils",
 }
 
 // requireRoot skips t unless the test runs as root, or fails it when the

@@ -38,10 +38,16 @@ type dhcpClient struct {
 	dir    string // script, configuration, lease file, run logs
 	events string // one file per hook invocation, named by its number
 	reject []string
+	name   string   // sent to the server, see sendName; "" for none
 	conf   []string // more lines of dhclient.conf ("send host-name ...;")
 	proc   *proc    // the current run; nil before start
 	runs   int
 }
+
+// sendName makes the client send name from its next start: dhclient in the
+// client FQDN option (81, RFC 4702) asking the server to update the DNS
+// (S=1), udhcpc as its host name (option 12).
+func (c *dhcpClient) sendName(name string) { c.name = name }
 
 // newClient prepares a client of kind on h. reject (dhclient only) lists
 // server identifiers whose offers the client refuses, which decides which
@@ -118,6 +124,9 @@ func (c *dhcpClient) argv(persistent bool, timeout time.Duration) []string {
 			conf += "reject " + strings.Join(c.reject, ", ") + ";\n"
 		}
 		conf += "request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers;\n"
+		if c.name != "" {
+			conf += fmt.Sprintf("send fqdn.fqdn %q;\nsend fqdn.server-update on;\n", c.name)
+		}
 		for _, l := range c.conf {
 			conf += l + "\n"
 		}
@@ -126,6 +135,9 @@ func (c *dhcpClient) argv(persistent bool, timeout time.Duration) []string {
 		return append(argv, c.dhclientFiles()...)
 	default:
 		argv := []string{"udhcpc", "-f", "-i", "eth0", "-s", c.path("hook"), "-T", "1"}
+		if c.name != "" {
+			argv = append(argv, "-x", "hostname:"+c.name)
+		}
 		if persistent {
 			// Retry for ever; release on exit (SIGTERM).
 			return append(argv, "-R", "-t", "5", "-A", "1")

@@ -26,6 +26,14 @@
 // records the other servers commit (with a full resync whenever it may
 // have missed some), to keep its view of the pools current.
 //
+// A record also carries the DNS name the server registers for the lease
+// (FQDN), which DNS records it keeps (DNS) and how far their updates have
+// gone (DNSState): the lease store is the durable queue of DNS updates.
+// A store that keeps the DNS state offers DNSConfirmer, through which
+// the DNS updater records, without waiting for stable storage, that a
+// record's updates are done; a confirmation applies only to the record
+// with the Start it names, never to a later record of the address.
+//
 // This package holds no I/O of its own. Memory is a Store that keeps leases
 // in memory only, for tests and for deployments that accept losing leases on
 // restart; the durable store lives in a sub-package.

@@ -218,6 +218,8 @@ func (l *Lease) Validate() error {
 		return fmt.Errorf("lease %v: FQDN of %d bytes > %d", l.Addr, len(l.FQDN), MaxFQDN)
 	case l.FQDN == "" && l.DNS != 0:
 		return fmt.Errorf("lease %v: DNS records without an FQDN", l.Addr)
+	case l.DNS&^(DNSForward|DNSReverse) != 0:
+		return fmt.Errorf("lease %v: unknown DNS records %#x", l.Addr, uint8(l.DNS))
 	case l.DNSState > DNSRemoved:
 		return fmt.Errorf("lease %v: invalid DNS state %d", l.Addr, l.DNSState)
 	case len(l.ClientID)+len(l.Hostname)+len(l.FQDN) > MaxClientBytes:

@@ -174,6 +174,7 @@ func TestValidateDNSFields(t *testing.T) {
 		{"RFC1035 2.3.4 FQDN of MaxFQDN bytes", func(l *Lease) { l.FQDN = strings.Repeat("a", MaxFQDN) }, true},
 		{"RFC1035 2.3.4 FQDN over MaxFQDN bytes", func(l *Lease) { l.FQDN = strings.Repeat("a", MaxFQDN+1) }, false},
 		{"DNS records without an FQDN", func(l *Lease) { l.DNS = DNSForward }, false},
+		{"unknown DNS records", func(l *Lease) { l.FQDN, l.DNS = "pc.example.net", DNSReverse<<1 }, false},
 		{"DNS state added", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSAdded }, true},
 		{"DNS state removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved }, true},
 		{"DNS state past removed", func(l *Lease) { l.FQDN, l.DNSState = "pc.example.net", DNSRemoved+1 }, false},

@@ -71,6 +71,12 @@ type Config struct {
 	// DiscoverOnly stops each exchange at the OFFER (the two-way exchange
 	// of perfdhcp -i): no REQUEST is sent and nothing is committed.
 	DiscoverOnly bool
+	// HostNames has each client send a host name (option 12, RFC 2132
+	// §3.14) in its DHCPDISCOVER and DHCPREQUEST: "lg" and the last four
+	// bytes of its hardware address in hexadecimal ("lg0000002a"), so
+	// that a server that puts its clients' names in the DNS has one name
+	// per client. Flood ignores it.
+	HostNames bool
 	// Buffer is the size in bytes asked for the socket's receive and send
 	// buffers, so that bursts are not dropped on the generator's side.
 	// Default 8 MiB (forced beyond the system limit when privileged).

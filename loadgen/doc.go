@@ -12,6 +12,8 @@
 // generator's address, hops is 1, and the server replies to the relay
 // agent's port (RFC 2131 §4.1). A client has one exchange in progress at a
 // time, matched to its replies by hardware address and transaction ID.
+// With Config.HostNames, each also sends a host name of its own (option
+// 12, RFC 2132 §3.14), for a server that names its clients in the DNS.
 //
 // Load is open loop (exchanges start at a fixed rate whatever the server
 // does, as perfdhcp -r does) or closed loop (a fixed number of exchanges in

@@ -49,7 +49,7 @@ func Flood(ctx context.Context, cfg Config) (*FloodResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := newTemplate(dhcpv4.Discover, cfg.GIAddr)
+	tmpl, err := newTemplate(dhcpv4.Discover, cfg.GIAddr, false)
 	if err != nil {
 		return nil, err
 	}

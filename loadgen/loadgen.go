@@ -106,10 +106,10 @@ func New(cfg Config) (*Generator, error) {
 		wake:      make(chan struct{}, 1),
 	}
 	copy(g.base[:], cfg.BaseMAC)
-	if g.discover, err = newTemplate(dhcpv4.Discover, cfg.GIAddr); err != nil {
+	if g.discover, err = newTemplate(dhcpv4.Discover, cfg.GIAddr, cfg.HostNames); err != nil {
 		return nil, err
 	}
-	if g.request, err = newTemplate(dhcpv4.Request, cfg.GIAddr); err != nil {
+	if g.request, err = newTemplate(dhcpv4.Request, cfg.GIAddr, cfg.HostNames); err != nil {
 		return nil, err
 	}
 	g.st.clients = make([]client, cfg.Clients)

@@ -396,17 +396,22 @@ func TestTemplates(t *testing.T) {
 	giaddr := netip.MustParseAddr("198.18.0.2")
 	mac := macOf([macLen]byte{2, 0, 0, 0, 0, 0}, 0x01020304)
 	tests := []struct {
-		name    string
-		typ     dhcpv4.MessageType
-		sid, ip netip.Addr
+		name      string
+		typ       dhcpv4.MessageType
+		sid, ip   netip.Addr
+		hostNames bool
+		wantName  string // option 12; "" for none
 	}{
-		{"RFC2131 4.4.1 DISCOVER, relayed per RFC1542 4.1.1", dhcpv4.Discover, netip.Addr{}, netip.Addr{}},
+		{"RFC2131 4.4.1 DISCOVER, relayed per RFC1542 4.1.1", dhcpv4.Discover, netip.Addr{}, netip.Addr{}, false, ""},
 		{"RFC2131 4.3.2 REQUEST in SELECTING: server identifier and requested address", dhcpv4.Request,
-			netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.3.4")},
+			netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.3.4"), false, ""},
+		{"RFC2132 3.14 DISCOVER with the client's host name", dhcpv4.Discover, netip.Addr{}, netip.Addr{}, true, "lg01020304"},
+		{"RFC2132 3.14 REQUEST with the client's host name", dhcpv4.Request,
+			netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.3.4"), true, "lg01020304"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl, err := newTemplate(tt.typ, giaddr)
+			tmpl, err := newTemplate(tt.typ, giaddr, tt.hostNames)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -432,6 +437,9 @@ func TestTemplates(t *testing.T) {
 			}
 			if tt.typ == dhcpv4.Discover && (hasSID || hasIP) {
 				t.Error("DISCOVER carries option 50 or 54")
+			}
+			if name, _ := p.Options.Get(dhcpv4.OptHostName); string(name) != tt.wantName {
+				t.Errorf("host name %q, want %q", name, tt.wantName)
 			}
 		})
 	}

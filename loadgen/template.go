@@ -30,13 +30,26 @@ type template struct {
 	// offServerID and offRequested are the offsets of the values of
 	// options 54 and 50, or -1 when the message has none.
 	offServerID, offRequested int
+	// offHostName is the offset of the value of option 12, or -1 when
+	// the message has none.
+	offHostName int
 }
+
+// hostNamePrefix starts the host name of a simulated client (option 12,
+// RFC 2132 §3.14); the last four bytes of its hardware address follow in
+// hexadecimal: "lg0000002a" for 02:00:00:00:00:2a.
+const hostNamePrefix = "lg"
+
+// hostNameLen is the length of a simulated client's host name.
+const hostNameLen = len(hostNamePrefix) + 8
 
 // newTemplate encodes a relayed message of type typ (RFC 1542 §4.1.1: giaddr
 // set, hops 1) for a client with an Ethernet address; xid and chaddr are
 // patched per message. A DHCPREQUEST carries a server identifier and a
 // requested address (RFC 2131 §4.3.2, SELECTING), patched per message too.
-func newTemplate(typ dhcpv4.MessageType, giaddr netip.Addr) (template, error) {
+// With hostNames, the message carries the client's host name (option 12),
+// patched per message from its hardware address.
+func newTemplate(typ dhcpv4.MessageType, giaddr netip.Addr, hostNames bool) (template, error) {
 	p := &dhcpv4.Packet{Op: dhcpv4.BootRequest, Hops: 1, GIAddr: giaddr}
 	p.SetHardwareAddr(1, make([]byte, macLen))
 	p.Options.SetMessageType(typ)
@@ -44,12 +57,16 @@ func newTemplate(typ dhcpv4.MessageType, giaddr netip.Addr) (template, error) {
 		p.Options.SetAddr(dhcpv4.OptServerID, netip.IPv4Unspecified())
 		p.Options.SetAddr(dhcpv4.OptRequestedIP, netip.IPv4Unspecified())
 	}
+	if hostNames {
+		p.Options.SetString(dhcpv4.OptHostName, hostNamePrefix+"00000000")
+	}
 	p.Options.SetParameterRequestList(requestedParams)
 	b, err := p.Append(nil, 0)
 	if err != nil {
 		return template{}, fmt.Errorf("loadgen: encode %v template: %w", typ, err)
 	}
-	t := template{msg: b, offServerID: optionValueOffset(b, dhcpv4.OptServerID), offRequested: optionValueOffset(b, dhcpv4.OptRequestedIP)}
+	t := template{msg: b, offServerID: optionValueOffset(b, dhcpv4.OptServerID), offRequested: optionValueOffset(b, dhcpv4.OptRequestedIP),
+		offHostName: optionValueOffset(b, dhcpv4.OptHostName)}
 	if typ == dhcpv4.Request && (t.offServerID < 0 || t.offRequested < 0) {
 		return template{}, fmt.Errorf("loadgen: %v template lacks option 50 or 54", typ)
 	}
@@ -87,7 +104,7 @@ func optionValueOffset(msg []byte, code dhcpv4.OptionCode) int {
 // fill writes the template into dst (which must be as long as the
 // template) for one exchange: its transaction ID and the client's hardware
 // address, and for a DHCPREQUEST the server identifier and the address
-// offered.
+// offered; and the host name, when the template has one.
 func (t *template) fill(dst []byte, xid uint32, mac *[macLen]byte, serverID, requested netip.Addr) {
 	copy(dst, t.msg)
 	binary.BigEndian.PutUint32(dst[offXID:], xid)
@@ -99,6 +116,13 @@ func (t *template) fill(dst []byte, xid uint32, mac *[macLen]byte, serverID, req
 	if t.offRequested >= 0 {
 		a := as4(requested)
 		copy(dst[t.offRequested:], a[:])
+	}
+	if t.offHostName >= 0 {
+		const hex = "0123456789abcdef"
+		name := dst[t.offHostName+len(hostNamePrefix) : t.offHostName+hostNameLen]
+		for i, b := range mac[2:] {
+			name[2*i], name[2*i+1] = hex[b>>4], hex[b&0xf]
+		}
 	}
 }
 

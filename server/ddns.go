@@ -261,6 +261,12 @@ func (s *subnet) nameBinding(b *binding, c *fqdnChoice) {
 	if c.dns == 0 {
 		name = nil // the server keeps no record of it: the lease has no name
 	}
+	if len(b.client)+len(b.hostname)+len(name) > lease.MaxClientBytes {
+		// A client identifier and host name that fill what a lease
+		// record holds leave no room for a name: the client keeps its
+		// lease, without one.
+		name = nil
+	}
 	old, oldDNS := b.fqdn, b.dns
 	if string(name) != b.fqdn {
 		b.fqdn = string(name)

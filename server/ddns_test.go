@@ -376,3 +376,23 @@ func FuzzChooseName(f *testing.F) {
 		}
 	})
 }
+
+// TestNameLeavesRoomInTheRecord: a client identifier and host name that
+// fill what a lease record may hold (lease.MaxClientBytes) leave the
+// binding without a DNS name rather than make its record invalid, which
+// would cost the client its ACK.
+func TestNameLeavesRoomInTheRecord(t *testing.T) {
+	var s subnet
+	c := fqdnChoice{dns: both}
+	c.n = copy(c.buf[:], "laptop.example.net")
+	b := binding{client: strings.Repeat("i", lease.MaxClientBytes-20), hostname: "laptop"}
+	s.nameBinding(&b, &c)
+	if b.fqdn != "" || b.dns != 0 {
+		t.Fatalf("full record named %q with %v, want no name", b.fqdn, b.dns)
+	}
+	b.client = strings.Repeat("i", lease.MaxClientBytes-30)
+	s.nameBinding(&b, &c)
+	if b.fqdn != "laptop.example.net" || b.dns != both {
+		t.Fatalf("record with room named %q with %v, want laptop.example.net with both", b.fqdn, b.dns)
+	}
+}

@@ -54,6 +54,7 @@ type benchFlags struct {
 	duration, timeout, progress    time.Duration
 	count                          uint64
 	discoverOnly, asJSON, flood    bool
+	hostNames                      bool
 }
 
 // newBenchFlags returns the flag set of "leased bench", writing its usage
@@ -73,6 +74,7 @@ func newBenchFlags(stderr io.Writer) *benchFlags {
 	fs.DurationVar(&f.timeout, "timeout", loadgen.DefaultTimeout, "an OFFER or ACK later than this `delay` loses its exchange")
 	fs.IntVar(&f.batch, "batch", loadgen.DefaultBatch, "datagrams per system call, a `number` from 1 to 1024")
 	fs.BoolVar(&f.discoverOnly, "discover-only", false, "stop each exchange at the OFFER (two-way, like perfdhcp -i)")
+	fs.BoolVar(&f.hostNames, "hostnames", false, "each client sends a host name (option 12): lg and the last four bytes of its hardware address in hex, a name per client for a server that updates the DNS")
 	fs.BoolVar(&f.flood, "flood", false, "send DISCOVERs from random hardware addresses, a new one each, as fast as possible (or at --rate), taking nothing: a flood, to test a server's defences")
 	fs.DurationVar(&f.progress, "progress", time.Second, "`interval` of the progress line on stderr; 0: none")
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object")
@@ -132,6 +134,7 @@ func (f *benchFlags) config() (loadgen.Config, error) {
 	cfg := loadgen.Config{
 		Clients: f.clients, Rate: f.rate, Outstanding: f.outstanding, Duration: f.duration,
 		Count: f.count, Timeout: f.timeout, Batch: f.batch, DiscoverOnly: f.discoverOnly,
+		HostNames: f.hostNames,
 	}
 	var err error
 	if cfg.Server, err = parseHostPort(f.serverAddr, udp4.ServerPort); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -191,6 +192,33 @@ func TestBenchCommandFailsWithoutServer(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "3 started, 0 completed") {
 		t.Errorf("stdout: %s", stdout.String())
+	}
+}
+
+// TestBenchFlagsHostNames: --hostnames has the simulated clients send
+// their host names (option 12), and they send none without it.
+func TestBenchFlagsHostNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"RFC2132 3.14 no host names by default", nil, false},
+		{"RFC2132 3.14 --hostnames sends option 12", []string{"--hostnames"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newBenchFlags(io.Discard)
+			if err := f.fs.Parse(append([]string{"--server", "198.18.0.1"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := f.config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.HostNames != tc.want {
+				t.Errorf("Config.HostNames %v, want %v", cfg.HostNames, tc.want)
+			}
+		})
 	}
 }
 

@@ -227,7 +227,7 @@ func TestCtlLeasesShowAndRelease(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			for _, want := range []string{"address:    198.18.0.100", "state:      bound", "hostname:   alpha", "hw-addr:    02:00:00:00:00:01"} {
+			for _, want := range []string{"address:    198.18.0.100", "state:      bound", "hostname:   alpha", "fqdn:       -", "hw-addr:    02:00:00:00:00:01"} {
 				if !strings.Contains(out, want+"\n") {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}

@@ -38,10 +38,10 @@ func TestDBInitUpgradeVersion(t *testing.T) {
 	}{
 		{"version of an empty database", []string{"version", "--url", url}, 0, "database schema version 0\n"},
 		{"upgrade without a schema", []string{"upgrade", "--url", url}, 1, "leased db init"},
-		{"init", []string{"init", "--config", cfgFile}, 0, "lease schema created at version 3\n"},
+		{"init", []string{"init", "--config", cfgFile}, 0, "lease schema created at version 4\n"},
 		{"init twice", []string{"init", "--url", url}, 1, "already"},
 		{"upgrade of a current schema", []string{"upgrade", "--config", cfgFile}, 0, "nothing to do"},
-		{"version", []string{"version", "--config", cfgFile}, 0, "database schema version 3\nthis leased's schema version 3\n"},
+		{"version", []string{"version", "--config", cfgFile}, 0, "database schema version 4\nthis leased's schema version 4\n"},
 		{"config and url", []string{"version", "--config", cfgFile, "--url", url}, 2, "give one"},
 		{"argument", []string{"version", "extra"}, 2, "unexpected argument"},
 		{"missing password file", []string{"version", "--url", url, "--password-file", filepath.Join(dir, "none")}, 1, "password file"},

@@ -19,7 +19,16 @@ import (
 // BenchmarkCommit64 commits distinct leases from 64 goroutines, one lease
 // per Commit, with fdatasync on, into a real directory. It reports the
 // throughput, the latency of one Commit (p50, p99) and the batch size.
-func BenchmarkCommit64(b *testing.B) {
+func BenchmarkCommit64(b *testing.B) { benchCommit64(b, false) }
+
+// BenchmarkCommit64Confirm is BenchmarkCommit64 with leases that have an
+// FQDN, each confirmed (ConfirmDNS) by its goroutine right after its
+// Commit returned, as the DNS updater does: it shows what confirmations
+// cost the commits going on (compare with BenchmarkCommit64), and
+// reports the mean time of one ConfirmDNS under them.
+func BenchmarkCommit64Confirm(b *testing.B) { benchCommit64(b, true) }
+
+func benchCommit64(b *testing.B, confirm bool) {
 	const workers = 64
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {
@@ -31,7 +40,7 @@ func BenchmarkCommit64(b *testing.B) {
 	for w := range lat {
 		lat[w] = make([]time.Duration, 0, b.N/workers+1)
 	}
-	var next atomic.Int64
+	var next, confirmNs atomic.Int64
 	var wg sync.WaitGroup
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -39,6 +48,9 @@ func BenchmarkCommit64(b *testing.B) {
 	for w := range workers {
 		wg.Go(func() {
 			l := testLease(0, "bench-client", 1)
+			if confirm {
+				l.FQDN, l.DNS = "bench-client.example.net", lease.DNSForward|lease.DNSReverse
+			}
 			mine := lat[w]
 			for {
 				i := next.Add(1) - 1
@@ -51,7 +63,15 @@ func BenchmarkCommit64(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				mine = append(mine, time.Since(t0))
+				t1 := time.Now()
+				mine = append(mine, t1.Sub(t0))
+				if confirm {
+					if ok, err := s.ConfirmDNS(ctx, l.Addr, l.Start, lease.DNSAdded); !ok || err != nil {
+						b.Error("ConfirmDNS:", ok, err)
+						return
+					}
+					confirmNs.Add(int64(time.Since(t1)))
+				}
 			}
 			lat[w] = mine
 		})
@@ -69,6 +89,9 @@ func BenchmarkCommit64(b *testing.B) {
 	}
 	if st.Batches > 0 {
 		b.ReportMetric(float64(st.Records)/float64(st.Batches), "leases/batch")
+	}
+	if confirm && b.N > 0 {
+		b.ReportMetric(float64(confirmNs.Load())/float64(b.N), "confirm-ns")
 	}
 }
 
@@ -178,70 +201,5 @@ func BenchmarkFdatasync(b *testing.B) {
 		if err := datasync(f); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkConfirmDNS confirms the DNS updates of leases while 64
-// goroutines commit others (as BenchmarkCommit64 does): it reports the
-// time of one ConfirmDNS and, with the commits' latency, whether the
-// confirmations hold the commits up.
-func BenchmarkConfirmDNS(b *testing.B) {
-	const workers = 64
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	const confirmed = 1 << 16
-	ls := make([]lease.Lease, confirmed)
-	for i := range ls {
-		ls[i] = testLease(i, "dns-client", 1)
-		ls[i].FQDN = "host.example.net"
-		ls[i].DNS = lease.DNSForward | lease.DNSReverse
-	}
-	for i := 0; i < len(ls); i += 1000 {
-		if err := s.Commit(ctx, ls[i:min(i+1000, len(ls))]...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	stop := make(chan struct{})
-	var commits atomic.Int64
-	var lat atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			l := testLease(0, "bench-client", 1)
-			for i := uint32(0); ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				l.Addr = keyAddr(10<<24 + uint32(w)<<16 + i&0xffff)
-				t0 := time.Now()
-				if err := s.Commit(ctx, l); err != nil {
-					b.Error(err)
-					return
-				}
-				lat.Add(int64(time.Since(t0)))
-				commits.Add(1)
-			}
-		})
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	states := [2]lease.DNSState{lease.DNSAdded, lease.DNSRemoved}
-	for i := 0; b.Loop(); i++ {
-		l := &ls[i%confirmed]
-		if _, err := s.ConfirmDNS(ctx, l.Addr, l.Start, states[i/confirmed%2]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	close(stop)
-	wg.Wait()
-	if n := commits.Load(); n > 0 {
-		b.ReportMetric(float64(lat.Load())/float64(n)/1e3, "commit-µs")
 	}
 }

@@ -65,6 +65,7 @@ func (s *Store) ConfirmDNS(ctx context.Context, addr netip.Addr, start time.Time
 	}
 	b.buf = appendConfirm(b.buf, addr, start, st)
 	b.count++
+	b.confirms++
 	s.confirms.Add(1)
 	return true, nil
 }

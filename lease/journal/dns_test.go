@@ -287,16 +287,17 @@ func TestConfirmDNSDurability(t *testing.T) {
 	confirmed.DNSState = lease.DNSAdded
 	other := testLease(2, "b", 1)
 	tests := []struct {
-		name  string
-		flush time.Duration
-		after func(t *testing.T, s *Store, batches uint64)
+		name   string
+		flush  time.Duration
+		after  func(t *testing.T, s *Store, batches uint64)
+		leases uint64 // lease records written in all
 	}{
 		{"rides on the next commit", time.Hour, func(t *testing.T, s *Store, _ uint64) {
 			commitT(t, s, other)
-		}},
+		}, 2},
 		{"written alone after ConfirmFlush", time.Millisecond, func(t *testing.T, s *Store, batches uint64) {
 			waitFor(t, "the confirmation's batch", func() bool { return s.Stats().Batches > batches })
-		}},
+		}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,8 +317,8 @@ func TestConfirmDNSDurability(t *testing.T) {
 			if g := got[l.Addr]; !sameLease(g, confirmed) {
 				t.Errorf("after a crash: %+v, want %+v", g, confirmed)
 			}
-			if st := s.Stats(); st.Confirmations != 1 {
-				t.Errorf("Confirmations = %d, want 1", st.Confirmations)
+			if st := s.Stats(); st.Confirmations != 1 || st.Records != tt.leases {
+				t.Errorf("Confirmations = %d, Records = %d; want 1 and %d (leases only)", st.Confirmations, st.Records, tt.leases)
 			}
 		})
 	}
@@ -402,4 +403,48 @@ func TestCompactionKeepsDNSFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkContents(t, "reopened", openT(t, dir, Options{}), want)
+}
+
+// TestCommitOfNoLeasesReturns: a Commit without leases returns once the
+// batch it joined is synced (it used to wait for another commit, as the
+// writer took a batch without records for an empty one), and the empty
+// batch it may leave in the log reads back.
+func TestCommitOfNoLeasesReturns(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	done := make(chan error, 1)
+	go func() { done <- s.Commit(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Commit of no leases did not return")
+	}
+	l := testLease(1, "a", 1)
+	commitT(t, s, l)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkContents(t, "reopened", openT(t, dir, Options{}), map[netip.Addr]lease.Lease{l.Addr: l})
+}
+
+// TestConfirmDNSAllocationFree: a confirmation costs no allocation once
+// the store's buffers have grown, so that the DNS updater does not load
+// the garbage collector of the server it runs in.
+func TestConfirmDNSAllocationFree(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{ConfirmFlush: time.Hour})
+	l := dnsLease(1, "a", 1, 0)
+	commitT(t, s, l)
+	states := [2]lease.DNSState{lease.DNSAdded, lease.DNSRemoved}
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() {
+		i++
+		if ok, err := s.ConfirmDNS(context.Background(), l.Addr, l.Start, states[i%2]); !ok || err != nil {
+			t.Fatalf("ConfirmDNS = %v, %v", ok, err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per ConfirmDNS, want 0", n)
+	}
 }

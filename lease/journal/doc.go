@@ -24,6 +24,23 @@
 // batch fills up, so batches grow with the load. A caller whose context
 // ends stops waiting; its records may still become durable.
 //
+// DNS confirmations: the lease store is the durable queue of DNS
+// updates. A record keeps its FQDN, its DNS records and its DNS state,
+// and the DNS updater, once it has made a record's updates, confirms
+// them with ConfirmDNS. That sets the state of the record in memory at
+// once, when the record still has the Start confirmed, and adds a small
+// confirmation record to the pending batch without waiting for it to be
+// written: it goes to the log with the next commits, under their
+// fdatasync, or, when no commit comes within Options.ConfirmFlush (1 s),
+// in a batch of its own, written and synced by the writer with nobody
+// waiting; Close writes it too. A commit never waits for a
+// confirmation, except when it arrives while a batch of confirmations
+// alone is being synced, as it would wait for any batch in flight. A
+// crash loses the confirmations not yet synced: the updates of those
+// records are made again after the restart, which is harmless. Every
+// batch is still synced before the next is written, so recovery's
+// rules stay as they are.
+//
 // Compaction: when the logs that recovery would replay outgrow the live
 // records (Options.CompactRatio, Options.CompactMinBytes), the writer
 // starts a new log of the next generation N, copies the address map, and
@@ -139,10 +156,11 @@
 // A snapshot is its header followed by exactly count records and nothing
 // else. A record is a frame around a payload:
 //
-//	length      uint16   bytes of payload, 34 to 65,319
+//	length      uint16   bytes of payload, 18 to 65,322
 //	crc         uint32   of the payload
 //	payload:
-//	  kind      uint8    1: a lease; 2: a lease with long client fields
+//	  kind      uint8    1: a lease; 2: a lease with long client fields;
+//	                     3: a lease with DNS fields; 4: a DNS confirmation
 //	  address   [4]byte  the IPv4 address, the record's key
 //	  state     uint8    lease.State; 5 (Free) deletes the address
 //	  start     int64 seconds since 1970 UTC, uint32 nanoseconds
@@ -150,8 +168,19 @@
 //	  htype     uint8    hardware type
 //	  hlen      uint8    hardware address length, at most 16
 //	  chaddr    [hlen]byte
-//	  idlen     kind 1: uint8; kind 2: uint16. Client identifier [idlen]byte
-//	  namelen   kind 1: uint8; kind 2: uint16. Host name [namelen]byte
+//	  idlen     kind 1: uint8; kinds 2, 3: uint16. Client identifier [idlen]byte
+//	  namelen   kind 1: uint8; kinds 2, 3: uint16. Host name [namelen]byte
+//	  fqdnlen   kind 3 only: uint8, at most 253. FQDN [fqdnlen]byte
+//	  dns       kind 3 only: uint8, lease.DNSFlags (1 forward, 2 reverse)
+//	  dnsstate  kind 3 only: uint8, lease.DNSState (0 pending, 1 added, 2 removed)
+//
+// Kind 3 is laid out as kind 2 (two-byte idlen and namelen) followed by
+// the DNS fields. A confirmation, kind 4, is 18 bytes:
+//
+//	kind      uint8    4
+//	address   [4]byte  the address of the record it confirms
+//	dnsstate  uint8    the DNS state reached
+//	start     int64 seconds since 1970 UTC, uint32 nanoseconds: the Start of the record it confirms
 //
 // Kind 2 differs from kind 1 in the width of idlen and namelen only; idlen
 // and namelen add up to at most lease.MaxClientBytes. It is written for a
@@ -159,7 +188,19 @@
 // long options), and kind 1 for every other: a store of ordinary clients
 // has the same bytes as before kind 2 existed, and versions of leased
 // that know kind 1 only read it. They refuse a store holding a kind 2
-// record as corrupt (a salvage drops the record).
+// record as corrupt (a salvage drops the record). In the same way, kind
+// 3 is written only for a record with an FQDN, DNS records or a DNS
+// state other than pending, and kind 4 only by ConfirmDNS: a store of a
+// server without DNS updates keeps the bytes of kinds 1 and 2, and
+// versions of leased before kind 3 read it; they refuse a store holding
+// kind 3 or 4 records as corrupt. The client identifier, host name and
+// FQDN add up to at most lease.MaxClientBytes, so that a payload's
+// length fits its two bytes.
+//
+// A confirmation sets the DNS state of the live record of its address
+// when that record has its Start, to the nanosecond, and changes nothing
+// otherwise (a later record replaced it, or none is live). It is never
+// in a snapshot: a snapshot holds the confirmed records themselves.
 //
 // A later record for an address replaces an earlier one. Times come back
 // in UTC without a monotonic reading.

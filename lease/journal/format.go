@@ -204,14 +204,14 @@ func appendPayload(dst []byte, l *lease.Lease) []byte {
 // appendConfirm appends the frame of a confirmation that the record of
 // addr with the given start has reached DNS state st.
 func appendConfirm(dst []byte, addr netip.Addr, start time.Time, st lease.DNSState) []byte {
-	var p [confirmPayload]byte
+	at := len(dst)
 	a := addr.As4()
-	p[0] = kindConfirm
-	copy(p[1:5], a[:])
-	p[5] = byte(st)
-	binary.LittleEndian.PutUint64(p[6:], uint64(start.Unix()))
-	binary.LittleEndian.PutUint32(p[14:], uint32(start.Nanosecond()))
-	return appendFrame(dst, p[:])
+	dst = append(dst, 0, 0, 0, 0, 0, 0, kindConfirm, a[0], a[1], a[2], a[3], byte(st))
+	dst = appendTime(dst, start)
+	p := dst[at+frameHeaderSize:]
+	binary.LittleEndian.PutUint16(dst[at:], uint16(len(p)))
+	binary.LittleEndian.PutUint32(dst[at+2:], checksum(p))
+	return dst
 }
 
 // appendText appends a length-prefixed text field of a payload of kind:

@@ -149,7 +149,7 @@ const (
 type Stats struct {
 	Commits          uint64 // Commit calls that returned nil
 	FailedCommits    uint64 // Commit calls that failed on a write error
-	Records          uint64 // records made durable
+	Records          uint64 // lease records made durable (not counting DNS confirmations)
 	Batches          uint64 // log writes, each one write(2) and one fdatasync(2)
 	Fsyncs           uint64 // fdatasync and fsync calls on logs, snapshots and the directory
 	Delayed          uint64 // batches held back for Options.CommitDelay
@@ -211,10 +211,11 @@ type Store struct {
 
 // batch is the records of many commits, written with one write(2).
 type batch struct {
-	buf     []byte // batch header, then record frames
-	count   int
-	waiters []*waiter
-	first   time.Time // when the first commit came, with a commit delay
+	buf      []byte // batch header, then record frames
+	count    int    // frames in buf
+	confirms int    // of which DNS confirmations
+	waiters  []*waiter
+	first    time.Time // when the first commit came, with a commit delay
 	// confirmAt is when the first record came into the batch, when that
 	// was a DNS confirmation.
 	confirmAt time.Time
@@ -223,7 +224,7 @@ type batch struct {
 
 func (b *batch) reset() {
 	b.buf = b.buf[:batchHeaderSize]
-	b.count = 0
+	b.count, b.confirms = 0, 0
 	b.delayed = false
 	clear(b.waiters)
 	b.waiters = b.waiters[:0]

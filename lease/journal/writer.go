@@ -243,7 +243,7 @@ func (s *Store) flush(b *batch) {
 	s.w.replay += int64(len(b.buf))
 	s.logBytes.Store(s.w.replay)
 	s.batches.Add(1)
-	s.records.Add(uint64(b.count))
+	s.records.Add(uint64(b.count - b.confirms))
 
 	s.stateMu.Lock()
 	body := b.buf[batchHeaderSize:]

@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// The arrays of a batch, as leased_commit's parameters. pgx encodes a
+// The arrays of a batch, as leased_commit_dns's parameters. pgx encodes a
 // plain slice through an interface value per element, which allocates
 // for every element wider than a word (a time.Time, a netip.Addr, a
 // string, a []byte) or an int32 over 255. These arrays hand pgx instead

@@ -19,11 +19,15 @@ func TestBatchCostsOneAllocationPerLease(t *testing.T) {
 	m := pgtype.NewMap()
 	oids := []uint32{pgtype.Int4ArrayOID, pgtype.InetArrayOID, pgtype.ByteaArrayOID, pgtype.Int2ArrayOID,
 		pgtype.ByteaArrayOID, pgtype.ByteaArrayOID, pgtype.Int2ArrayOID, pgtype.TimestamptzArrayOID,
-		pgtype.TimestamptzArrayOID}
+		pgtype.TimestamptzArrayOID, pgtype.TextArrayOID, pgtype.Int2ArrayOID, pgtype.Int2ArrayOID}
 	allocs := func(n int) float64 {
 		ls := make([]lease.Lease, n)
 		for i := range ls {
 			ls[i] = bound(fmt.Sprintf("198.18.%d.%d", 1+i/250, 1+i%250), fmt.Sprint("client", i), t0.Add(time.Hour))
+			if i%2 == 0 {
+				ls[i].FQDN = fmt.Sprint("client", i, ".example.net")
+				ls[i].DNS, ls[i].DNSState = lease.DNSForward|lease.DNSReverse, lease.DNSAdded
+			}
 		}
 		b := newBatch()
 		var buf []byte

@@ -14,7 +14,7 @@ import (
 )
 
 // batch is the records of many Commit calls, laid out as the arrays that
-// leased_commit takes: record i belongs to call calls[i], and the calls'
+// leased_commit_dns takes: record i belongs to call calls[i], and the calls'
 // records come one after the other.
 type batch struct {
 	waiters  []*waiter
@@ -27,6 +27,9 @@ type batch struct {
 	states   []int16
 	starts   []time.Time
 	expiries []time.Time
+	fqdns    []string
+	dns      []int16
+	dnsState []int16
 	notes    []string
 	// bytes holds the bytes of clients, hwAddrs and hosts, copied from
 	// the callers' leases, and note the note being made: both are reused
@@ -54,6 +57,9 @@ func (b *batch) add(w *waiter, server string, leases []lease.Lease) {
 		b.states = append(b.states, int16(l.State))
 		b.starts = append(b.starts, l.Start)
 		b.expiries = append(b.expiries, l.Expiry)
+		b.fqdns = append(b.fqdns, l.FQDN)
+		b.dns = append(b.dns, int16(l.DNS))
+		b.dnsState = append(b.dnsState, int16(l.DNSState))
 		b.note = appendNote(b.note[:0], l)
 		b.notes = append(b.notes, string(b.note))
 	}
@@ -89,9 +95,11 @@ func (b *batch) reset() {
 	clear(b.hwAddrs)
 	clear(b.hosts)
 	clear(b.notes)
+	clear(b.fqdns)
 	b.waiters, b.calls, b.addrs, b.clients = b.waiters[:0], b.calls[:0], b.addrs[:0], b.clients[:0]
 	b.hwTypes, b.hwAddrs, b.hosts, b.states = b.hwTypes[:0], b.hwAddrs[:0], b.hosts[:0], b.states[:0]
 	b.starts, b.expiries, b.notes = b.starts[:0], b.expiries[:0], b.notes[:0]
+	b.fqdns, b.dns, b.dnsState = b.fqdns[:0], b.dns[:0], b.dnsState[:0]
 	b.bytes = b.bytes[:0]
 }
 
@@ -126,6 +134,9 @@ func (s *Store) take(spare *batch) *batch {
 	move(&spare.states, &p.states, recs)
 	move(&spare.starts, &p.starts, recs)
 	move(&spare.expiries, &p.expiries, recs)
+	move(&spare.fqdns, &p.fqdns, recs)
+	move(&spare.dns, &p.dns, recs)
+	move(&spare.dnsState, &p.dnsState, recs)
 	move(&spare.notes, &p.notes, recs)
 	for i := range p.calls {
 		p.calls[i] -= int32(max)
@@ -169,8 +180,9 @@ func (s *Store) write() {
 	}
 }
 
-const commitSQL = `SELECT o_call, o_addr, o_client, o_hw_type, o_hw_addr, o_hostname, o_state, o_start, o_expiry
-FROM leased_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+const commitSQL = `SELECT o_call, o_addr, o_client, o_hw_type, o_hw_addr, o_hostname, o_state, o_start, o_expiry,
+    o_fqdn, o_dns, o_dns_state
+FROM leased_commit_dns($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
 // commitBatch sends b to the database in one statement, which is one
 // transaction, wakes its callers with their outcome, and then hands the
@@ -215,7 +227,7 @@ func (s *Store) commitBatch(b *batch) {
 func (b *batch) args(server string) []any {
 	return []any{server, int32Array(b.calls), addrArray(b.addrs), byteaArray(b.clients),
 		b.hwTypes, byteaArray(b.hwAddrs), byteaArray(b.hosts), b.states, timeArray(b.starts),
-		timeArray(b.expiries)}
+		timeArray(b.expiries), textArray(b.fqdns), b.dns, b.dnsState}
 }
 
 // readConflicts reads the refused calls of a batch.
@@ -225,7 +237,8 @@ func readConflicts(rows pgx.Rows) (map[int32]*lease.ConflictError, error) {
 	for rows.Next() {
 		var call int32
 		var r row
-		if err := rows.Scan(&call, &r.addr, &r.client, &r.hwType, &r.hwAddr, &r.host, &r.state, &r.start, &r.expiry); err != nil {
+		if err := rows.Scan(&call, &r.addr, &r.client, &r.hwType, &r.hwAddr, &r.host, &r.state, &r.start, &r.expiry,
+			&r.fqdn, &r.dns, &r.dnsState); err != nil {
 			return nil, err
 		}
 		if out == nil {

@@ -21,6 +21,8 @@ type row struct {
 	host           []byte
 	hwType, state  int16
 	start, expiry  time.Time
+	fqdn           string
+	dns, dnsState  int16
 }
 
 // lease returns r as a Lease, its times in UTC.
@@ -32,13 +34,17 @@ func (r *row) lease() lease.Lease {
 		State:    lease.State(r.state),
 		Start:    r.start.UTC(),
 		Expiry:   r.expiry.UTC(),
+		FQDN:     r.fqdn,
+		DNS:      lease.DNSFlags(r.dns),
+		DNSState: lease.DNSState(r.dnsState),
 	}
 	l.HW.Type = uint8(r.hwType)
 	l.HW.Len = uint8(copy(l.HW.Addr[:], r.hwAddr))
 	return l
 }
 
-const selectLeases = `SELECT addr, client_id, hw_type, hw_addr, hostname, state, start_time, expiry
+const selectLeases = `SELECT addr, client_id, hw_type, hw_addr, hostname, state, start_time, expiry,
+    fqdn, dns, dns_state
 FROM leased_leases ORDER BY addr`
 
 // scanLeases calls fn for each record of rows until fn returns false.
@@ -46,7 +52,8 @@ func scanLeases(rows pgx.Rows, fn func(lease.Lease) bool) error {
 	defer rows.Close()
 	var r row
 	for rows.Next() {
-		if err := rows.Scan(&r.addr, &r.client, &r.hwType, &r.hwAddr, &r.host, &r.state, &r.start, &r.expiry); err != nil {
+		if err := rows.Scan(&r.addr, &r.client, &r.hwType, &r.hwAddr, &r.host, &r.state, &r.start, &r.expiry,
+			&r.fqdn, &r.dns, &r.dnsState); err != nil {
 			return fmt.Errorf("postgres: read the leases: %w", err)
 		}
 		if !fn(r.lease()) {
@@ -62,7 +69,10 @@ func scanLeases(rows pgx.Rows, fn func(lease.Lease) bool) error {
 // appendNote appends the text that notifies the other servers of l:
 // comma-separated address, state, start and expiry (microseconds since
 // 1970, as the database keeps them), hardware type, and hardware
-// address, client identifier and host name in hex.
+// address, client identifier and host name in hex; then, only for a
+// record with DNS fields, its FQDN in hex, its DNS records and its DNS
+// state. A record without them has the 8 fields of schema version 3's
+// notes, which the servers of that version read.
 func appendNote(b []byte, l *lease.Lease) []byte {
 	b = l.Addr.AppendTo(b)
 	b = append(b, ',')
@@ -79,7 +89,15 @@ func appendNote(b []byte, l *lease.Lease) []byte {
 	b = hex.AppendEncode(b, []byte(l.ClientID))
 	b = append(b, ',')
 	b = hex.AppendEncode(b, []byte(l.Hostname))
-	return b
+	if l.FQDN == "" && l.DNS == 0 && l.DNSState == 0 {
+		return b
+	}
+	b = append(b, ',')
+	b = hex.AppendEncode(b, []byte(l.FQDN))
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(l.DNS), 10)
+	b = append(b, ',')
+	return strconv.AppendUint(b, uint64(l.DNSState), 10)
 }
 
 // errNote is the error of a notification that does not parse.
@@ -99,7 +117,7 @@ func parseNotification(payload string) (server string, notes []string, err error
 func parseNote(s string) (lease.Lease, error) {
 	var l lease.Lease
 	f := strings.Split(s, ",")
-	if len(f) != 8 {
+	if len(f) != 8 && len(f) != 11 {
 		return l, errNote
 	}
 	a, err := netip.ParseAddr(f[0])
@@ -120,6 +138,15 @@ func parseNote(s string) (lease.Lease, error) {
 		Start: time.UnixMicro(start).UTC(), Expiry: time.UnixMicro(exp).UTC()}
 	l.HW.Type = uint8(ht)
 	l.HW.Len = uint8(copy(l.HW.Addr[:], hw))
+	if len(f) == 11 {
+		fqdn, err1 := hex.DecodeString(f[8])
+		dns, err2 := strconv.ParseUint(f[9], 10, 8)
+		st, err3 := strconv.ParseUint(f[10], 10, 8)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return l, errNote
+		}
+		l.FQDN, l.DNS, l.DNSState = string(fqdn), lease.DNSFlags(dns), lease.DNSState(st)
+	}
 	if err := l.Validate(); err != nil {
 		return l, errNote
 	}

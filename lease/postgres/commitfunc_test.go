@@ -95,6 +95,11 @@ func TestCommitFunctionVersionsAgree(t *testing.T) {
 const commitSQLv2 = `SELECT o_call, o_addr, o_client, o_hw_type, o_hw_addr, o_hostname, o_state, o_start, o_expiry
 FROM leased_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
+// commitSQLv3 is the statement of schema version 3, whose leased_commit
+// took no DNS fields; version 4 keeps it for the servers of version 3.
+const commitSQLv3 = `SELECT o_call, o_addr, o_client, o_hw_type, o_hw_addr, o_hostname, o_state, o_start, o_expiry
+FROM leased_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
 // runCommitFunction commits prior (a call each) and then calls through
 // leased_commit of schema version v on url, and returns what the
 // function returned for the batch, the table's records, and the
@@ -116,9 +121,12 @@ func runCommitFunction(t *testing.T, url string, v int, prior []lease.Lease, cal
 			b.add(nil, "srv", ls)
 		}
 		query, args := commitSQL, b.args("srv")
-		if v < 3 {
+		switch {
+		case v < 3:
 			query = commitSQLv2
-			args = append([]any{args[0], channel}, append(args[1:], textArray(b.notes))...)
+			args = append([]any{args[0], channel}, append(args[1:10], textArray(b.notes))...)
+		case v == 3:
+			query, args = commitSQLv3, args[:10]
 		}
 		rows, err := c.Query(ctx, query, args...)
 		if err != nil {
@@ -142,6 +150,13 @@ func runCommitFunction(t *testing.T, url string, v int, prior []lease.Lease, cal
 		vals, err := rows.Values()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if v >= 4 {
+			// The holder's DNS fields, which the test's leases do not have.
+			if dns := fmt.Sprint(vals[9:]); dns != "[ 0 0]" {
+				t.Errorf("version %d: the holder's DNS fields are %s", v, dns)
+			}
+			vals = vals[:9]
 		}
 		out = append(out, fmt.Sprint("refused ", vals))
 		refused[vals[0].(int32)] = &lease.ConflictError{}

@@ -29,11 +29,33 @@
 // microsecond: times come back in UTC, truncated to microseconds. A
 // Free record deletes the row.
 //
+// Schema version 4 adds the DNS fields of a record (the lease store is
+// the durable queue of DNS updates): fqdn (text), dns (the records kept:
+// 1 forward, 2 reverse) and dns_state (0 pending, 1 added, 2 removed),
+// empty and 0 for the rows from before. A commit writes them as given
+// (normally DNSPending), through leased_commit_dns, which takes three
+// arrays more than version 3's leased_commit. Version 4 keeps
+// leased_commit, with version 3's arguments, for the servers of version
+// 3 still running while the others are upgraded: it writes records
+// without DNS fields. So the servers need not be restarted together for
+// this upgrade; once restarted, a server of version 3 refuses the newer
+// schema, as always.
+//
+// ConfirmDNS (lease.DNSConfirmer) sets dns_state where the record still
+// has the Start confirmed (to the microsecond, as the table keeps it):
+// UPDATE ... WHERE addr = c.addr AND start_time = c.start_time. The
+// confirmations never go in a commit's batch: a goroutine of their own
+// sends all those waiting in one statement (group commit again, on its
+// own connection of the pool), with synchronous_commit off for its
+// transaction (a confirmation lost with the database only makes an
+// update be done again). It sends no notification: the other servers'
+// view of the addresses does not depend on it.
+//
 // # Group commit, in one round trip
 //
 // Commit hands its leases to one writer goroutine and waits. The writer
 // takes everything pending (up to Options.MaxBatch calls) and sends it
-// as one statement, SELECT ... FROM leased_commit(arrays...): the
+// as one statement, SELECT ... FROM leased_commit_dns(arrays...): the
 // records as parallel arrays, each tagged with the call it belongs to.
 // One statement outside an explicit transaction is one transaction, and
 // pgx sends a prepared statement's bind and execute in one go (it
@@ -116,7 +138,11 @@
 // leased_leases: payloads of "<server-id> <record>;<record>..." below the
 // 8000-byte limit of a notification, each record its address, state,
 // start and expiry (microseconds), hardware type, and hardware address,
-// client identifier and host name in hex. Watch listens on a connection
+// client identifier and host name in hex; and, for a record with DNS
+// fields only (schema version 4), its FQDN in hex, DNS records and DNS
+// state. A record without them has the 8 fields that servers of version
+// 3 read; those ignore (and log) the notes of records with DNS fields,
+// which reach them at their next resync. Watch listens on a connection
 // of its own, skips the notifications of its own server id
 // (Options.ServerID, unique per server), and delivers the others' records
 // as lease.Change values. After connecting and after every reconnection

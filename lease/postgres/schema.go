@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the version of the schema this package works with:
 // the number of the last of its migrations.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS

@@ -245,11 +245,16 @@ func TestWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "resynced again", func() bool { return got.count(isKind(lease.ResyncEnd)) == 2 })
-	if n := got.count(changedBy("own", lease.Bound)); n != 1 {
-		t.Errorf("the resync delivered the store's own record %d times", n)
+	// Every resync delivers every record; a resync cut short by the
+	// restart (a ResyncStart without its end) delivers some again. The
+	// notification of the record committed before the watch began is
+	// sent after its commit, and so may reach the watch too.
+	starts := got.count(isKind(lease.ResyncStart))
+	if n := got.count(changedBy("own", lease.Bound)); n < 1 || n > starts-1 {
+		t.Errorf("the resyncs after the store's own commit delivered its record %d times, want 1 to %d", n, starts-1)
 	}
-	if n := got.count(changedBy("early", lease.Bound)); n != 2 {
-		t.Errorf("the record from before the watch delivered %d times, want once per resync", n)
+	if n := got.count(changedBy("early", lease.Bound)); n < 2 || n > starts+1 {
+		t.Errorf("the record from before the watch delivered %d times in %d resyncs, want once per resync and at most once by its notification", n, starts)
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {

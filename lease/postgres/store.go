@@ -151,7 +151,7 @@ func parseConfig(o Options) (*pgxpool.Config, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["application_name"]; !set {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "leased"
 	}
-	// leased_commit relies on each statement seeing what committed
+	// leased_commit_dns relies on each statement seeing what committed
 	// before it took its locks: read committed, whatever the database's
 	// default.
 	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
@@ -173,10 +173,11 @@ type Store struct {
 	pending *batch
 	waiting int // calls in pending
 
-	kick     chan struct{} // wakes the writer
-	notes    chan []string // the writer's notifications, to the notifier; closed by the writer
-	wake     chan struct{} // wakes the monitor: the store went down
-	stop     chan struct{} // closed by Close
+	kick     chan struct{}    // wakes the writer
+	notes    chan []string    // the writer's notifications, to the notifier; closed by the writer
+	wake     chan struct{}    // wakes the monitor: the store went down
+	stop     chan struct{}    // closed by Close
+	confirms chan *confirmReq // ConfirmDNS calls, to the confirmer
 	done     sync.WaitGroup
 	waiters  sync.Pool // of *waiter
 	down     atomic.Bool
@@ -242,6 +243,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		notes:   make(chan []string, notesQueued),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+
+		confirms: make(chan *confirmReq, maxConfirmBatch),
 	}
 	s.waiters.New = func() any {
 		t := time.NewTimer(time.Hour)
@@ -249,10 +252,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return &waiter{done: make(chan error, 1), timer: t}
 	}
 	s.lastGood.Store(time.Now().UnixNano())
-	s.done.Add(3)
+	s.done.Add(4)
 	go s.write()
 	go s.notify()
 	go s.monitor()
+	go s.confirmer()
 	return s, nil
 }
 
