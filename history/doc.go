@@ -29,9 +29,10 @@
 // decision is passed in, and it does no I/O.
 //
 // Client classes: Record.Classes holds the names of the classes a request
-// matched (Record.SetClasses, allocation-free). It stays empty until the
-// engine reports the classes of a decision in its Outcome; the noting
-// side then copies them in (see Book.Note).
+// matched, with those of its reservation (server.Outcome.Classes), copied
+// in when the decision is noted, without allocating. Names, not indexes,
+// are kept, so that a record still says the right classes after a reload
+// renames or reorders them.
 //
 // The package is not a log: it forgets, by design, and it does not
 // survive a restart.

@@ -133,14 +133,21 @@ func (s Short) String() string { return string(s.b[:s.n]) }
 // SetClasses records the names of the classes a request matched,
 // comma-separated and cut to ShortLen bytes. It does not allocate.
 func (r *Record) SetClasses(names []string) {
-	n := 0
-	for i, name := range names {
-		if i > 0 && n < ShortLen {
-			r.Classes.b[n] = ','
-			n++
-		}
-		n += copy(r.Classes.b[n:], name)
+	r.Classes.n = 0
+	for _, name := range names {
+		r.addClass(name)
 	}
+}
+
+// addClass appends name to r.Classes, after a comma when it is not the
+// first, cut to ShortLen bytes.
+func (r *Record) addClass(name string) {
+	n := int(r.Classes.n)
+	if n > 0 && n < ShortLen {
+		r.Classes.b[n] = ','
+		n++
+	}
+	n += copy(r.Classes.b[n:], name)
 	r.Classes.n = uint8(n)
 }
 
@@ -168,6 +175,7 @@ func (r *Record) fill(now time.Time, req *dhcpv4.Packet, in *server.Arrival, out
 		r.Circuit.set(subOption(o82, dhcpv4.RelayCircuitID))
 		r.Remote.set(subOption(o82, dhcpv4.RelayRemoteID))
 	}
+	out.Classes.Each(r.addClass)
 }
 
 // subOption returns the value of sub-option code in the relay agent

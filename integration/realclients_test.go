@@ -38,8 +38,9 @@ type dhcpClient struct {
 	dir    string // script, configuration, lease file, run logs
 	events string // one file per hook invocation, named by its number
 	reject []string
-	name   string // sent to the server, see sendName; "" for none
-	proc   *proc  // the current run; nil before start
+	name   string   // sent to the server, see sendName; "" for none
+	conf   []string // more lines of dhclient.conf ("send host-name ...;")
+	proc   *proc    // the current run; nil before start
 	runs   int
 }
 
@@ -125,6 +126,9 @@ func (c *dhcpClient) argv(persistent bool, timeout time.Duration) []string {
 		conf += "request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers;\n"
 		if c.name != "" {
 			conf += fmt.Sprintf("send fqdn.fqdn %q;\nsend fqdn.server-update on;\n", c.name)
+		}
+		for _, l := range c.conf {
+			conf += l + "\n"
 		}
 		writeFile(c.t, c.path("dhclient.conf"), conf, 0o644)
 		argv := []string{"dhclient", "-d", "-1", "-v"}

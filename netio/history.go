@@ -19,7 +19,8 @@ type notes struct{ book atomic.Pointer[history.Book] }
 // called at any time. Noting allocates nothing (history.Book.Note).
 func (s *Server) SetHistory(b *history.Book) { s.history.book.Store(b) }
 
-// noteOutcome notes the engine's decision about req.
+// noteOutcome notes the engine's decision about req, with the client
+// classes it reports (out.Classes), whose names the book copies in.
 func (s *Server) noteOutcome(req *dhcpv4.Packet, in *server.Arrival, out *server.Outcome) {
 	if b := s.history.book.Load(); b != nil {
 		b.Note(s.opts.Clock(), req, in, out)

@@ -27,6 +27,7 @@ const pxeClient = "PXEClient"
 // request gets no answer.
 func (e *Engine) classify(req *dhcpv4.Packet, in *Arrival, s *subnet, out *Outcome) (classSet, bool) {
 	cls := e.classes.classify(req, in, s)
+	e.setClasses(out, cls)
 	if cls.intersects(e.classes.ignore) {
 		out.Reason = ReasonIgnoredClass
 		return cls, true

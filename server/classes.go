@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,64 @@ func (c classSet) each(fn func(i int)) {
 			fn(w*64 + b)
 			word &^= 1 << b
 		}
+	}
+}
+
+// Classes is a set of client classes of an engine, as an Outcome reports
+// the classes a request matched: a fixed-size bit set and the engine's
+// class table, which never changes, to name them by. The zero value is
+// the empty set. It holds no pointer into a request, and copying it or
+// naming its classes allocates nothing.
+type Classes struct {
+	set   classSet
+	table *classTable
+}
+
+// IsEmpty reports whether c holds no class.
+func (c Classes) IsEmpty() bool { return c.table == nil || c.set.isEmpty() }
+
+// Len returns the number of classes in c.
+func (c Classes) Len() int {
+	n := 0
+	c.Each(func(string) { n++ })
+	return n
+}
+
+// Has reports whether c holds the class named name.
+func (c Classes) Has(name string) bool {
+	if c.table == nil {
+		return false
+	}
+	i, ok := c.table.byName[name]
+	return ok && c.set.has(i)
+}
+
+// Each calls fn with the name of every class in c, in the order of the
+// configuration file.
+func (c Classes) Each(fn func(name string)) {
+	if c.table == nil {
+		return
+	}
+	t := c.table
+	c.set.each(func(i int) {
+		if i < len(t.list) {
+			fn(t.list[i].name)
+		}
+	})
+}
+
+// Names returns the names of the classes in c, in the order of the
+// configuration file; nil when c is empty. It allocates: it is meant
+// for display, not for the request path.
+func (c Classes) Names() []string { return c.table.names(c.set) }
+
+// String returns the names of the classes in c separated by commas.
+func (c Classes) String() string { return strings.Join(c.Names(), ",") }
+
+// setClasses records cls as the classes of the request out is about.
+func (e *Engine) setClasses(out *Outcome, cls classSet) {
+	if len(e.classes.list) > 0 {
+		out.Classes = Classes{set: cls, table: e.classes}
 	}
 }
 

@@ -439,3 +439,75 @@ func FuzzGlobMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestOutcomeClasses(t *testing.T) {
+	e := yamlEnv(t,
+		"client-classes:",
+		"  - {name: phones, match: {vendor-class: phone}}",
+		"  - {name: vip}",
+		"  - {name: lobby, match: {hostname: \"lobby-*\"}}",
+		"  - {name: blocked, match: {hw-prefix: \"02:00:5e\"}, ignore: true}",
+		"subnets:",
+		"  - prefix: 198.18.0.0/24",
+		"    pools: [{range: 198.18.0.10-198.18.0.10, classes: [phones]}]",
+		"    reservations: [{hw-address: 02:00:00:00:00:09, address: 198.18.0.50, classes: [vip]}]",
+	)
+	phone := func(n byte) *client {
+		c := newClient(n)
+		c.opts = []option{{dhcpv4.OptVendorClass, []byte("phone")}, {dhcpv4.OptHostName, []byte("lobby-1")}}
+		return c
+	}
+	reserved := newClient(9)
+	reserved.opts = []option{{dhcpv4.OptVendorClass, []byte("phone")}}
+	tests := []struct {
+		name   string
+		req    *dhcpv4.Packet
+		in     Arrival
+		reason Reason
+		want   []string
+	}{
+		{"OFFER carries the classes matched, in file order", phone(1).packet(dhcpv4.Discover), direct(), ReasonOffer, []string{"phones", "lobby"}},
+		{"ACK carries the classes matched", phone(1).packet(dhcpv4.Request, optAddr(dhcpv4.OptServerID, "198.18.0.1"), optAddr(dhcpv4.OptRequestedIP, "198.18.0.10")),
+			direct(), ReasonAck, []string{"phones", "lobby"}},
+		{"a silence for a full pool carries them", phone(2).packet(dhcpv4.Discover), direct(), ReasonExhausted, []string{"phones", "lobby"}},
+		{"a reservation's classes join those matched", reserved.packet(dhcpv4.Discover), direct(), ReasonOffer, []string{"phones", "vip"}},
+		{"ignored-class names the class that ignores", (&client{mac: net.HardwareAddr{2, 0, 0x5e, 0, 0, 1}, xid: 1}).packet(dhcpv4.Discover), direct(),
+			ReasonIgnoredClass, []string{"blocked"}},
+		{"a client of no class: none", newClient(3).packet(dhcpv4.Discover), direct(), ReasonExhausted, nil},
+		{"no subnet: not classified", func() *dhcpv4.Packet {
+			p := phone(4).packet(dhcpv4.Discover)
+			p.GIAddr = mustAddr("198.19.9.1")
+			return p
+		}(),
+			relayed(), ReasonNoSubnet, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _ := e.handle(tt.req, tt.in)
+			if out.Reason != tt.reason {
+				t.Fatalf("reason %v, want %v", out.Reason, tt.reason)
+			}
+			if got := out.Classes.Names(); !slices.Equal(got, tt.want) {
+				t.Errorf("classes %v, want %v", got, tt.want)
+			}
+			if out.Classes.Len() != len(tt.want) || out.Classes.IsEmpty() != (len(tt.want) == 0) || out.Classes.String() != strings.Join(tt.want, ",") {
+				t.Errorf("Len %d, IsEmpty %v, String %q of %v", out.Classes.Len(), out.Classes.IsEmpty(), out.Classes.String(), tt.want)
+			}
+			for _, n := range tt.want {
+				if !out.Classes.Has(n) {
+					t.Errorf("Has(%q) false", n)
+				}
+			}
+			if out.Classes.Has("nonesuch") {
+				t.Error("Has of a class not configured")
+			}
+		})
+	}
+	t.Run("an engine without classes reports none", func(t *testing.T) {
+		e := yamlEnv(t, "subnets:", "  - {prefix: 198.18.0.0/24, pools: [198.18.0.10-198.18.0.19]}")
+		out, _ := e.handle(phone(1).packet(dhcpv4.Discover), direct())
+		if out.Reason != ReasonOffer || !out.Classes.IsEmpty() || out.Classes.Names() != nil {
+			t.Errorf("%v classes %v", out.Reason, out.Classes.Names())
+		}
+	})
+}

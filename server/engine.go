@@ -331,6 +331,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 		addr, res, left, ok := h.keptOffer(key, req, now)
 		cls = h.noteClasses(addr, key, cls, res)
 		h.mu.Unlock()
+		e.setClasses(out, cls)
 		if !ok {
 			out.Reason = ReasonNotWritable
 			return
@@ -360,6 +361,7 @@ func (e *Engine) discover(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dh
 	reason := s.offerWithin(addr, key, req, res, now, now.Add(e.offerHold))
 	cls = s.noteClasses(addr, key, cls, res)
 	s.mu.Unlock()
+	e.setClasses(out, cls)
 	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Offer, addr, s.timesFor(cls))
 	out.Action, out.Reason, out.Addr = Reply, reason, addr
 }
@@ -451,6 +453,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 		return
 	}
 	cls = cls.with(d.res)
+	e.setClasses(out, cls)
 	lt := s.timesFor(cls)
 	recs := e.records.Get().(*[2]lease.Lease)
 	var name fqdnChoice
@@ -505,6 +508,7 @@ func (e *Engine) request(ctx context.Context, req *dhcpv4.Packet, in *Arrival, k
 // time left, which needs no new commitment; otherwise with silence for
 // reason.
 func (e *Engine) ackKept(reply, req *dhcpv4.Packet, s *subnet, res *reservation, cls classSet, in *Arrival, addr netip.Addr, left time.Duration, kept bool, reason Reason, out *Outcome) {
+	e.setClasses(out, cls.with(res))
 	if !kept {
 		out.Reason = reason
 		return
@@ -617,7 +621,9 @@ func (e *Engine) inform(req *dhcpv4.Packet, in *Arrival, key []byte, reply *dhcp
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
-	e.fillReply(reply, req, s, res, cls.with(res), in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
+	cls = cls.with(res)
+	e.setClasses(out, cls)
+	e.fillReply(reply, req, s, res, cls, in, dhcpv4.Ack, netip.Addr{}, leaseTimes{})
 	out.Action, out.Reason, out.Addr = Reply, ReasonInformAck, req.CIAddr
 }
 

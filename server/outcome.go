@@ -134,6 +134,14 @@ type Outcome struct {
 	// the request again instead of sending the reply.
 	Probe time.Duration
 
+	// Client classes (classes.go). Classes are the client classes the
+	// request matched, with those its reservation puts it in; empty when
+	// the engine has no classes or did not classify the request (no
+	// subnet, malformed). It refers to the engine's class table, which
+	// never changes, so that an Outcome kept names its classes later
+	// (Classes.Each) and setting it allocates nothing.
+	Classes Classes
+
 	// The lease's DNS name (RFC 4702), in a subnet with dynamic DNS
 	// updates on. FQDN is the name of the lease acknowledged (ReasonAck),
 	// released or declined, and DNS the records the server keeps for it

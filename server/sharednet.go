@@ -152,6 +152,7 @@ func (e *Engine) discoverShared(req *dhcpv4.Packet, in *Arrival, key []byte, s *
 	m.mu.Lock()
 	cls = m.noteClasses(addr, key, cls, res)
 	m.mu.Unlock()
+	e.setClasses(out, cls)
 	out.Subnet = m.prefix
 	e.fillReply(reply, req, m, res, cls, in, dhcpv4.Offer, addr, m.timesFor(cls))
 	out.Action, out.Reason, out.Addr = Reply, reason, addr

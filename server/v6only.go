@@ -47,6 +47,7 @@ func (e *Engine) replyV6Only(reply, req *dhcpv4.Packet, key []byte, s *subnet, c
 	s.mu.Lock()
 	res := s.reservationFor(key, req)
 	s.mu.Unlock()
+	e.setClasses(out, cls.with(res))
 	e.fillReply(reply, req, s, res, cls, in, typ, netip.Addr{}, leaseTimes{})
 	reply.Options.SetUint32(config.OptIPv6OnlyPreferred, uint32(wait/time.Second))
 	out.Action, out.Reason, out.Addr = Reply, ReasonIPv6Only, netip.Addr{}

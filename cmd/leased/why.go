@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -67,17 +68,7 @@ func printWhyClient(out io.Writer, wc *control.WhyClient) error {
 	}
 	if len(wc.History) > 0 {
 		fmt.Fprintln(out)
-		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tTYPE\tXID\tFROM\tVERDICT\tREASON\tADDRESS\tDETAIL")
-		for _, d := range wc.History {
-			addr := "-"
-			if d.Address.IsValid() {
-				addr = d.Address.String()
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Time.Format("15:04:05.000"), strings.TrimPrefix(d.Type, "DHCP"),
-				d.XID, escape.Text(whyFrom(&d)), d.Verdict, d.Reason, addr, d.Detail)
-		}
-		if err := tw.Flush(); err != nil {
+		if err := printDecisions(out, wc.History); err != nil {
 			return err
 		}
 	}
@@ -87,6 +78,30 @@ func printWhyClient(out io.Writer, wc *control.WhyClient) error {
 		_, err = fmt.Fprintf(out, "what to do: %s\n", dg.Advice)
 	}
 	return err
+}
+
+// printDecisions prints a client's decisions as a table, with a CLASSES
+// column when one of them matched client classes.
+func printDecisions(out io.Writer, ds []control.Decision) error {
+	classed := slices.ContainsFunc(ds, func(d control.Decision) bool { return d.Classes != "" })
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "TIME\tTYPE\tXID\tFROM\t")
+	if classed {
+		fmt.Fprint(tw, "CLASSES\t")
+	}
+	fmt.Fprintln(tw, "VERDICT\tREASON\tADDRESS\tDETAIL")
+	for _, d := range ds {
+		addr := "-"
+		if d.Address.IsValid() {
+			addr = d.Address.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", d.Time.Format("15:04:05.000"), strings.TrimPrefix(d.Type, "DHCP"), d.XID, escape.Text(whyFrom(&d)))
+		if classed {
+			fmt.Fprintf(tw, "%s\t", orDash(escape.Text(d.Classes)))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Verdict, d.Reason, addr, d.Detail)
+	}
+	return tw.Flush()
 }
 
 // whyFrom says where a request came from: its interface, and its relay

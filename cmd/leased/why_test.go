@@ -21,7 +21,8 @@ import (
 
 // whySocket serves a control API whose engine has a pool of one address,
 // bound to 02:00:00:00:00:01, and whose history holds that client's
-// DORA and 02:00:00:00:00:02's DISCOVER, refused for want of an address.
+// DORA and 02:00:00:00:00:02's DISCOVER, refused for want of an address;
+// the second client is in the client class "lab".
 func whySocket(t *testing.T) string {
 	t.Helper()
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -29,6 +30,7 @@ func whySocket(t *testing.T) string {
 		OfferHold: 30 * time.Second, DeclineProbation: time.Minute, Defaults: config.SubnetDefaults{LeaseTime: time.Hour},
 		Subnets: []config.Subnet{{Prefix: netip.MustParsePrefix("198.18.0.0/24"), LeaseTime: time.Hour,
 			Pools: []config.Range{{First: netip.MustParseAddr("198.18.0.100"), Last: netip.MustParseAddr("198.18.0.100")}}}},
+		ClientClasses: []config.ClientClass{{Name: "lab", Match: config.ClassMatch{Kind: config.MatchHWPrefix, Text: "\x02\x00\x00\x00\x00\x02"}}},
 	}
 	eng, err := server.New(cfg, &lease.Memory{}, func() time.Time { return now })
 	if err != nil {
@@ -79,21 +81,22 @@ func whySocket(t *testing.T) string {
 func TestWhyCommand(t *testing.T) {
 	socket := whySocket(t)
 	tests := []struct {
-		name string
-		args []string
-		code int
-		says []string // in stdout, or in stderr when code is not 0
+		name  string
+		args  []string
+		code  int
+		says  []string // in stdout, or in stderr when code is not 0
+		lacks []string
 	}{
 		{"pool full, by hardware address", []string{"why", "02:00:00:00:00:02"}, 0, []string{
 			"client 01020000000002 (hardware address 02:00:00:00:00:02)", "lease: none",
-			"DISCOVER", "silence", "pool-exhausted",
+			"DISCOVER", "CLASSES", "lab", "silence", "pool-exhausted",
 			"diagnosis: silence (pool-exhausted): the pool 198.18.0.100-198.18.0.100 is full: 1 bound; the first lease ends at 08:08:09 UTC",
-			"what to do: enlarge the pool or shorten lease-time"}},
+			"what to do: enlarge the pool or shorten lease-time"}, nil},
 		{"a bound client, by address", []string{"why", "198.18.0.100"}, 0, []string{
 			"lease: 198.18.0.100 bound in 198.18.0.0/24, until 2026-05-06T08:08:09Z", "OFFER", "ACK",
-			"diagnosis: ACK (ack): acknowledged 198.18.0.100 from 198.18.0.0/24"}},
-		{"a client never heard from", []string{"why", "02:00:00:00:00:09"}, 1, []string{"has not heard from it"}},
-		{"no argument", []string{"why"}, 2, []string{"missing argument"}},
+			"diagnosis: ACK (ack): acknowledged 198.18.0.100 from 198.18.0.0/24"}, []string{"CLASSES"}},
+		{"a client never heard from", []string{"why", "02:00:00:00:00:09"}, 1, []string{"has not heard from it"}, nil},
+		{"no argument", []string{"why"}, 2, []string{"missing argument"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +114,11 @@ func TestWhyCommand(t *testing.T) {
 					t.Errorf("output does not say %q:\n%s", s, text)
 				}
 			}
+			for _, s := range tt.lacks {
+				if strings.Contains(text, s) {
+					t.Errorf("output says %q:\n%s", s, text)
+				}
+			}
 		})
 	}
 }
@@ -126,7 +134,7 @@ func TestWhyCommandJSON(t *testing.T) {
 		t.Fatalf("not JSON: %v\n%s", err, out.String())
 	}
 	if len(w.Clients) != 1 || w.Clients[0].Diagnosis.Reason != "pool-exhausted" || len(w.Clients[0].History) != 1 ||
-		w.Clients[0].History[0].Subnet != netip.MustParsePrefix("198.18.0.0/24") {
+		w.Clients[0].History[0].Subnet != netip.MustParsePrefix("198.18.0.0/24") || w.Clients[0].History[0].Classes != "lab" {
 		t.Errorf("JSON %s", out.String())
 	}
 }
