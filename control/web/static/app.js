@@ -13,15 +13,25 @@
   }
 
   // ask opens the confirmation dialog and resolves to true on yes.
+  // ask shows the confirmation dialog and resolves to whether its Yes
+  // button was chosen. The answer is taken from the form's submit event
+  // (or the dialog's cancel event, Escape), which belongs to this
+  // question: a close event of an earlier question still on its way
+  // cannot answer it.
   function ask(question) {
     return new Promise(function (resolve) {
       var d = document.getElementById('confirm');
+      var f = d.querySelector('form');
       document.getElementById('confirm-text').textContent = question;
-      d.returnValue = '';
-      d.addEventListener('close', function done() {
-        d.removeEventListener('close', done);
-        resolve(d.returnValue === 'yes');
-      });
+      function finish(yes) {
+        f.removeEventListener('submit', onSubmit);
+        d.removeEventListener('cancel', onCancel);
+        resolve(yes);
+      }
+      function onSubmit(ev) { finish(!!ev.submitter && ev.submitter.value === 'yes'); }
+      function onCancel() { finish(false); }
+      f.addEventListener('submit', onSubmit);
+      d.addEventListener('cancel', onCancel);
       d.showModal();
       document.getElementById('confirm-no').focus();
     });
