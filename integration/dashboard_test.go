@@ -199,6 +199,7 @@ func TestDashboard(t *testing.T) {
 		b.navigate(dashURL + "/ui/clients/" + first.host.mac)
 		b.waitVisible(fmt.Sprintf(`#client-leases tr[data-addr=%q]`, dashPoolAddr))
 		b.waitText("#diagnosis", "ack")
+		b.waitText("#why-history td.classes", "kiosks")
 	})
 
 	t.Run("leased why names the classes each decision matched", func(t *testing.T) {
